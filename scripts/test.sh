@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README test command: sets everything up, builds the normal and the
+# ASan/UBSan configurations, and runs the whole suite in both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== tests (RelWithDebInfo) =="
+ctest --test-dir build --output-on-failure -j2 --timeout 900
+echo "== tests (ASan + UBSan) =="
+ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 -LE nested

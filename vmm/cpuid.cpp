@@ -1,0 +1,44 @@
+#include "vmm/cpuid.h"
+
+#include <cstring>
+
+namespace rrvm {
+
+namespace {
+uint32_t four(const char* s) {
+  uint32_t v;
+  std::memcpy(&v, s, 4);
+  return v;
+}
+}  // namespace
+
+std::vector<CpuidEntry> default_cpuid_table() {
+  std::vector<CpuidEntry> t;
+  // Leaf 0: max basic leaf 1, vendor "rrvmRRVMrrvm" in EBX, EDX, ECX order.
+  t.push_back({0, 0, 1, four("rrvm"), four("rrvm"), four("RRVM")});
+  // Leaf 1: family 6 model 0x0f stepping 1; EDX FPU|TSC|CX8|CMOV|MMX|FXSR|SSE|SSE2.
+  constexpr uint32_t edx1 = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 23) |
+                            (1u << 24) | (1u << 25) | (1u << 26);
+  t.push_back({1, 0, 0x000006f1, 0x00000800, 0, edx1});
+  // Extended leaves: max 0x80000001, no extended features.
+  t.push_back({0x80000000u, 0, 0x80000001u, 0, 0, 0});
+  t.push_back({0x80000001u, 0, 0, 0, 0, 0});
+  return t;
+}
+
+CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index) {
+  uint32_t max_basic = 0, max_ext = 0;
+  for (const auto& e : table) {
+    if (e.function == 0) max_basic = e.eax;
+    if (e.function == 0x80000000u) max_ext = e.eax;
+  }
+  if (function < 0x80000000u && function > max_basic) function = max_basic;
+  if (function >= 0x80000000u && function > max_ext) return {function, index, 0, 0, 0, 0};
+  for (const auto& e : table)
+    if (e.function == function && e.index == index) return e;
+  for (const auto& e : table)
+    if (e.function == function) return e;
+  return {function, index, 0, 0, 0, 0};
+}
+
+}  // namespace rrvm

@@ -1,0 +1,24 @@
+// The CPUID table rrvm presents to every guest, identical on every host and on
+// both backends (a determinism input: recorded in the trace header).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace rrvm {
+
+struct CpuidEntry {
+  uint32_t function = 0;
+  uint32_t index = 0;  // sub-leaf (ECX) for leaves that have them
+  uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
+  bool operator==(const CpuidEntry&) const = default;
+};
+
+// A plain family-6 CPU: FPU, TSC, CX8, CMOV, MMX, FXSR, SSE, SSE2; no
+// hypervisor-specific leaves. Vendor string "rrvmRRVMrrvm".
+std::vector<CpuidEntry> default_cpuid_table();
+
+// Looks up (function, index) the way hardware does: unknown leaves above the
+// maximum basic leaf answer as the highest basic leaf; others answer zeros.
+CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index);
+
+}  // namespace rrvm

@@ -1,0 +1,103 @@
+#include "vmm/guest_memory.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace rrvm {
+
+GuestMemory::~GuestMemory() {
+  for (auto& s : slots_) munmap(s.host, s.size);
+}
+
+const MemorySlot& GuestMemory::add_slot(uint64_t guest_base, uint64_t size, std::string name,
+                                        bool log_dirty) {
+  if (size == 0 || guest_base % kPageSize || size % kPageSize)
+    throw std::invalid_argument("memory slot '" + name + "' must be a non-empty, page-aligned range");
+  if (guest_base + size < guest_base)
+    throw std::invalid_argument("memory slot '" + name + "' wraps the address space");
+  for (const auto& s : slots_) {
+    if (guest_base < s.guest_base + s.size && s.guest_base < guest_base + size)
+      throw std::invalid_argument("memory slot '" + name + "' overlaps slot '" + s.name + "'");
+  }
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error("cannot allocate " + std::to_string(size) +
+                                                " bytes of guest memory for slot '" + name + "'");
+  MemorySlot slot;
+  slot.id = static_cast<uint32_t>(slots_.size());
+  slot.guest_base = guest_base;
+  slot.size = size;
+  slot.host = static_cast<uint8_t*>(p);
+  slot.log_dirty = log_dirty;
+  slot.name = std::move(name);
+  slots_.push_back(slot);
+  host_dirty_.emplace_back((slot.pages() + 63) / 64, 0);
+  return slots_.back();
+}
+
+const MemorySlot* GuestMemory::find_slot(uint64_t gpa) const {
+  for (const auto& s : slots_)
+    if (s.contains(gpa, 1)) return &s;
+  return nullptr;
+}
+
+const MemorySlot* GuestMemory::slot_by_name(const std::string& name) const {
+  for (const auto& s : slots_)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) {
+  for (auto& s : slots_)
+    if (s.contains(gpa, len)) return s.host + (gpa - s.guest_base);
+  return nullptr;
+}
+
+const uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) const {
+  return const_cast<GuestMemory*>(this)->host_ptr(gpa, len);
+}
+
+bool GuestMemory::read(uint64_t gpa, void* dst, uint64_t len) const {
+  const uint8_t* p = host_ptr(gpa, len);
+  if (!p) return false;
+  std::memcpy(dst, p, len);
+  return true;
+}
+
+bool GuestMemory::write(uint64_t gpa, const void* src, uint64_t len) {
+  uint8_t* p = host_ptr(gpa, len);
+  if (!p) return false;
+  std::memcpy(p, src, len);
+  mark_dirty(gpa, len);
+  return true;
+}
+
+void GuestMemory::mark_dirty(uint64_t gpa, uint64_t len) {
+  if (len == 0) return;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const auto& s = slots_[i];
+    uint64_t lo = std::max(gpa, s.guest_base);
+    uint64_t hi = std::min(gpa + len, s.guest_base + s.size);
+    if (lo >= hi) continue;
+    for (uint64_t pg = (lo - s.guest_base) / kPageSize; pg <= (hi - 1 - s.guest_base) / kPageSize; ++pg)
+      host_dirty_[i][pg / 64] |= 1ull << (pg % 64);
+  }
+}
+
+DirtyBitmap GuestMemory::collect_dirty(uint32_t id) {
+  if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
+  DirtyBitmap out = std::move(host_dirty_[id]);
+  host_dirty_[id].assign(out.size(), 0);
+  if (dirty_source_) dirty_source_(slots_[id], out);
+  return out;
+}
+
+uint64_t GuestMemory::total_size() const {
+  uint64_t t = 0;
+  for (const auto& s : slots_) t += s.size;
+  return t;
+}
+
+}  // namespace rrvm

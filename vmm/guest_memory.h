@@ -1,0 +1,74 @@
+// Guest RAM: guest-physical ranges backed by anonymous host memory, in slots
+// (the model KVM's memslots use: guest-physical base -> host-virtual address).
+// Every access from the VMM side is bounds-checked; a slot may ask for dirty
+// page tracking, which the backend feeds (kvm dirty log, emu write hook) and
+// host-side writes (image load, DMA) mark directly.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rrvm {
+
+constexpr uint64_t kPageSize = 4096;
+
+struct MemorySlot {
+  uint32_t id = 0;
+  uint64_t guest_base = 0;  // guest-physical, page aligned
+  uint64_t size = 0;        // bytes, page aligned
+  uint8_t* host = nullptr;  // host-virtual address of guest_base
+  bool log_dirty = false;   // track written pages
+  std::string name;         // "ram", "vram", ...
+  uint64_t pages() const { return size / kPageSize; }
+  bool contains(uint64_t gpa, uint64_t len) const {
+    return gpa >= guest_base && len <= size && gpa - guest_base <= size - len;
+  }
+};
+
+// A bitmap with one bit per page of a slot, bit i of word i/64.
+using DirtyBitmap = std::vector<uint64_t>;
+
+class GuestMemory {
+ public:
+  GuestMemory() = default;
+  ~GuestMemory();
+  GuestMemory(const GuestMemory&) = delete;
+  GuestMemory& operator=(const GuestMemory&) = delete;
+
+  // Adds a RAM slot of `size` bytes at `guest_base` (both page aligned),
+  // zero-filled. Throws std::invalid_argument on misalignment or overlap.
+  const MemorySlot& add_slot(uint64_t guest_base, uint64_t size, std::string name,
+                             bool log_dirty = false);
+
+  const std::vector<MemorySlot>& slots() const { return slots_; }
+  const MemorySlot* find_slot(uint64_t gpa) const;
+  const MemorySlot* slot_by_name(const std::string& name) const;
+
+  // Host pointer for [gpa, gpa+len) when it lies inside one slot, else nullptr.
+  uint8_t* host_ptr(uint64_t gpa, uint64_t len);
+  const uint8_t* host_ptr(uint64_t gpa, uint64_t len) const;
+
+  // Bounds-checked copies; false (and nothing copied) if any byte lies
+  // outside RAM. Writes mark the touched pages dirty.
+  bool read(uint64_t gpa, void* dst, uint64_t len) const;
+  bool write(uint64_t gpa, const void* src, uint64_t len);
+
+  // Dirty tracking. Backends that track writes in hardware install a source
+  // that returns (and clears) the pages written since its last call.
+  using DirtySource = std::function<void(const MemorySlot&, DirtyBitmap& accumulate)>;
+  void set_dirty_source(DirtySource source) { dirty_source_ = std::move(source); }
+  void mark_dirty(uint64_t gpa, uint64_t len);
+  // Pages of slot `id` written since the previous call; clears the log.
+  DirtyBitmap collect_dirty(uint32_t id);
+
+  uint64_t total_size() const;
+
+ private:
+  std::vector<MemorySlot> slots_;
+  std::vector<DirtyBitmap> host_dirty_;  // per slot, marked by VMM-side writes
+  DirtySource dirty_source_;
+};
+
+}  // namespace rrvm

@@ -1,0 +1,87 @@
+// The vCPU boundary: one interface, two backends (kvm, emu), the same exits.
+//
+// The machine's run loop calls run(); the backend runs guest code until
+// something needs the VMM and describes it in an Exit. Reads (port in, MMIO
+// read) are answered with complete_read() before the next run(). Backends
+// know nothing about devices, recording or replay.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "vmm/registers.h"
+
+namespace rrvm {
+
+enum class ExitKind : uint8_t {
+  PortIo,          // in/out; one exit per element of rep ins/outs
+  Mmio,            // access to guest-physical memory no RAM slot backs
+  Halt,            // hlt executed; rip points past it
+  IrqWindowOpen,   // the guest can take an interrupt now (requested)
+  Shutdown,        // triple fault or equivalent; the machine is dead
+  Debug,           // breakpoint or single-step trap requested by the VMM
+  StopAtPosition,  // RunLimits::stop_at_icount reached exactly
+  Kicked,          // run() interrupted by kick() / a deadline (kvm)
+  Error,           // the backend failed; message says why
+};
+
+const char* exit_kind_name(ExitKind kind);
+
+struct Exit {
+  ExitKind kind = ExitKind::Error;
+  bool is_write = false;  // PortIo: out; Mmio: write
+  uint8_t size = 0;       // access size in bytes: 1, 2, 4 (8 for MMIO)
+  uint64_t address = 0;   // port number or guest-physical address
+  uint64_t data = 0;      // value written (writes only)
+  std::string message;    // Shutdown / Error detail, one line
+};
+
+struct RunLimits {
+  // Stop with StopAtPosition once exactly this many instructions have retired
+  // in total (backends that count instructions only).
+  std::optional<uint64_t> stop_at_icount;
+  // Return Kicked no later than this host-monotonic time (backends that do not
+  // count instructions use this to deliver timer interrupts to a guest that
+  // computes without exiting).
+  std::optional<uint64_t> deadline_host_ns;
+};
+
+class Vcpu {
+ public:
+  virtual ~Vcpu() = default;
+
+  virtual const char* backend_name() const = 0;
+
+  // Runs guest code until the next exit.
+  virtual Exit run(const RunLimits& limits) = 0;
+
+  // Supplies the value of the pending read exit (port in / MMIO read).
+  virtual void complete_read(uint64_t value) = 0;
+
+  virtual Registers get_registers() = 0;
+  virtual void set_registers(const Registers& regs) = 0;
+
+  // True when an external interrupt can be injected right now: IF=1, no
+  // interrupt shadow (sti / mov ss), no injection already pending.
+  virtual bool can_inject_interrupt() = 0;
+  // Injects external interrupt `vector`; only valid when can_inject_interrupt().
+  virtual void inject_interrupt(uint8_t vector) = 0;
+  // Ask for an IrqWindowOpen exit as soon as the guest can take an interrupt.
+  virtual void request_interrupt_window(bool enable) = 0;
+
+  // Instructions retired so far, when the backend knows (emu); nullopt on kvm.
+  virtual std::optional<uint64_t> instruction_count() const = 0;
+
+  // The guest wrote to guest memory behind the backend's back (image load,
+  // device DMA): drop any cached translation of that range.
+  virtual void invalidate_code(uint64_t gpa, uint64_t size) = 0;
+
+  // Makes a run() in progress (or the next one) return Kicked promptly.
+  // Safe to call from a signal handler or another thread.
+  virtual void kick() = 0;
+};
+
+enum class BackendKind { Auto, Kvm, Emu };
+
+}  // namespace rrvm
