@@ -34,12 +34,32 @@ const MemorySlot& GuestMemory::add_slot(uint64_t guest_base, uint64_t size, std:
   slot.name = std::move(name);
   slots_.push_back(slot);
   host_dirty_.emplace_back((slot.pages() + 63) / 64, 0);
+  ++generation_;
   return slots_.back();
+}
+
+void GuestMemory::move_slot(uint32_t id, uint64_t new_base) {
+  if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
+  auto& m = slots_[id];
+  if (new_base % kPageSize || new_base + m.size < new_base)
+    throw std::invalid_argument("memory slot '" + m.name + "' cannot move to an unaligned base");
+  for (const auto& s : slots_) {
+    if (s.id != id && s.mapped && new_base < s.guest_base + s.size && s.guest_base < new_base + m.size)
+      throw std::invalid_argument("memory slot '" + m.name + "' would overlap slot '" + s.name + "'");
+  }
+  m.guest_base = new_base;
+  ++generation_;
+}
+
+void GuestMemory::set_slot_mapped(uint32_t id, bool mapped) {
+  if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
+  slots_[id].mapped = mapped;
+  ++generation_;
 }
 
 const MemorySlot* GuestMemory::find_slot(uint64_t gpa) const {
   for (const auto& s : slots_)
-    if (s.contains(gpa, 1)) return &s;
+    if (s.mapped && s.contains(gpa, 1)) return &s;
   return nullptr;
 }
 
@@ -51,7 +71,7 @@ const MemorySlot* GuestMemory::slot_by_name(const std::string& name) const {
 
 uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) {
   for (auto& s : slots_)
-    if (s.contains(gpa, len)) return s.host + (gpa - s.guest_base);
+    if (s.mapped && s.contains(gpa, len)) return s.host + (gpa - s.guest_base);
   return nullptr;
 }
 

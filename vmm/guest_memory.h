@@ -20,6 +20,7 @@ struct MemorySlot {
   uint64_t size = 0;        // bytes, page aligned
   uint8_t* host = nullptr;  // host-virtual address of guest_base
   bool log_dirty = false;   // track written pages
+  bool mapped = true;       // visible to the guest (a disabled PCI BAR is not)
   std::string name;         // "ram", "vram", ...
   uint64_t pages() const { return size / kPageSize; }
   bool contains(uint64_t gpa, uint64_t len) const {
@@ -41,6 +42,14 @@ class GuestMemory {
   // zero-filled. Throws std::invalid_argument on misalignment or overlap.
   const MemorySlot& add_slot(uint64_t guest_base, uint64_t size, std::string name,
                              bool log_dirty = false);
+
+  // Moves a slot to a new guest-physical base (a PCI BAR reprogrammed by the
+  // guest) or hides/shows it; contents are kept. Backends pick the change up
+  // in Vcpu::sync_memory_map(). Throws std::invalid_argument on overlap.
+  void move_slot(uint32_t id, uint64_t new_base);
+  void set_slot_mapped(uint32_t id, bool mapped);
+  // Bumped on every add/move/map change, so backends can tell what changed.
+  uint64_t generation() const { return generation_; }
 
   const std::vector<MemorySlot>& slots() const { return slots_; }
   const MemorySlot* find_slot(uint64_t gpa) const;
@@ -69,6 +78,7 @@ class GuestMemory {
   std::vector<MemorySlot> slots_;
   std::vector<DirtyBitmap> host_dirty_;  // per slot, marked by VMM-side writes
   DirtySource dirty_source_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace rrvm

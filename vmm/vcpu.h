@@ -77,6 +77,10 @@ class Vcpu {
   // device DMA): drop any cached translation of that range.
   virtual void invalidate_code(uint64_t gpa, uint64_t size) = 0;
 
+  // GuestMemory's slots were added, moved or (un)mapped (see
+  // GuestMemory::generation()): bring the backend's view up to date.
+  virtual void sync_memory_map() = 0;
+
   // Makes a run() in progress (or the next one) return Kicked promptly.
   // Safe to call from a signal handler or another thread.
   virtual void kick() = 0;
