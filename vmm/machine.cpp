@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "vmm/cpu_state.h"
+
 namespace rrvm {
 
 const char* stop_reason_name(StopReason r) {
@@ -24,25 +26,47 @@ constexpr int kMaxIdleWakeups = 100000;
 uint64_t vcpu_icount(void* ctx) { return static_cast<Vcpu*>(ctx)->instruction_count().value_or(0); }
 }  // namespace
 
+uint64_t MachineClock::now_ns() {
+  if (fixed_) return *fixed_;
+  uint64_t v;
+  if (machine_.authority_) {
+    v = machine_.authority_->clock_read(machine_.position());
+  } else {
+    v = std::max(machine_.source_now_ns(), last_);
+    Position pos = machine_.position();
+    for (auto* t : machine_.taps_) t->on_clock_read(pos, v);
+  }
+  last_ = std::max(last_, v);
+  return v;
+}
+
 Machine::Machine(std::unique_ptr<GuestMemory> memory, std::unique_ptr<Vcpu> vcpu)
     : memory_(std::move(memory)), vcpu_(std::move(vcpu)) {
   if (vcpu_->instruction_count()) {
     auto ic = std::make_unique<InstructionClock>(&vcpu_icount, vcpu_.get());
     instruction_clock_ = ic.get();
-    clock_ = std::move(ic);
+    source_ = std::move(ic);
   } else {
-    clock_ = std::make_unique<HostClock>();
+    source_ = std::make_unique<HostClock>();
   }
 }
 
 Machine::~Machine() = default;
+
+uint64_t Machine::source_now_ns() { return source_->now_ns(); }
 
 void Machine::request_exit(int status) {
   if (!exit_request_) exit_request_ = status;
 }
 
 Position Machine::position() const {
-  return Position{exits_, vcpu_->instruction_count()};
+  return Position{exits_, vcpu_->instruction_count(), in_async_};
+}
+
+const Registers* Machine::async_registers() {
+  if (!in_async_) return nullptr;
+  if (!async_regs_) async_regs_ = vcpu_->get_registers();
+  return &*async_regs_;
 }
 
 std::optional<uint64_t> Machine::next_deadline_ns() {
@@ -54,33 +78,76 @@ std::optional<uint64_t> Machine::next_deadline_ns() {
   return best;
 }
 
-void Machine::service_timers() {
-  if (timed_.empty()) return;
-  uint64_t now = clock_->now_ns();
-  for (auto* d : timed_) d->advance_to(now);
+void Machine::service_devices(uint64_t now_ns) {
+  now_ns = std::max(now_ns, clock_.last_);
+  clock_.last_ = now_ns;
+  clock_.fixed_ = now_ns;
+  for (auto* d : timed_) d->advance_to(now_ns);
+  clock_.fixed_.reset();
 }
 
-bool Machine::try_inject(bool /*from_window*/) {
-  if (!pic_ || !pic_->has_pending_interrupt()) {
+// Brings timed devices up to date when one of them is due. Recording: the
+// time source decides and the taps log the point; replaying: the trace does.
+void Machine::service_point() {
+  if (timed_.empty()) return;
+  Position pos = position();
+  if (authority_) {
+    if (auto t = authority_->service_time(pos)) service_devices(*t);
+    return;
+  }
+  auto deadline = next_deadline_ns();
+  if (!deadline) return;
+  uint64_t now = std::max(source_now_ns(), clock_.last_);
+  if (now < *deadline) return;
+  const Registers* regs = async_registers();
+  for (auto* t : taps_) t->on_service(pos, now, regs);
+  service_devices(now);
+}
+
+void Machine::deliver_interrupt() {
+  bool pending = pic_ && pic_->has_pending_interrupt();
+  Position pos = position();
+  if (authority_) {
+    // The trace says whether an interrupt entered here; the controller and the
+    // CPU are still asked, so their disagreement is reported.
+    if (auto recorded = authority_->injection(pos)) {
+      std::optional<uint8_t> device_vector;
+      if (pending) device_vector = pic_->acknowledge_interrupt();
+      bool ready = vcpu_->can_inject_interrupt();
+      if (authority_->confirm_injection(pos, *recorded, device_vector, ready) && ready) {
+        vcpu_->inject_interrupt(*recorded);
+        ++interrupts_;
+      }
+      vcpu_->request_interrupt_window(false);
+    } else {
+      vcpu_->request_interrupt_window(pending && !vcpu_->can_inject_interrupt());
+    }
+    return;
+  }
+  if (!pending) {
     vcpu_->request_interrupt_window(false);
-    return false;
+    return;
   }
   if (!vcpu_->can_inject_interrupt()) {
     vcpu_->request_interrupt_window(true);
-    return false;
+    return;
   }
-  Position pos = position();
   uint8_t vector = pic_->acknowledge_interrupt();
-  for (auto* t : taps_) t->on_interrupt(pos, vector, false);
+  const Registers* regs = async_registers();
+  for (auto* t : taps_) t->on_interrupt(pos, vector, regs);
   vcpu_->inject_interrupt(vector);
   vcpu_->request_interrupt_window(false);
   ++interrupts_;
-  return true;
 }
 
 bool Machine::handle_halt(RunResult* result) {
+  if (authority_) {
+    // Replay: apply every service point the trace has while the guest halts.
+    while (auto t = authority_->service_time(position())) service_devices(*t);
+    return true;
+  }
   for (int idle = 0; idle < kMaxIdleWakeups; ++idle) {
-    service_timers();
+    service_point();
     if (exit_request_) return true;  // handled by the loop
     Registers regs = vcpu_->get_registers();
     if (pic_ && pic_->has_pending_interrupt() && regs.interrupts_enabled()) return true;
@@ -102,7 +169,7 @@ bool Machine::handle_halt(RunResult* result) {
     if (instruction_clock_) {
       instruction_clock_->skip_to(*deadline);
     } else {
-      uint64_t now = clock_->now_ns();
+      uint64_t now = source_now_ns();
       if (*deadline > now) {
         uint64_t wait = *deadline - now;
         timespec ts{time_t(wait / 1000000000ull), long(wait % 1000000000ull)};
@@ -129,6 +196,58 @@ void Machine::dispatch(const Exit& exit) {
   vcpu_->complete_read(value);
 }
 
+void Machine::plan_limits(RunLimits* limits) {
+  if (authority_) {
+    auto target = authority_->next_async_target(exits_);
+    if (!target) return;
+    if (target->icount && instruction_clock_) {
+      limits->stop_at_icount = target->icount;
+    } else if (!bp_target_) {
+      bp_target_ = target;
+      vcpu_->set_single_step(false);
+      vcpu_->set_breakpoint(target->regs.pc_linear());
+    }
+    if (instruction_limit_ && instruction_clock_ &&
+        (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
+      limits->stop_at_icount = instruction_limit_;
+    return;
+  }
+  auto deadline = next_deadline_ns();
+  if (instruction_clock_) {
+    std::optional<uint64_t> stop;
+    if (deadline) stop = instruction_clock_->icount_at(*deadline);
+    if (instruction_limit_ && (!stop || *instruction_limit_ < *stop)) stop = instruction_limit_;
+    limits->stop_at_icount = stop;
+  } else if (deadline) {
+    uint64_t now = source_now_ns();
+    limits->deadline_host_ns =
+        HostClock::host_monotonic_ns() + (*deadline > now ? *deadline - now : 0);
+  }
+}
+
+// Replay without an instruction count: a breakpoint at the recorded RIP fired
+// (or a single step ended). The point is reached when the whole CPU state
+// matches; otherwise step past this instruction (every iteration of a rep
+// string instruction stops at the same RIP) and re-arm.
+bool Machine::reached_async_target() {
+  if (!bp_target_) return false;
+  Registers now = vcpu_->get_registers();
+  if (same_execution_point(now, bp_target_->regs)) {
+    vcpu_->set_breakpoint(std::nullopt);
+    vcpu_->set_single_step(false);
+    bp_target_.reset();
+    return true;
+  }
+  if (now.pc_linear() == bp_target_->regs.pc_linear()) {
+    vcpu_->set_breakpoint(std::nullopt);
+    vcpu_->set_single_step(true);
+  } else {
+    vcpu_->set_single_step(false);
+    vcpu_->set_breakpoint(bp_target_->regs.pc_linear());
+  }
+  return false;
+}
+
 RunResult Machine::run() {
   RunResult result;
   auto finish = [&](StopReason reason, int status, std::string message) {
@@ -137,28 +256,22 @@ RunResult Machine::run() {
     result.message = std::move(message);
   };
   for (;;) {
-    service_timers();
+    service_point();
     if (exit_request_) {
-      finish(StopReason::DebugExit, *exit_request_, "guest requested exit with status " +
-                                                      std::to_string(*exit_request_));
+      finish(StopReason::DebugExit, *exit_request_,
+             "guest requested exit with status " + std::to_string(*exit_request_));
       break;
     }
-    try_inject(false);
+    deliver_interrupt();
 
     RunLimits limits;
-    auto deadline = next_deadline_ns();
-    if (instruction_clock_) {
-      std::optional<uint64_t> stop;
-      if (deadline) stop = instruction_clock_->icount_at(*deadline);
-      if (instruction_limit_ && (!stop || *instruction_limit_ < *stop)) stop = instruction_limit_;
-      limits.stop_at_icount = stop;
-    } else if (deadline) {
-      uint64_t now = clock_->now_ns();
-      limits.deadline_host_ns =
-          HostClock::host_monotonic_ns() + (*deadline > now ? *deadline - now : 0);
-    }
-
+    plan_limits(&limits);
     Exit exit = vcpu_->run(limits);
+    if (exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio || exit.kind == ExitKind::Halt ||
+        exit.kind == ExitKind::IrqWindowOpen) {
+      in_async_ = false;
+      async_regs_.reset();
+    }
     Position pos = position();
     switch (exit.kind) {
       case ExitKind::PortIo:
@@ -175,7 +288,6 @@ RunResult Machine::run() {
       case ExitKind::IrqWindowOpen:
         for (auto* t : taps_) t->on_exit(pos, exit);
         ++exits_;
-        try_inject(true);
         break;
       case ExitKind::StopAtPosition:
         if (instruction_limit_ && pos.icount && *pos.icount >= *instruction_limit_) {
@@ -184,9 +296,18 @@ RunResult Machine::run() {
                      " (" + format_registers(vcpu_->get_registers()) + ")");
           goto stopped;
         }
+        in_async_ = true;
+        async_regs_.reset();
         break;
       case ExitKind::Kicked:
+        in_async_ = true;
+        async_regs_.reset();
+        break;
       case ExitKind::Debug:
+        if (reached_async_target()) {
+          in_async_ = true;
+          async_regs_.reset();
+        }
         break;
       case ExitKind::Shutdown:
         finish(StopReason::Shutdown, kExitTripleFault,

@@ -1,6 +1,11 @@
 // A machine: guest memory, one vCPU, the port and MMIO buses, the interrupt
 // controller, timed devices and the clock, and the run loop that ties them
 // together (kvmtool's kvm-cpu.c exit loop is the model).
+//
+// Time: devices read a MachineClock. While recording (or just running) it is
+// backed by the instruction count (emu) or host monotonic time (kvm), and
+// every value a device consumes is reported to the taps; while replaying, an
+// InputAuthority (the replayer) supplies the recorded values instead.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -29,6 +34,21 @@ enum ExitStatus : int {
   kExitBackendError = 12,
 };
 
+class Machine;
+
+// The clock devices see (see the file comment).
+class MachineClock final : public Clock {
+ public:
+  explicit MachineClock(Machine& m) : machine_(m) {}
+  uint64_t now_ns() override;
+
+ private:
+  friend class Machine;
+  Machine& machine_;
+  std::optional<uint64_t> fixed_;  // set while servicing timed devices
+  uint64_t last_ = 0;              // never go backwards
+};
+
 class Machine {
  public:
   Machine(std::unique_ptr<GuestMemory> memory, std::unique_ptr<Vcpu> vcpu);
@@ -38,13 +58,14 @@ class Machine {
   Vcpu& vcpu() { return *vcpu_; }
   IoBus& ports() { return ports_; }
   IoBus& mmio() { return mmio_; }
-  Clock& clock() { return *clock_; }
-  // The instruction clock when the backend counts instructions (emu).
+  Clock& clock() { return clock_; }
+  // The raw time source: instruction clock (emu) or host clock (kvm).
   InstructionClock* instruction_clock() { return instruction_clock_; }
 
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
   void add_timed_device(TimedDevice* d) { timed_.push_back(d); }
   void add_tap(RunTap* tap) { taps_.push_back(tap); }
+  void set_input_authority(InputAuthority* a) { authority_ = a; }
   void set_instruction_limit(std::optional<uint64_t> n) { instruction_limit_ = n; }
 
   // Called by the debug-exit device: ends the run with `status`.
@@ -57,25 +78,36 @@ class Machine {
   uint64_t exits_handled() const { return exits_; }
 
  private:
-  void service_timers();
+  friend class MachineClock;
+  uint64_t source_now_ns();
   std::optional<uint64_t> next_deadline_ns();
-  bool try_inject(bool from_window);
+  void service_point();
+  void service_devices(uint64_t now_ns);
+  void deliver_interrupt();
+  const Registers* async_registers();
   bool handle_halt(RunResult* result);
   void dispatch(const Exit& exit);
+  bool reached_async_target();
+  void plan_limits(RunLimits* limits);
 
   std::unique_ptr<GuestMemory> memory_;
   std::unique_ptr<Vcpu> vcpu_;
-  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<Clock> source_;
   InstructionClock* instruction_clock_ = nullptr;
+  MachineClock clock_{*this};
   IoBus ports_{"port"};
   IoBus mmio_{"mmio"};
   InterruptController* pic_ = nullptr;
   std::vector<TimedDevice*> timed_;
   std::vector<RunTap*> taps_;
+  InputAuthority* authority_ = nullptr;
   std::optional<uint64_t> instruction_limit_;
   std::optional<int> exit_request_;
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
+  bool in_async_ = false;                 // stopped inside guest execution since the last exit
+  std::optional<Registers> async_regs_;   // cached CPU state at that point
+  std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
 };
 
 }  // namespace rrvm

@@ -81,6 +81,13 @@ class Vcpu {
   // GuestMemory::generation()): bring the backend's view up to date.
   virtual void sync_memory_map() = 0;
 
+  // Execution breakpoint at linear address `rip` (nullopt clears it): run()
+  // returns ExitKind::Debug before executing that instruction. Single-step
+  // makes run() return Debug after each instruction. Used by replay to reach
+  // an asynchronous point; backends that cannot return false.
+  virtual bool set_breakpoint(std::optional<uint64_t> /*rip*/) { return false; }
+  virtual bool set_single_step(bool /*enable*/) { return false; }
+
   // Makes a run() in progress (or the next one) return Kicked promptly.
   // Safe to call from a signal handler or another thread.
   virtual void kick() = 0;
