@@ -121,3 +121,20 @@ uint64_t GuestMemory::total_size() const {
 }
 
 }  // namespace rrvm
+
+namespace rrvm {
+
+Sha256Digest GuestMemory::content_sha256() const {
+  Sha256 h;
+  for (const auto& s : slots_)
+    if (s.mapped) h.update(s.host, s.size);
+  return h.finish();
+}
+
+void GuestMemory::set_log_dirty(uint32_t id, bool on) {
+  if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
+  slots_[id].log_dirty = on;
+  ++generation_;
+}
+
+}  // namespace rrvm

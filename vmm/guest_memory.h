@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "vmm/sha256.h"
+
 namespace rrvm {
 
 constexpr uint64_t kPageSize = 4096;
@@ -73,6 +75,10 @@ class GuestMemory {
   DirtyBitmap collect_dirty(uint32_t id);
 
   uint64_t total_size() const;
+  // SHA-256 over every mapped slot's bytes, in slot order (final-state checks).
+  Sha256Digest content_sha256() const;
+  // Turns dirty logging of a slot on or off (before a backend is created).
+  void set_log_dirty(uint32_t id, bool on);
 
  private:
   std::vector<MemorySlot> slots_;

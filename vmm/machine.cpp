@@ -2,7 +2,6 @@
 
 #include <ctime>
 
-#include "vmm/cpu_state.h"
 
 namespace rrvm {
 
@@ -232,7 +231,7 @@ void Machine::plan_limits(RunLimits* limits) {
 bool Machine::reached_async_target() {
   if (!bp_target_) return false;
   Registers now = vcpu_->get_registers();
-  if (same_execution_point(now, bp_target_->regs)) {
+  if (now.pc_linear() == bp_target_->regs.pc_linear() && authority_->at_async_target(now)) {
     vcpu_->set_breakpoint(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();

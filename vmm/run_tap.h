@@ -80,6 +80,10 @@ class InputAuthority {
   virtual ~InputAuthority() = default;
   // The trace's next asynchronous point, if it lies at the current exit ordinal.
   virtual std::optional<AsyncTarget> next_async_target(uint64_t exit_ordinal) = 0;
+  // A breakpoint placed for the async target fired with the CPU in `regs`:
+  // is this the recorded point (registers, and memory where the trace has a
+  // dirty-page digest)?
+  virtual bool at_async_target(const Registers& regs) = 0;
   // Guest time to service timed devices with at `pos`, if the trace has a
   // service point here.
   virtual std::optional<uint64_t> service_time(const Position& pos) = 0;
