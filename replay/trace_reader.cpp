@@ -36,6 +36,7 @@ TraceReader::TraceReader(const std::string& path, TraceReaderOptions options)
     fail(8, "format version " + std::to_string(version_) + " is newer than this rrvm reads (" +
                 std::to_string(kTraceFormatVersion) + ")",
          "use a newer rrvm");
+  if (get_u32(start + 12) != 0) fail(12, "reserved file header bytes are set", "the trace is damaged");
   if (version_ < kTraceMinReadableVersion)
     fail(8, "format version " + std::to_string(version_) + " is no longer supported",
          "use the rrvm release that wrote it");
