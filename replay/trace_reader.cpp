@@ -22,10 +22,10 @@ const char* trace_completeness_name(TraceCompleteness c) {
 
 TraceReader::TraceReader(const std::string& path, TraceReaderOptions options)
     : path_(path), options_(options) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) fail(0, std::string("cannot open: ") + std::strerror(errno), "check the path");
+  file_.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (file_.fd < 0) fail(0, std::string("cannot open: ") + std::strerror(errno), "check the path");
   struct stat st {};
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) fail(0, "not a regular file", "give a trace file");
+  if (::fstat(file_.fd, &st) != 0 || !S_ISREG(st.st_mode)) fail(0, "not a regular file", "give a trace file");
   file_size_ = static_cast<uint64_t>(st.st_size);
 
   uint8_t start[kTraceFileHeaderSize];
@@ -65,8 +65,10 @@ TraceReader::TraceReader(const std::string& path, TraceReaderOptions options)
   }
 }
 
-TraceReader::~TraceReader() {
-  if (fd_ >= 0) ::close(fd_);
+TraceReader::~TraceReader() = default;
+
+TraceReader::FileHandle::~FileHandle() {
+  if (fd >= 0) ::close(fd);
 }
 
 void TraceReader::fail(uint64_t offset, const std::string& what, const std::string& todo) const {
@@ -77,7 +79,7 @@ bool TraceReader::pread_exact(uint64_t offset, void* dst, size_t size) const {
   if (offset > file_size_ || size > file_size_ - offset) return false;
   auto* p = static_cast<uint8_t*>(dst);
   while (size > 0) {
-    ssize_t n = ::pread(fd_, p, size, static_cast<off_t>(offset));
+    ssize_t n = ::pread(file_.fd, p, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
@@ -127,7 +129,7 @@ TraceReader::ReadResult TraceReader::try_read_frame(uint64_t offset, Frame* fram
       *why = std::string(frame_kind_name(header->kind)) + " frame does not decompress to its stated size";
       return ReadResult::Corrupt;
     }
-  } else {
+  } else if (!payload.empty()) {
     std::memcpy(frame->message.data(), payload.data(), payload.size());
   }
   return ReadResult::Ok;

@@ -105,9 +105,17 @@ class TraceReader {
   [[noreturn]] void fail(uint64_t offset, const std::string& what, const std::string& todo) const;
   bool pread_exact(uint64_t offset, void* dst, size_t size) const;
 
+  // Closes the file also when the constructor throws.
+  struct FileHandle {
+    int fd = -1;
+    FileHandle() = default;
+    FileHandle(const FileHandle&) = delete;
+    FileHandle& operator=(const FileHandle&) = delete;
+    ~FileHandle();
+  };
   std::string path_;
   TraceReaderOptions options_;
-  int fd_ = -1;
+  FileHandle file_;
   uint64_t file_size_ = 0;
   uint32_t version_ = 0;
   uint64_t data_start_ = 0;  // first frame after the header frame
