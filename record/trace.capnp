@@ -1,0 +1,269 @@
+# rrvm trace schema, format version 1.
+#
+# A trace is one file:
+#
+#   file header   16 bytes: magic "RRVMTRC\0", u32 LE format version, u32 LE 0
+#   frames        each: a 32-byte frame header (record/trace_frame.h) and a
+#                 payload; the payload is one Cap'n Proto message in flat-array
+#                 form (segment table + segments, capnp::messageToFlatArray),
+#                 LZ4-block compressed when the frame header's flag says so.
+#   trailer       on clean close only, 16 bytes: u64 LE offset of the footer
+#                 frame, magic "RRVMEND\0".
+#
+# Frame kinds and the root struct of their message:
+#   1 header    TraceHeader   always the first frame, exactly once
+#   2 events    EventBatch    in order; event ordinals are contiguous
+#   3 keyframe  Keyframe      between event frames
+#   4 end       TraceEnd      once, after the last event frame (clean stop)
+#   5 footer    Footer        last frame, then the trailer
+#
+# Invariants every reader may rely on and must check:
+#  - "Event ordinal" N means the N-th event of the trace (0-based), counting
+#    events of every kind. Frame headers carry the first ordinal and count.
+#  - "Exit ordinal" N means N exits had been handled before (the run loop's
+#    Position::exit_ordinal); exits are counted by Exit events only.
+#  - Integers are unsigned unless named otherwise; times are nanoseconds of
+#    guest clock; sizes are bytes; addresses are guest-physical unless said.
+#  - Compatibility: fields are only ever added (new ordinals) and old files in
+#    traces/ must keep reading. A change in meaning bumps the format version.
+
+@0xd6901b6346b58fa1;
+
+$import "/capnp/c++.capnp".namespace("rrvm::schema");
+
+# ---------------------------------------------------------------- CPU state
+
+struct Segment {
+  selector @0 :UInt16;
+  base @1 :UInt64;      # linear address of offset 0
+  limit @2 :UInt32;     # byte-granular limit (already scaled when g = 1)
+  type @3 :UInt8;       # access rights in KVM's decoded form
+  present @4 :UInt8;
+  dpl @5 :UInt8;
+  db @6 :UInt8;
+  s @7 :UInt8;
+  l @8 :UInt8;
+  g @9 :UInt8;
+  avl @10 :UInt8;
+}
+
+struct DescriptorTable {
+  base @0 :UInt64;
+  limit @1 :UInt16;
+}
+
+# Every field of vmm/registers.h Registers.
+struct Registers {
+  rax @0 :UInt64;  rbx @1 :UInt64;  rcx @2 :UInt64;  rdx @3 :UInt64;
+  rsi @4 :UInt64;  rdi @5 :UInt64;  rsp @6 :UInt64;  rbp @7 :UInt64;
+  r8 @8 :UInt64;   r9 @9 :UInt64;   r10 @10 :UInt64; r11 @11 :UInt64;
+  r12 @12 :UInt64; r13 @13 :UInt64; r14 @14 :UInt64; r15 @15 :UInt64;
+  rip @16 :UInt64;
+  rflags @17 :UInt64;
+  cs @18 :Segment;  ds @19 :Segment;  es @20 :Segment;  fs @21 :Segment;
+  gs @22 :Segment;  ss @23 :Segment;  tr @24 :Segment;  ldt @25 :Segment;
+  gdt @26 :DescriptorTable;
+  idt @27 :DescriptorTable;
+  cr0 @28 :UInt64; cr2 @29 :UInt64; cr3 @30 :UInt64; cr4 @31 :UInt64;
+  efer @32 :UInt64;
+}
+
+# ------------------------------------------------------------------- header
+
+struct MemorySlot {
+  name @0 :Text;       # "ram", "vram", ...
+  base @1 :UInt64;     # guest-physical, page aligned (4096)
+  size @2 :UInt64;     # bytes, page aligned
+  logDirty @3 :Bool;   # dirty-page tracking on (VRAM)
+  mapped @4 :Bool;     # visible to the guest when recording started
+}
+
+struct Device {
+  name @0 :Text;
+  config @1 :Text;     # device-defined, human readable
+}
+
+struct CpuidEntry {
+  function @0 :UInt32;   # EAX input
+  index @1 :UInt32;      # ECX input (sub-leaf)
+  eax @2 :UInt32; ebx @3 :UInt32; ecx @4 :UInt32; edx @5 :UInt32;
+}
+
+struct Image {
+  path @0 :Text;       # as given on the command line
+  sha256 @1 :Data;     # 32 bytes, of the file's content
+  size @2 :UInt64;     # file size in bytes
+  elf @3 :Bool;        # loaded as ELF32 (else raw boot image)
+}
+
+struct Option {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct MachineConfig {
+  memorySize @0 :UInt64;        # guest RAM bytes
+  hasRtcBase @1 :Bool;
+  rtcBaseSeconds @2 :Int64;     # CMOS clock start, Unix seconds; valid if hasRtcBase
+  serialInput @3 :Bool;         # SerialInput events may appear
+  options @4 :List(Option);     # every other machine option, in order
+}
+
+struct TraceHeader {
+  formatVersion @0 :UInt32;     # equals the file header's version
+  rrvmVersion @1 :Text;         # e.g. "0.1.0"
+  backend @2 :Text;             # "emu" or "kvm"
+  machine @3 :MachineConfig;
+  memoryMap @4 :List(MemorySlot);
+  devices @5 :List(Device);
+  cpuid @6 :List(CpuidEntry);   # the exact table the guest saw
+  images @7 :List(Image);       # loaded in this order
+  initialRegisters @8 :Registers;
+  commandLine @9 :List(Text);   # argv of the recording rrvm
+}
+
+# ------------------------------------------------------------------- events
+
+# A batch of events stored column-wise (struct of arrays) so LZ4 sees long
+# repeats: a guest's exit pattern repeats, so each column repeats.
+#
+# Varint columns hold unsigned LEB128 values; "zigzag" ones map a signed
+# delta d to (d << 1) ^ (d >> 63) first. All delta state starts from zero at
+# the start of each batch, so every frame decodes on its own (VRAM pages
+# excepted, see DisplayFrame).
+struct EventBatch {
+  # One byte per event, in order: 0 exit, 1 interrupt, 2 clock sample,
+  # 3 serial input, 4 cpu checksum, 5 display frame. Its length is the
+  # frame's event count. The k-th event of a kind takes the k-th entry of
+  # that kind's columns.
+  kinds @0 :Data;
+
+  # --- exits (one entry per exit event)
+  # One byte per exit: bits 0-1 kind (0 port-io, 1 mmio, 2 halt,
+  # 3 irq-window), bit 2 isWrite, bits 3-6 size in bytes (0-8), bit 7 zero.
+  exitFlags @1 :Data;
+  # Port-io and mmio exits only: zigzag varint of (address - previous
+  # port-io/mmio address in this batch), the first against 0.
+  exitAddresses @2 :Data;
+  # Port-io and mmio exits only: zigzag varint of (data - previous data of
+  # the same (kind, isWrite, address) in this batch, or 0). Reads: value the
+  # guest received; writes: value written. Guest counters and status
+  # polls thus become small repeating numbers.
+  exitData @3 :Data;
+
+  # --- interrupts
+  interruptVectors @4 :Data;        # one byte per interrupt
+  # One byte per interrupt: bit 0 has icount, bit 1 kicked (takes the next
+  # kicks entry).
+  interruptFlags @5 :Data;
+  # Varint of (exit ordinal - previous interrupt's exit ordinal in this
+  # batch, the first against 0); exit ordinals never decrease.
+  interruptExitOrdinals @6 :Data;
+  # Interrupts with an icount only: zigzag varint of (icount - previous
+  # icount in this column, the first against 0).
+  interruptIcounts @7 :Data;
+  kicks @8 :List(Kick);
+
+  # --- clock samples: zigzag varint of (ns - previous sample in this batch).
+  clockSamples @9 :Data;
+
+  # --- serial input: one byte per event, the byte the guest was fed.
+  serialInput @10 :Data;
+
+  cpuChecksums @11 :List(CpuChecksum);
+  displayFrames @12 :List(DisplayFrame);
+}
+
+# Where a kvm kick stopped a guest that computed without exiting.
+struct Kick {
+  registers @0 :Registers;
+  dirtyPagesSha256 @1 :Data;   # 32 bytes: SHA-256 over the pages dirtied
+                               # since the last exit, in address order
+}
+
+struct CpuChecksum {
+  exitOrdinal @0 :UInt64;
+  hasIcount @1 :Bool;
+  icount @2 :UInt64;           # instructions retired; valid if hasIcount
+  registerHash @3 :UInt64;     # register_state_hash(): SHA-256 prefix, LE
+}
+
+struct VramPage {
+  index @0 :UInt32;            # page number (4096 bytes) in the "vram" slot
+  # 4096 bytes: the new content XOR the previous content of this page, where
+  # "previous" is the last DisplayFrame page with this index since the last
+  # keyframe frame (or the trace start); zeros if there is none. Unchanged
+  # bytes become zero runs that LZ4 removes.
+  xorDelta @1 :Data;
+}
+
+struct DisplayFrame {
+  guestNs @0 :UInt64;              # guest clock at the frame point
+  displayRegisters @1 :Data;       # opaque, serialized by the display module
+  pages @2 :List(VramPage);        # pages changed since the previous frame
+}
+
+# ---------------------------------------------------------------- snapshots
+
+struct RamPage {
+  index @0 :UInt32;      # page number within the slot
+  lz4 @1 :Data;          # LZ4 block of the 4096-byte page
+}
+
+struct KeyframeSlot {
+  name @0 :Text;
+  base @1 :UInt64;       # guest-physical
+  size @2 :UInt64;       # bytes, multiple of 4096
+  pages @3 :List(RamPage);   # all-zero pages are omitted; indexes ascending
+}
+
+struct DeviceState {
+  name @0 :Text;
+  state @1 :Data;        # the device's own serialization
+}
+
+# A machine snapshot taken between two events. The frame holding it is
+# stored uncompressed (its pages are compressed one by one).
+struct Keyframe {
+  eventOrdinal @0 :UInt64;   # events before the snapshot
+  exitOrdinal @1 :UInt64;    # exits handled before the snapshot
+  hasIcount @2 :Bool;
+  icount @3 :UInt64;
+  registers @4 :Registers;
+  memory @5 :List(KeyframeSlot);
+  devices @6 :List(DeviceState);
+}
+
+# ----------------------------------------------------------------- the end
+
+struct TraceEnd {
+  # vmm/run_tap.h StopReason: 0 debug-exit, 1 shutdown, 2 instruction-limit,
+  # 3 halted-forever, 4 backend-error, 5 tap-request.
+  reason @0 :UInt8;
+  exitStatus @1 :Int32;       # rrvm's process exit status
+  message @2 :Text;           # one line for the user
+  finalRegisters @3 :Registers;
+  ramSha256 @4 :Data;         # 32 bytes: SHA-256 of all RAM slots, slot order
+  hasInstructionCount @5 :Bool;
+  instructionCount @6 :UInt64;
+  exitCount @7 :UInt64;       # exits handled in the whole run
+}
+
+# Index of every frame before the footer, so readers seek without scanning.
+struct FrameIndexEntry {
+  offset @0 :UInt64;             # file offset of the frame header
+  kind @1 :UInt8;                # frame kind (see top)
+  firstEventOrdinal @2 :UInt64;  # events before this frame
+  eventCount @3 :UInt32;
+  hasIcount @4 :Bool;
+  icount @5 :UInt64;             # smallest icount an event/keyframe of the frame carries
+}
+
+struct Footer {
+  frames @0 :List(FrameIndexEntry);  # every frame in file order, header first
+  totalEvents @1 :UInt64;
+  totalExits @2 :UInt64;
+  eventCountsByKind @3 :List(UInt64);  # indexed by event kind byte
+  uncompressedBytes @4 :UInt64;      # sum of payload sizes before LZ4
+  lastGuestNs @5 :UInt64;            # largest guest ns seen in events
+}

@@ -1,0 +1,210 @@
+// The trace's content as plain C++ values. The recorder fills these, the
+// replayer and the inspection tools read them; only the trace library itself
+// knows Cap'n Proto (record/trace.capnp documents every field's units and
+// invariants; the structs below mirror it).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "vmm/cpuid.h"
+#include "vmm/registers.h"
+#include "vmm/run_tap.h"
+#include "vmm/sha256.h"
+
+namespace rrvm {
+
+// Version of the file format this library writes. Readers accept every
+// version from kTraceMinReadableVersion to this one (fixtures in traces/).
+constexpr uint32_t kTraceFormatVersion = 1;
+constexpr uint32_t kTraceMinReadableVersion = 1;
+
+// Every trace problem: one line naming the file, the byte offset, what is
+// wrong and what to do.
+class TraceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---- header ---------------------------------------------------------------
+
+struct TraceMemorySlot {
+  std::string name;    // "ram", "vram", ...
+  uint64_t base = 0;   // guest-physical bytes, page aligned
+  uint64_t size = 0;   // bytes, page aligned
+  bool log_dirty = false;
+  bool mapped = true;
+  bool operator==(const TraceMemorySlot&) const = default;
+};
+
+struct TraceDevice {
+  std::string name;    // "serial0", "pit", "cirrus", ...
+  std::string config;  // device-defined text, e.g. "port=0x3f8 irq=4"
+  bool operator==(const TraceDevice&) const = default;
+};
+
+struct TraceImage {
+  std::string path;
+  Sha256Digest sha256{};
+  uint64_t size = 0;  // bytes
+  bool elf = false;
+  bool operator==(const TraceImage&) const = default;
+};
+
+struct TraceOption {
+  std::string key, value;
+  bool operator==(const TraceOption&) const = default;
+};
+
+struct TraceMachineConfig {
+  uint64_t memory_size = 0;                 // guest RAM bytes
+  std::optional<int64_t> rtc_base_seconds;  // CMOS clock start, Unix seconds
+  bool serial_input = false;                // the recording fed serial input
+  std::vector<TraceOption> options;         // anything else, in order
+  bool operator==(const TraceMachineConfig&) const = default;
+};
+
+struct TraceHeader {
+  uint32_t format_version = kTraceFormatVersion;  // set by the writer
+  std::string rrvm_version;
+  std::string backend;  // "emu" or "kvm"
+  TraceMachineConfig machine;
+  std::vector<TraceMemorySlot> memory_map;
+  std::vector<TraceDevice> devices;
+  std::vector<CpuidEntry> cpuid;
+  std::vector<TraceImage> images;
+  Registers initial_registers;
+  std::vector<std::string> command_line;
+  bool operator==(const TraceHeader&) const = default;
+};
+
+// ---- events ---------------------------------------------------------------
+
+enum class TraceEventKind : uint8_t {
+  Exit = 0,
+  Interrupt = 1,
+  ClockSample = 2,
+  SerialInput = 3,
+  CpuChecksum = 4,
+  DisplayFrame = 5,
+};
+constexpr int kTraceEventKindCount = 6;
+const char* trace_event_kind_name(TraceEventKind kind);
+std::optional<TraceEventKind> trace_event_kind_from_name(const std::string& name);
+
+enum class TraceExitKind : uint8_t { PortIo = 0, Mmio = 1, Halt = 2, IrqWindow = 3 };
+const char* trace_exit_kind_name(TraceExitKind kind);
+
+// An exit that carried information: for reads, `data` is what the guest
+// received; for writes, what it wrote. Halt / IrqWindow carry no address/data.
+struct ExitEvent {
+  TraceExitKind kind = TraceExitKind::PortIo;
+  bool is_write = false;
+  uint8_t size = 0;      // bytes: 1, 2, 4 (8 for MMIO); 0 for Halt/IrqWindow
+  uint64_t address = 0;  // port or guest-physical address
+  uint64_t data = 0;
+  bool operator==(const ExitEvent&) const = default;
+};
+
+// Where a kick (kvm: signal while the guest computed) stopped the guest.
+struct KickState {
+  Registers registers;
+  Sha256Digest dirty_pages_sha256{};  // pages dirtied since the last exit
+  bool operator==(const KickState&) const = default;
+};
+
+struct InterruptEvent {
+  uint8_t vector = 0;
+  uint64_t exit_ordinal = 0;       // exits handled before the injection
+  std::optional<uint64_t> icount;  // instructions retired (emu)
+  std::optional<KickState> kicked;
+  bool operator==(const InterruptEvent&) const = default;
+};
+
+struct ClockSampleEvent {
+  uint64_t ns = 0;  // guest clock nanoseconds a device consumed
+  bool operator==(const ClockSampleEvent&) const = default;
+};
+
+struct SerialInputEvent {
+  uint8_t byte = 0;
+  bool operator==(const SerialInputEvent&) const = default;
+};
+
+struct CpuChecksumEvent {
+  uint64_t exit_ordinal = 0;
+  std::optional<uint64_t> icount;
+  uint64_t register_hash = 0;  // register_state_hash()
+  bool operator==(const CpuChecksumEvent&) const = default;
+};
+
+struct VramPage {
+  uint32_t index = 0;          // page number within the "vram" slot
+  std::vector<uint8_t> bytes;  // the page's full new content (kPageSize bytes)
+  bool operator==(const VramPage&) const = default;
+};
+
+// The display at one point: changed VRAM pages (full content here; the file
+// stores them XOR-delta coded) and the display module's opaque registers.
+struct DisplayFrameEvent {
+  uint64_t guest_ns = 0;
+  std::vector<uint8_t> display_registers;
+  std::vector<VramPage> pages;
+  bool operator==(const DisplayFrameEvent&) const = default;
+};
+
+using TraceEventBody = std::variant<ExitEvent, InterruptEvent, ClockSampleEvent, SerialInputEvent,
+                                    CpuChecksumEvent, DisplayFrameEvent>;
+
+struct TraceEvent {
+  TraceEventBody body;
+  TraceEventKind kind() const { return static_cast<TraceEventKind>(body.index()); }
+  bool operator==(const TraceEvent&) const = default;
+};
+
+// ---- keyframes, end -------------------------------------------------------
+
+struct KeyframeSlot {
+  std::string name;
+  uint64_t base = 0;           // guest-physical
+  std::vector<uint8_t> bytes;  // whole slot content (size = bytes.size())
+  bool operator==(const KeyframeSlot&) const = default;
+};
+
+struct DeviceState {
+  std::string name;
+  std::vector<uint8_t> state;  // device-defined serialization
+  bool operator==(const DeviceState&) const = default;
+};
+
+// A full machine snapshot; replay can start here instead of at the beginning.
+struct Keyframe {
+  uint64_t event_ordinal = 0;  // events written before the snapshot (set by the writer)
+  uint64_t exit_ordinal = 0;
+  std::optional<uint64_t> icount;
+  Registers registers;
+  std::vector<KeyframeSlot> memory;
+  std::vector<DeviceState> devices;
+  bool operator==(const Keyframe&) const = default;
+};
+
+struct TraceEnd {
+  StopReason reason = StopReason::BackendError;
+  int32_t exit_status = 0;
+  std::string message;
+  Registers final_registers;
+  Sha256Digest ram_sha256{};
+  std::optional<uint64_t> instruction_count;
+  uint64_t exit_count = 0;
+  bool operator==(const TraceEnd&) const = default;
+};
+
+// A stable 64-bit hash of every Registers field (first 8 bytes, little
+// endian, of SHA-256 over a fixed little-endian field layout), for
+// CpuChecksumEvent: recorder and replayer compute it the same way.
+uint64_t register_state_hash(const Registers& r);
+
+}  // namespace rrvm

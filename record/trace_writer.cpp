@@ -1,0 +1,130 @@
+#include "record/trace_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rrvm {
+
+TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header) : path_(path) {
+  footer_.event_counts_by_kind.assign(kTraceEventKindCount, 0);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(std::string("cannot create: ") + std::strerror(errno));
+  TraceHeader h = header;
+  h.format_version = kTraceFormatVersion;
+  std::vector<uint8_t> start(kTraceFileHeaderSize);
+  std::memcpy(start.data(), kTraceMagic.data(), kTraceMagic.size());
+  put_u32(start.data() + 8, kTraceFormatVersion);
+  write_all(start.data(), start.size());
+  write_frame(FrameKind::Header, 0, 0, encode_header(h), true, std::nullopt);
+}
+
+TraceWriter::~TraceWriter() {
+  if (fd_ < 0) return;
+  try {
+    flush();
+  } catch (const std::exception&) {
+    // A destructor cannot report; the file reads as truncated.
+  }
+  ::close(fd_);
+}
+
+void TraceWriter::fail(const std::string& what) const {
+  throw TraceError("trace " + path_ + ": at byte " + std::to_string(offset_) + ": " + what +
+                   "; check the path, permissions and free disk space");
+}
+
+void TraceWriter::write_all(const uint8_t* data, size_t size) {
+  if (fd_ < 0) fail("write after close");
+  while (size > 0) {
+    ssize_t n = ::write(fd_, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(std::string("write failed: ") + (n < 0 ? std::strerror(errno) : "no progress"));
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset_ += static_cast<uint64_t>(n);
+  }
+}
+
+void TraceWriter::write_frame(FrameKind kind, uint64_t first, uint32_t count, const MessageWords& message,
+                              bool compress, std::optional<uint64_t> icount,
+                              const std::vector<uint8_t>* suffix) {
+  std::vector<uint8_t> frame;
+  try {
+    frame = build_frame(kind, first, count, reinterpret_cast<const uint8_t*>(message.data()),
+                        message.size() * sizeof(uint64_t), compress);
+  } catch (const std::exception& e) {
+    fail(std::string("cannot encode a ") + frame_kind_name(kind) + " frame: " + e.what());
+  }
+  footer_.frames.push_back(FrameIndexEntry{offset_, kind, first, count, icount});
+  footer_.uncompressed_bytes += message.size() * sizeof(uint64_t);
+  if (suffix) frame.insert(frame.end(), suffix->begin(), suffix->end());
+  write_all(frame.data(), frame.size());
+}
+
+void TraceWriter::append(const TraceEvent& event) {
+  try {
+    batch_.add(event, vram_);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  TraceEventKind kind = event.kind();
+  footer_.event_counts_by_kind[static_cast<size_t>(kind)]++;
+  if (kind == TraceEventKind::Exit) ++exits_;
+  if (kind == TraceEventKind::ClockSample)
+    footer_.last_guest_ns = std::max(footer_.last_guest_ns, std::get<ClockSampleEvent>(event.body).ns);
+  if (kind == TraceEventKind::DisplayFrame)
+    footer_.last_guest_ns = std::max(footer_.last_guest_ns, std::get<DisplayFrameEvent>(event.body).guest_ns);
+  ++next_ordinal_;
+  if (batch_.count() >= kMaxEventsPerFrame || batch_.approx_bytes() >= kFrameTargetBytes) flush();
+}
+
+void TraceWriter::flush() {
+  if (batch_.count() == 0) return;
+  auto count = static_cast<uint32_t>(batch_.count());
+  std::optional<uint64_t> icount = batch_.min_icount();
+  MessageWords message = batch_.finish();
+  uint64_t first = batch_first_;
+  batch_first_ = next_ordinal_;
+  write_frame(FrameKind::Events, first, count, message, true, icount);
+}
+
+void TraceWriter::add_keyframe(const Keyframe& keyframe) {
+  flush();
+  Keyframe k = keyframe;
+  k.event_ordinal = next_ordinal_;
+  MessageWords message;
+  try {
+    message = encode_keyframe(k);
+  } catch (const std::exception& e) {
+    fail(std::string("cannot encode keyframe: ") + e.what());
+  }
+  // Pages are compressed one by one inside the message, so the frame is not.
+  write_frame(FrameKind::Keyframe, next_ordinal_, 0, message, false, k.icount);
+  // Display deltas restart at every keyframe so replay can start there.
+  vram_.reset();
+}
+
+void TraceWriter::close(const TraceEnd& end) {
+  flush();
+  write_frame(FrameKind::End, next_ordinal_, 0, encode_end(end), true, end.instruction_count);
+  footer_.total_events = next_ordinal_;
+  footer_.total_exits = exits_;
+  uint64_t footer_offset = offset_;
+  std::vector<uint8_t> trailer(kTraceTrailerSize);
+  put_u64(trailer.data(), footer_offset);
+  std::memcpy(trailer.data() + 8, kTraceTrailerMagic.data(), kTraceTrailerMagic.size());
+  // The footer indexes the frames before it; it goes out with the trailer
+  // in the same write.
+  TraceFooter footer = footer_;
+  write_frame(FrameKind::Footer, next_ordinal_, 0, encode_footer(footer), true, std::nullopt, &trailer);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail(std::string("close failed: ") + std::strerror(errno));
+  }
+  fd_ = -1;
+}
+
+}  // namespace rrvm

@@ -1,0 +1,59 @@
+// Writes a trace file: file header, header frame, event frames (bounded:
+// kMaxEventsPerFrame events or about kFrameTargetBytes of message), keyframes,
+// and on close() the end frame, the footer index and the trailer. Each frame
+// goes out with one write() (looping only on short writes), so a recorder
+// killed at any moment leaves a file readable up to its last whole frame.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "record/trace_codec.h"
+#include "record/trace_events.h"
+
+namespace rrvm {
+
+class TraceWriter {
+ public:
+  static constexpr uint32_t kMaxEventsPerFrame = 4096;
+  static constexpr size_t kFrameTargetBytes = 64 * 1024;
+
+  // Creates (truncates) `path` and writes the header. Throws TraceError.
+  TraceWriter(const std::string& path, const TraceHeader& header);
+  // Without close(), flushes pending events (best effort): the file then
+  // reads as truncated after its last event.
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  void append(const TraceEvent& event);
+  // Flushes pending events, then writes the snapshot; its event_ordinal is
+  // set to the number of events appended so far.
+  void add_keyframe(const Keyframe& keyframe);
+  // Writes pending events as a frame now.
+  void flush();
+  // Flushes, writes the end frame, the footer and the trailer; closes.
+  void close(const TraceEnd& end);
+
+  uint64_t events_written() const { return next_ordinal_; }
+  uint64_t exits_written() const { return exits_; }
+  uint64_t bytes_written() const { return offset_; }
+
+ private:
+  void write_frame(FrameKind kind, uint64_t first, uint32_t count, const MessageWords& message,
+                   bool compress, std::optional<uint64_t> icount, const std::vector<uint8_t>* suffix = nullptr);
+  void write_all(const uint8_t* data, size_t size);
+  [[noreturn]] void fail(const std::string& what) const;
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  uint64_t next_ordinal_ = 0;
+  uint64_t batch_first_ = 0;
+  uint64_t exits_ = 0;
+  EventBatchEncoder batch_;
+  VramDeltaState vram_;
+  TraceFooter footer_;
+};
+
+}  // namespace rrvm

@@ -1,0 +1,244 @@
+// Writing and reading back: every field of every record survives the file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "record/trace_writer.h"
+#include "replay/trace_reader.h"
+#include "tests/trace/trace_samples.h"
+
+namespace rrvm {
+namespace {
+
+using namespace trace_samples;
+
+std::vector<TraceEvent> read_all(const TraceReader& reader, uint64_t from = 0) {
+  std::vector<TraceEvent> out;
+  EventCursor cursor = reader.events(from);
+  while (const TraceEvent* e = cursor.next()) out.push_back(*e);
+  return out;
+}
+
+// Writes: events part one, keyframe, part two, end. Returns all events.
+std::vector<TraceEvent> write_full_trace(const std::string& path, bool close = true) {
+  std::vector<TraceEvent> all = every_kind_events();
+  TraceWriter w(path, header());
+  for (const auto& e : all) w.append(e);
+  w.add_keyframe(keyframe());
+  // After the keyframe, page 1 must decode against zeros, not 0x22.
+  std::vector<TraceEvent> more = {display_frame(9'000'000, {1}, 0x22), port_out(0xE9, 'x')};
+  for (const auto& e : more) w.append(e);
+  all.insert(all.end(), more.begin(), more.end());
+  if (close) w.close(end());
+  return all;
+}
+
+TEST(TraceRoundTrip, HeaderEventsKeyframeAndEndSurvive) {
+  std::string path = temp_path("roundtrip.rrt");
+  std::vector<TraceEvent> written = write_full_trace(path);
+
+  TraceReader reader(path);
+  TraceHeader expected = header();
+  expected.format_version = kTraceFormatVersion;
+  EXPECT_EQ(reader.header(), expected);
+  EXPECT_EQ(reader.format_version(), kTraceFormatVersion);
+  EXPECT_EQ(reader.status().state, TraceCompleteness::Complete);
+  EXPECT_TRUE(reader.status().footer_used);
+  EXPECT_EQ(reader.event_count(), written.size());
+  EXPECT_EQ(read_all(reader), written);
+
+  auto keyframes = reader.keyframes();
+  ASSERT_EQ(keyframes.size(), 1u);
+  Keyframe k = reader.read_keyframe(keyframes[0]);
+  Keyframe expected_k = keyframe();
+  expected_k.event_ordinal = every_kind_events().size();
+  EXPECT_EQ(k, expected_k);
+
+  ASSERT_TRUE(reader.end().has_value());
+  EXPECT_EQ(*reader.end(), end());
+  ASSERT_TRUE(reader.footer().has_value());
+  EXPECT_EQ(reader.footer()->total_events, written.size());
+  uint64_t exits = 0;
+  for (const auto& e : written) exits += e.kind() == TraceEventKind::Exit;
+  EXPECT_EQ(reader.footer()->total_exits, exits);
+  EXPECT_EQ(reader.footer()->last_guest_ns, ~uint64_t{0});
+}
+
+TEST(TraceRoundTrip, HaltAndIrqWindowExitsCarryNoOperands) {
+  std::string path = temp_path("halt.rrt");
+  {
+    TraceWriter w(path, header());
+    w.append(TraceEvent{ExitEvent{TraceExitKind::Halt, true, 4, 0x1234, 99}});
+    w.close(end());
+  }
+  TraceReader reader(path);
+  auto events = read_all(reader);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(std::get<ExitEvent>(events[0].body), (ExitEvent{TraceExitKind::Halt, false, 0, 0, 0}));
+}
+
+TEST(TraceRoundTrip, CursorFromTheMiddleMatchesFullIteration) {
+  std::string path = temp_path("seek.rrt");
+  std::vector<TraceEvent> written = write_full_trace(path);
+  TraceReader reader(path);
+  for (uint64_t from : {uint64_t{0}, uint64_t{5}, uint64_t{24}, uint64_t{written.size() - 1}, uint64_t{written.size()}}) {
+    std::vector<TraceEvent> expected(written.begin() + static_cast<long>(from), written.end());
+    EXPECT_EQ(read_all(reader, from), expected) << "from " << from;
+  }
+}
+
+TEST(TraceFraming, FramesAreBoundedAndOrdinalsContiguous) {
+  std::string path = temp_path("framing.rrt");
+  constexpr uint64_t kEvents = 10000;
+  {
+    TraceWriter w(path, header());
+    for (uint64_t i = 0; i < kEvents; ++i) w.append(port_out(0x80, i));
+    w.close(end());
+  }
+  TraceReader reader(path);
+  uint64_t next = 0;
+  size_t event_frames = 0;
+  for (const auto& f : reader.frames()) {
+    if (f.kind != FrameKind::Events) continue;
+    ++event_frames;
+    EXPECT_EQ(f.first_event_ordinal, next);
+    EXPECT_LE(f.event_count, TraceWriter::kMaxEventsPerFrame);
+    next += f.event_count;
+  }
+  EXPECT_EQ(next, kEvents);
+  EXPECT_GE(event_frames, (kEvents + TraceWriter::kMaxEventsPerFrame - 1) / TraceWriter::kMaxEventsPerFrame);
+  auto events = read_all(reader);
+  ASSERT_EQ(events.size(), kEvents);
+  for (uint64_t i = 0; i < kEvents; ++i) ASSERT_EQ(std::get<ExitEvent>(events[i].body).data, i);
+  EXPECT_EQ(reader.frames().front().kind, FrameKind::Header);
+  EXPECT_EQ(reader.frames().back().kind, FrameKind::End);
+}
+
+TEST(TraceFraming, BigDisplayFramesEndTheirFrame) {
+  std::string path = temp_path("bigframes.rrt");
+  {
+    TraceWriter w(path, header());
+    std::vector<uint32_t> pages;
+    for (uint32_t i = 0; i < 32; ++i) pages.push_back(i);
+    for (int i = 0; i < 4; ++i) w.append(display_frame(uint64_t(i), pages, static_cast<uint8_t>(i)));
+    w.close(end());
+  }
+  TraceReader reader(path);
+  for (const auto& f : reader.frames())
+    if (f.kind == FrameKind::Events) {
+      EXPECT_EQ(f.event_count, 1u) << "32 pages exceed the frame target";
+    }
+}
+
+TEST(TraceFooter, MissingFooterIsRebuiltByScanning) {
+  std::string path = temp_path("nofooter.rrt");
+  std::vector<TraceEvent> written = write_full_trace(path);
+  std::vector<FrameIndexEntry> indexed;
+  uint64_t footer_offset = 0;
+  {
+    TraceReader reader(path);
+    indexed = reader.frames();
+    footer_offset = reader.status().readable_bytes;
+  }
+  std::filesystem::resize_file(path, footer_offset);
+  TraceReader reader(path);
+  EXPECT_EQ(reader.status().state, TraceCompleteness::Complete);
+  EXPECT_FALSE(reader.status().footer_used);
+  EXPECT_NE(reader.status().detail.find("rebuilt"), std::string::npos);
+  // The scan finds the same frames; icounts are only known from the footer.
+  ASSERT_EQ(reader.frames().size(), indexed.size());
+  for (size_t i = 0; i < indexed.size(); ++i) {
+    EXPECT_EQ(reader.frames()[i].offset, indexed[i].offset);
+    EXPECT_EQ(reader.frames()[i].kind, indexed[i].kind);
+    EXPECT_EQ(reader.frames()[i].first_event_ordinal, indexed[i].first_event_ordinal);
+    EXPECT_EQ(reader.frames()[i].event_count, indexed[i].event_count);
+  }
+  EXPECT_EQ(read_all(reader), written);
+  ASSERT_TRUE(reader.end().has_value());
+  EXPECT_EQ(*reader.end(), end());
+}
+
+TEST(TraceFooter, IndexCarriesSmallestIcountPerFrame) {
+  std::string path = temp_path("icount.rrt");
+  {
+    TraceWriter w(path, header());
+    w.append(port_out(0x80, 1));
+    w.flush();
+    w.append(TraceEvent{InterruptEvent{0x20, 1, 700, std::nullopt}});
+    w.append(TraceEvent{CpuChecksumEvent{1, 650, 0}});
+    w.close(end());
+  }
+  TraceReader reader(path);
+  std::vector<std::optional<uint64_t>> icounts;
+  for (const auto& f : reader.frames())
+    if (f.kind == FrameKind::Events) icounts.push_back(f.icount);
+  ASSERT_EQ(icounts.size(), 2u);
+  EXPECT_FALSE(icounts[0].has_value());
+  EXPECT_EQ(icounts[1], 650u);
+}
+
+TEST(TraceWriterErrors, UnwritablePathIsOneLine) {
+  try {
+    TraceWriter w("/nonexistent-dir/x.rrt", header());
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("/nonexistent-dir/x.rrt"), std::string::npos);
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+  }
+}
+
+TEST(TraceWriterErrors, FullDiskIsReported) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  EXPECT_THROW(
+      {
+        TraceWriter w("/dev/full", header());
+        w.close(end());
+      },
+      TraceError);
+}
+
+TEST(TraceWriterErrors, RejectsMalformedEvents) {
+  std::string path = temp_path("bad_events.rrt");
+  TraceWriter w(path, header());
+  EXPECT_THROW(w.append(TraceEvent{ExitEvent{TraceExitKind::PortIo, false, 9, 0, 0}}), TraceError);
+  DisplayFrameEvent d;
+  d.pages.push_back(VramPage{0, std::vector<uint8_t>(100)});
+  EXPECT_THROW(w.append(TraceEvent{d}), TraceError);
+}
+
+TEST(TraceReaderErrors, NewerFormatVersionIsRefusedClearly) {
+  std::string path = temp_path("newer.rrt");
+  write_full_trace(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put(static_cast<char>(kTraceFormatVersion + 1));
+  }
+  try {
+    TraceReader reader(path);
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TraceRegisterHash, DependsOnEveryField) {
+  Registers a = registers(1);
+  uint64_t h = register_state_hash(a);
+  EXPECT_EQ(h, register_state_hash(registers(1)));
+  Registers b = a;
+  b.ldt.avl = 1;
+  EXPECT_NE(register_state_hash(b), h);
+  b = a;
+  b.efer ^= 1;
+  EXPECT_NE(register_state_hash(b), h);
+  b = a;
+  b.idt.limit ^= 1;
+  EXPECT_NE(register_state_hash(b), h);
+}
+
+}  // namespace
+}  // namespace rrvm
