@@ -133,7 +133,8 @@ struct TraceHeader {
 # excepted, see DisplayFrame).
 struct EventBatch {
   # One byte per event, in order: 0 exit, 1 interrupt, 2 clock sample,
-  # 3 serial input, 4 cpu checksum, 5 display frame. Its length is the
+  # 3 serial input, 4 cpu checksum, 5 display frame, 6 service point
+  # (format version 2). Its length is the
   # frame's event count. The k-th event of a kind takes the k-th entry of
   # that kind's columns.
   kinds @0 :Data;
@@ -172,6 +173,22 @@ struct EventBatch {
 
   cpuChecksums @11 :List(CpuChecksum);
   displayFrames @12 :List(DisplayFrame);
+  servicePoints @13 :List(ServicePoint);   # format version 2
+}
+
+# The run loop brought the timed devices (PIT, RTC, UART input) up to guest
+# time `ns` here. Replay services them at the same point with the same time,
+# which is what makes their interrupts and counters replay exactly.
+struct ServicePoint {
+  ns @0 :UInt64;               # guest clock, nanoseconds; never decreases
+  exitOrdinal @1 :UInt64;      # exits handled before this point
+  hasIcount @2 :Bool;
+  icount @3 :UInt64;           # instructions retired (emu, async points only)
+  # Inside guest execution (not at an exit): the CPU state there, and on kvm
+  # a digest of the RAM pages dirtied since the previous async point (all
+  # zero when the recording backend counted instructions instead).
+  hasAsync @4 :Bool;
+  async @5 :Kick;
 }
 
 # Where a kvm kick stopped a guest that computed without exiting.

@@ -268,6 +268,13 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
       approx_bytes_ += 32;
       break;
     }
+    case TraceEventKind::ServicePoint: {
+      const auto& e = std::get<ServicePointEvent>(event.body);
+      services_.push_back(e);
+      if (e.icount) note_icount(*e.icount);
+      approx_bytes_ += e.async ? 400 : 24;
+      break;
+    }
     case TraceEventKind::DisplayFrame: {
       const auto& e = std::get<DisplayFrameEvent>(event.body);
       EncodedFrame f{e.guest_ns, e.display_registers, {}};
@@ -289,6 +296,7 @@ void EventBatchEncoder::clear() {
   }
   kicks_.clear();
   checksums_.clear();
+  services_.clear();
   frames_.clear();
   last_address_ = last_irq_ordinal_ = last_irq_icount_ = last_clock_ = 0;
   last_data_.clear();
@@ -321,6 +329,20 @@ MessageWords EventBatchEncoder::finish() {
     sums[i].setIcount(checksums_[i].icount.value_or(0));
     sums[i].setRegisterHash(checksums_[i].register_hash);
   }
+  auto services = b.initServicePoints(static_cast<unsigned>(services_.size()));
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const auto& e = services_[i];
+    services[i].setNs(e.ns);
+    services[i].setExitOrdinal(e.exit_ordinal);
+    services[i].setHasIcount(e.icount.has_value());
+    services[i].setIcount(e.icount.value_or(0));
+    services[i].setHasAsync(e.async.has_value());
+    if (e.async) {
+      auto k = services[i].initAsync();
+      put_registers(k.initRegisters(), e.async->registers);
+      k.setDirtyPagesSha256(as_data(e.async->dirty_pages_sha256));
+    }
+  }
   auto frames = b.initDisplayFrames(static_cast<unsigned>(frames_.size()));
   for (size_t i = 0; i < frames_.size(); ++i) {
     frames[i].setGuestNs(frames_[i].guest_ns);
@@ -350,7 +372,8 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
     auto kicks = b.getKicks();
     auto sums = b.getCpuChecksums();
     auto frames = b.getDisplayFrames();
-    unsigned next_kick = 0, next_sum = 0, next_frame = 0;
+    auto services = b.getServicePoints();
+    unsigned next_kick = 0, next_sum = 0, next_frame = 0, next_service = 0;
     uint64_t last_address = 0, last_ordinal = 0, last_icount = 0, last_clock = 0;
     std::unordered_map<uint64_t, uint64_t> last_data[8];  // by kind | write << 2
 
@@ -432,13 +455,29 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
           events.push_back(TraceEvent{std::move(e)});
           break;
         }
+        case static_cast<uint8_t>(TraceEventKind::ServicePoint): {
+          if (next_service >= services.size()) throw CodecError("more service events than service records");
+          auto sp = services[next_service++];
+          ServicePointEvent e;
+          e.ns = sp.getNs();
+          e.exit_ordinal = sp.getExitOrdinal();
+          if (sp.getHasIcount()) e.icount = sp.getIcount();
+          if (sp.getHasAsync()) {
+            auto k = sp.getAsync();
+            e.async = KickState{get_registers(k.getRegisters()),
+                                get_digest(k.getDirtyPagesSha256(), "service dirty-page hash")};
+          }
+          events.push_back(TraceEvent{std::move(e)});
+          break;
+        }
         default:
           throw CodecError("unknown event kind " + std::to_string(kind));
       }
     }
     for (auto* c : {&flags, &addresses, &data, &vectors, &irq_flags, &ordinals, &icounts, &clock, &serial})
       c->expect_end();
-    if (next_kick != kicks.size() || next_sum != sums.size() || next_frame != frames.size())
+    if (next_kick != kicks.size() || next_sum != sums.size() || next_frame != frames.size() ||
+        next_service != services.size())
       throw CodecError("event batch has records no event uses");
     return events;
   });

@@ -67,6 +67,7 @@ class EventBatchEncoder {
   std::vector<uint8_t> clock_, serial_;
   std::vector<KickState> kicks_;
   std::vector<CpuChecksumEvent> checksums_;
+  std::vector<ServicePointEvent> services_;
   struct EncodedFrame {
     uint64_t guest_ns;
     std::vector<uint8_t> registers;

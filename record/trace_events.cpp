@@ -12,6 +12,7 @@ const char* trace_event_kind_name(TraceEventKind kind) {
     case TraceEventKind::SerialInput: return "serial-input";
     case TraceEventKind::CpuChecksum: return "cpu-checksum";
     case TraceEventKind::DisplayFrame: return "display-frame";
+    case TraceEventKind::ServicePoint: return "service";
   }
   return "unknown";
 }

@@ -19,7 +19,7 @@ namespace rrvm {
 
 // Version of the file format this library writes. Readers accept every
 // version from kTraceMinReadableVersion to this one (fixtures in traces/).
-constexpr uint32_t kTraceFormatVersion = 1;
+constexpr uint32_t kTraceFormatVersion = 2;  // 2: service points
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -90,8 +90,9 @@ enum class TraceEventKind : uint8_t {
   SerialInput = 3,
   CpuChecksum = 4,
   DisplayFrame = 5,
+  ServicePoint = 6,
 };
-constexpr int kTraceEventKindCount = 6;
+constexpr int kTraceEventKindCount = 7;
 const char* trace_event_kind_name(TraceEventKind kind);
 std::optional<TraceEventKind> trace_event_kind_from_name(const std::string& name);
 
@@ -156,8 +157,18 @@ struct DisplayFrameEvent {
   bool operator==(const DisplayFrameEvent&) const = default;
 };
 
+// Timed devices were brought up to guest time `ns` at this point (see
+// record/trace.capnp ServicePoint).
+struct ServicePointEvent {
+  uint64_t ns = 0;
+  uint64_t exit_ordinal = 0;
+  std::optional<uint64_t> icount;   // async points on emu
+  std::optional<KickState> async;   // set when inside guest execution
+  bool operator==(const ServicePointEvent&) const = default;
+};
+
 using TraceEventBody = std::variant<ExitEvent, InterruptEvent, ClockSampleEvent, SerialInputEvent,
-                                    CpuChecksumEvent, DisplayFrameEvent>;
+                                    CpuChecksumEvent, DisplayFrameEvent, ServicePointEvent>;
 
 struct TraceEvent {
   TraceEventBody body;

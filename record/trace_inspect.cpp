@@ -66,6 +66,10 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
           s << " at exit " << e.exit_ordinal;
           if (e.icount) s << " icount " << *e.icount;
           s << " hash " << hex(e.register_hash);
+        } else if constexpr (std::is_same_v<T, ServicePointEvent>) {
+          s << " at " << e.ns << " ns, exit " << e.exit_ordinal;
+          if (e.icount) s << " icount " << *e.icount;
+          if (e.async) s << " inside guest at rip " << hex(e.async->registers.rip);
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
           s << " at " << e.guest_ns << " ns, " << e.pages.size() << " VRAM pages, " << e.display_registers.size()
             << " register bytes";
@@ -100,6 +104,10 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
           s << ",\"exit\":" << e.exit_ordinal;
           if (e.icount) s << ",\"icount\":" << *e.icount;
           s << ",\"hash\":" << e.register_hash;
+        } else if constexpr (std::is_same_v<T, ServicePointEvent>) {
+          s << ",\"ns\":" << e.ns << ",\"exit\":" << e.exit_ordinal;
+          if (e.icount) s << ",\"icount\":" << *e.icount;
+          if (e.async) s << ",\"async_rip\":" << e.async->registers.rip;
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
           s << ",\"ns\":" << e.guest_ns << ",\"register_bytes\":" << e.display_registers.size() << ",\"pages\":[";
           for (size_t i = 0; i < e.pages.size(); ++i) s << (i ? "," : "") << e.pages[i].index;

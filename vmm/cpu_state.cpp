@@ -29,15 +29,4 @@ bool same_execution_point(const Registers& a, const Registers& b) {
   return true;
 }
 
-uint64_t cpu_state_hash(const Registers& r) {
-  uint64_t h = 1469598103934665603ull;
-  for_each_compared(r, [&](uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h ^= (v >> (i * 8)) & 0xFF;
-      h *= 1099511628211ull;
-    }
-  });
-  return h;
-}
-
 }  // namespace rrvm

@@ -1,4 +1,4 @@
-// Comparing and hashing CPU state across backends. Only architecturally
+// Comparing CPU state across backends. Only architecturally
 // defined state takes part: flags that instructions leave undefined differ
 // between Unicorn and hardware, so they are masked out.
 #pragma once
@@ -16,8 +16,5 @@ constexpr uint64_t kComparableFlags = (1u << 0) | (1u << 2) | (1u << 6) | (1u <<
 // True when `a` and `b` are the same point of execution: general registers,
 // instruction pointer, segment selectors and comparable flags all equal.
 bool same_execution_point(const Registers& a, const Registers& b);
-
-// 64-bit FNV-1a over the same fields (periodic CPU-state checksums).
-uint64_t cpu_state_hash(const Registers& r);
 
 }  // namespace rrvm

@@ -1,0 +1,40 @@
+// Options shared by the subcommands that build a machine (run, record).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "system/pc_system.h"
+
+namespace rrvm::cli {
+
+struct MachineOptions {
+  std::string backend = "auto";
+  uint64_t mem = 32ull << 20;
+  std::string serial_in;
+  std::string serial_out;
+  std::string debugcon_out;
+  uint64_t max_instructions = 0;
+  std::string load_addr;
+  std::string entry;
+  int64_t rtc_base = kDefaultRtcBase;
+  std::string image;
+};
+
+void add_machine_options(CLI::App& cmd, MachineOptions& o);
+
+// Output files opened for the guest's serial port and debug console. Closed
+// (flushed) when destroyed, so output written before an error is kept.
+struct GuestOutputs {
+  GuestOutputs(const MachineOptions& o);
+  ~GuestOutputs();
+  FILE* serial = stdout;
+  FILE* debugcon = stderr;
+};
+
+// Builds the SystemConfig; throws SystemError for malformed option values.
+SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs);
+
+// "rrvm: backend emu (auto: ...)" on stderr.
+void announce_backend(const PcSystem& sys);
+
+}  // namespace rrvm::cli

@@ -1,0 +1,124 @@
+#include "record/recorder.h"
+
+#include "vmm/cpu_state.h"
+
+namespace rrvm {
+
+namespace {
+TraceExitKind trace_exit_kind(ExitKind k) {
+  switch (k) {
+    case ExitKind::PortIo: return TraceExitKind::PortIo;
+    case ExitKind::Mmio: return TraceExitKind::Mmio;
+    case ExitKind::Halt: return TraceExitKind::Halt;
+    default: return TraceExitKind::IrqWindow;
+  }
+}
+}  // namespace
+
+bool is_cpu_ram(const MemorySlot& slot) { return slot.mapped && slot.name.rfind("ram", 0) == 0; }
+
+Sha256Digest dirty_pages_sha256(GuestMemory& memory) {
+  Sha256 h;
+  for (const auto& slot : memory.slots()) {
+    if (!is_cpu_ram(slot)) continue;
+    DirtyBitmap bm = memory.collect_dirty(slot.id);
+    for (uint64_t page = 0; page < slot.pages(); ++page) {
+      if (!(bm[page / 64] >> (page % 64) & 1)) continue;
+      uint64_t gpa = slot.guest_base + page * kPageSize;
+      h.update(&gpa, sizeof gpa);
+      h.update(slot.host + page * kPageSize, kPageSize);
+    }
+  }
+  return h.finish();
+}
+
+Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
+    : writer_(writer), machine_(machine), options_(options) {}
+
+void Recorder::on_exit(const Position& pos, const Exit& exit) {
+  if (options_.checksum_interval && pos.exit_ordinal % options_.checksum_interval == 0 &&
+      pos.exit_ordinal) {
+    CpuChecksumEvent c;
+    c.exit_ordinal = pos.exit_ordinal;
+    c.icount = pos.icount;
+    c.register_hash = register_state_hash(machine_.vcpu().get_registers());
+    writer_.append(TraceEvent{c});
+  }
+  if (!exit.is_write && (exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio))
+    return;  // written in on_read, with the value the guest received
+  ExitEvent e;
+  e.kind = trace_exit_kind(exit.kind);
+  e.is_write = exit.is_write;
+  if (exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio) {
+    e.size = exit.size;
+    e.address = exit.address;
+    e.data = exit.data;
+  }
+  writer_.append(TraceEvent{e});
+}
+
+uint64_t Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
+  ExitEvent e;
+  e.kind = trace_exit_kind(exit.kind);
+  e.is_write = false;
+  e.size = exit.size;
+  e.address = exit.address;
+  e.data = value;
+  writer_.append(TraceEvent{e});
+  return value;
+}
+
+std::optional<KickState> Recorder::async_state(const Position& pos, const Registers* regs) {
+  if (!pos.async || !regs) return std::nullopt;
+  KickState k;
+  k.registers = *regs;
+  // With an instruction count the point is exact already; hashing would need
+  // a write hook on all of RAM (emu), so the digest stays zero there.
+  if (!pos.icount) k.dirty_pages_sha256 = dirty_pages_sha256(machine_.memory());
+  return k;
+}
+
+void Recorder::on_service(const Position& pos, uint64_t now_ns, const Registers* regs) {
+  ServicePointEvent s;
+  s.ns = now_ns;
+  s.exit_ordinal = pos.exit_ordinal;
+  s.icount = pos.async ? pos.icount : std::nullopt;
+  s.async = async_state(pos, regs);
+  writer_.append(TraceEvent{s});
+}
+
+void Recorder::on_clock_read(const Position&, uint64_t now_ns) {
+  writer_.append(TraceEvent{ClockSampleEvent{now_ns}});
+}
+
+void Recorder::on_interrupt(const Position& pos, uint8_t vector, const Registers* regs) {
+  InterruptEvent i;
+  i.vector = vector;
+  i.exit_ordinal = pos.exit_ordinal;
+  i.icount = pos.async ? pos.icount : std::nullopt;
+  // A service point at the same async position already pinned it down; the
+  // dirty-page window was consumed there, so only the registers repeat.
+  if (pos.async && regs) {
+    KickState k;
+    k.registers = *regs;
+    i.kicked = k;
+  }
+  writer_.append(TraceEvent{i});
+}
+
+void Recorder::on_serial_input(uint8_t byte) { writer_.append(TraceEvent{SerialInputEvent{byte}}); }
+
+void Recorder::on_stop(const Position& pos, const RunResult& result) {
+  TraceEnd end;
+  end.reason = result.reason;
+  end.exit_status = result.exit_status;
+  end.message = result.message;
+  end.final_registers = machine_.vcpu().get_registers();
+  end.ram_sha256 = machine_.memory().content_sha256();
+  end.instruction_count = pos.icount;
+  end.exit_count = pos.exit_ordinal;
+  writer_.close(end);
+  closed_ = true;
+}
+
+}  // namespace rrvm

@@ -1,0 +1,61 @@
+// The recorder: a tap on the run loop that writes everything that entered
+// the guest, and everything it wrote, into a trace (DESIGN.md "The trace").
+//
+// Stream semantics (the replayer relies on them): events appear in the order
+// the run loop produced them. Every guest-caused exit is one ExitEvent (reads
+// carry the value the guest received). A ClockSample is a value a device read
+// from the clock while the preceding exit was dispatched. A ServicePoint is a
+// moment the timed devices were brought up to date; an Interrupt is an
+// injection. Both carry their position: the number of exits before them and,
+// when they happened inside guest execution (async), the instruction count
+// (emu) and the CPU state plus a hash of the pages dirtied since the last
+// async point, which is how a backend without instruction counts finds the
+// point again.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "record/trace_events.h"
+#include "record/trace_writer.h"
+#include "vmm/machine.h"
+
+namespace rrvm {
+
+struct RecorderOptions {
+  // A CpuChecksum event every this many exits (0: never).
+  uint64_t checksum_interval = 1024;
+};
+
+class Recorder final : public RunTap {
+ public:
+  Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options = {});
+
+  void on_exit(const Position& pos, const Exit& exit) override;
+  uint64_t on_read(const Position& pos, const Exit& exit, uint64_t value) override;
+  void on_service(const Position& pos, uint64_t now_ns, const Registers* async_regs) override;
+  void on_clock_read(const Position& pos, uint64_t now_ns) override;
+  void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
+  void on_stop(const Position& pos, const RunResult& result) override;
+
+  // A byte of serial input was handed to the guest's UART.
+  void on_serial_input(uint8_t byte);
+  bool closed() const { return closed_; }
+
+ private:
+  std::optional<KickState> async_state(const Position& pos, const Registers* regs);
+
+  TraceWriter& writer_;
+  Machine& machine_;
+  RecorderOptions options_;
+  bool closed_ = false;
+};
+
+// SHA-256 over the content of the pages dirtied since the previous call
+// (every RAM slot, in slot order, page index included). Used at async points
+// on both record and replay, so the windows match.
+// Only RAM slots take part: VRAM's dirty log belongs to the display.
+Sha256Digest dirty_pages_sha256(GuestMemory& memory);
+bool is_cpu_ram(const MemorySlot& slot);
+
+}  // namespace rrvm

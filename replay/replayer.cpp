@@ -1,0 +1,303 @@
+#include "replay/replayer.h"
+
+#include <cstdio>
+
+#include "record/recorder.h"
+#include "record/trace_inspect.h"
+#include "vmm/cpu_state.h"
+
+namespace rrvm {
+
+namespace {
+constexpr size_t kRecentEvents = 8;
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+  return b;
+}
+
+const char* exit_name(TraceExitKind k) { return trace_exit_kind_name(k); }
+
+TraceExitKind live_kind(ExitKind k) {
+  switch (k) {
+    case ExitKind::PortIo: return TraceExitKind::PortIo;
+    case ExitKind::Mmio: return TraceExitKind::Mmio;
+    case ExitKind::Halt: return TraceExitKind::Halt;
+    default: return TraceExitKind::IrqWindow;
+  }
+}
+
+std::string describe_exit(TraceExitKind kind, bool write, uint64_t address, unsigned size, uint64_t data,
+                          bool with_data) {
+  std::string s = exit_name(kind);
+  if (kind == TraceExitKind::PortIo || kind == TraceExitKind::Mmio) {
+    s += write ? " write " : " read ";
+    s += hex(address) + " size " + std::to_string(size);
+    if (with_data) s += " data " + hex(data);
+  }
+  return s;
+}
+
+bool digest_is_zero(const Sha256Digest& d) {
+  for (uint8_t b : d)
+    if (b) return false;
+  return true;
+}
+}  // namespace
+
+Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions options)
+    : reader_(reader), machine_(machine), options_(options), cursor_(reader.events()) {}
+
+const TraceEvent* Replayer::peek() {
+  while (!peeked_ && !ended_) {
+    const TraceEvent* e = nullptr;
+    try {
+      e = cursor_.next();
+    } catch (const TraceError& err) {
+      ended_ = true;
+      diverge("trace", "readable events", err.what());
+      break;
+    }
+    if (!e) {
+      ended_ = true;
+      break;
+    }
+    // Display frames are for offline reconstruction; replay renders its own.
+    if (e->kind() == TraceEventKind::DisplayFrame) {
+      ++consumed_;
+      continue;
+    }
+    peeked_ = *e;
+  }
+  return peeked_ ? &*peeked_ : nullptr;
+}
+
+void Replayer::consume() {
+  if (!peeked_) return;
+  recent_.push_back(format_event_text(consumed_, *peeked_));
+  if (recent_.size() > kRecentEvents) recent_.pop_front();
+  peeked_.reset();
+  ++consumed_;
+}
+
+bool Replayer::at_end() {
+  peek();
+  return ended_ && !peeked_;
+}
+
+void Replayer::diverge(const std::string& what, const std::string& expected, const std::string& actual) {
+  if (divergence_) return;
+  DivergenceReport r;
+  r.event_ordinal = consumed_;
+  r.position = machine_.position();
+  r.what = what;
+  r.expected = expected;
+  r.actual = actual;
+  capture_cpu(r, machine_.vcpu().get_registers(), machine_.memory());
+  r.recent_events.assign(recent_.begin(), recent_.end());
+  divergence_ = std::move(r);
+}
+
+void Replayer::skip_checksums() {
+  while (const TraceEvent* e = peek()) {
+    auto* c = std::get_if<CpuChecksumEvent>(&e->body);
+    if (!c) return;
+    if (options_.verify_cpu_checksums) {
+      uint64_t live = register_state_hash(machine_.vcpu().get_registers());
+      if (live != c->register_hash) {
+        diverge("CPU state checksum at exit " + std::to_string(c->exit_ordinal), hex(c->register_hash), hex(live));
+        return;
+      }
+    }
+    consume();
+  }
+}
+
+void Replayer::on_exit(const Position&, const Exit& exit) {
+  if (divergence_) return;
+  skip_checksums();
+  const TraceEvent* e = peek();
+  TraceExitKind kind = live_kind(exit.kind);
+  std::string live = describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write);
+  if (!e) {
+    if (!reader_.end()) return;  // truncated trace: wants_stop ends the run
+    diverge("exit sequence", "end of trace", live);
+    return;
+  }
+  auto* x = std::get_if<ExitEvent>(&e->body);
+  if (!x) {
+    diverge("exit sequence", format_event_text(consumed_, *e), live);
+    return;
+  }
+  bool io = kind == TraceExitKind::PortIo || kind == TraceExitKind::Mmio;
+  if (x->kind != kind || (io && (x->is_write != exit.is_write || x->address != exit.address ||
+                                 x->size != exit.size))) {
+    diverge("exit sequence", format_event_text(consumed_, *e), live);
+    return;
+  }
+  if (io && exit.is_write && x->data != exit.data) {
+    diverge("value written to " + hex(exit.address), hex(x->data), hex(exit.data));
+    return;
+  }
+  if (!io || exit.is_write) consume();  // reads are consumed in on_read
+}
+
+uint64_t Replayer::on_read(const Position&, const Exit& exit, uint64_t device_value) {
+  const TraceEvent* e = peek();
+  auto* x = e ? std::get_if<ExitEvent>(&e->body) : nullptr;
+  if (!x || divergence_) return device_value;
+  uint64_t recorded = x->data;
+  if (device_value != recorded)
+    diverge(std::string(exit.kind == ExitKind::PortIo ? "port" : "MMIO") + " read at " + hex(exit.address) +
+                ": device model answered differently",
+            hex(recorded), hex(device_value));
+  consume();
+  return recorded;
+}
+
+bool Replayer::wants_stop(RunResult* result) {
+  if (divergence_) {
+    result->exit_status = kExitDivergence;
+    result->message = divergence_->headline();
+    return true;
+  }
+  if (options_.until_event && consumed_ >= *options_.until_event) {
+    result->exit_status = kExitOk;
+    result->message = "stopped at event " + std::to_string(consumed_) + " as asked (--until)";
+    return true;
+  }
+  if (at_end() && !reader_.end()) {
+    result->exit_status = kExitOk;
+    result->message = "replayed every readable event of a truncated trace (" + std::to_string(consumed_) +
+                      " events)";
+    return true;
+  }
+  return false;
+}
+
+std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
+  const TraceEvent* e = peek();
+  if (!e) return std::nullopt;
+  AsyncTarget t;
+  t.exit_ordinal = exit_ordinal;
+  if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async && s->exit_ordinal == exit_ordinal) {
+    t.icount = s->icount;
+    t.regs = s->async->registers;
+    return t;
+  }
+  if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked && i->exit_ordinal == exit_ordinal) {
+    t.icount = i->icount;
+    t.regs = i->kicked->registers;
+    return t;
+  }
+  return std::nullopt;
+}
+
+bool Replayer::at_async_target(const Registers& regs) {
+  const TraceEvent* e = peek();
+  if (!e) return false;
+  const KickState* k = nullptr;
+  if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) k = &*s->async;
+  if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked) k = &*i->kicked;
+  if (!k || !same_execution_point(regs, k->registers)) return false;
+  // Registers equal; where the trace has a memory digest and this backend
+  // tracks dirty pages, memory must agree too (a loop whose registers repeat
+  // while it counts in memory).
+  if (!digest_is_zero(k->dirty_pages_sha256) && !machine_.vcpu().instruction_count()) {
+    // Pages dirtied since the last matched point, accumulated over candidates.
+    for (const auto& slot : machine_.memory().slots()) {
+      if (!is_cpu_ram(slot)) continue;
+      DirtyBitmap bm = machine_.memory().collect_dirty(slot.id);
+      auto& acc = dirty_acc_[slot.id];
+      if (acc.size() < bm.size()) acc.resize(bm.size(), 0);
+      for (size_t i = 0; i < bm.size(); ++i) acc[i] |= bm[i];
+    }
+    if (accumulated_dirty_sha256() != k->dirty_pages_sha256) return false;
+  }
+  dirty_acc_.clear();
+  return true;
+}
+
+Sha256Digest Replayer::accumulated_dirty_sha256() {
+  Sha256 h;
+  for (const auto& slot : machine_.memory().slots()) {
+    if (!is_cpu_ram(slot)) continue;
+    auto it = dirty_acc_.find(slot.id);
+    if (it == dirty_acc_.end()) continue;
+    for (uint64_t page = 0; page < slot.pages(); ++page) {
+      if (page / 64 >= it->second.size() || !(it->second[page / 64] >> (page % 64) & 1)) continue;
+      uint64_t gpa = slot.guest_base + page * kPageSize;
+      h.update(&gpa, sizeof gpa);
+      h.update(slot.host + page * kPageSize, kPageSize);
+    }
+  }
+  return h.finish();
+}
+
+bool Replayer::async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
+                             bool async) {
+  if (exit_ordinal != pos.exit_ordinal || async != pos.async) return false;
+  if (async && icount && pos.icount && *icount != *pos.icount) return false;
+  return true;
+}
+
+std::optional<uint64_t> Replayer::service_time(const Position& pos) {
+  if (divergence_) return std::nullopt;
+  const TraceEvent* e = peek();
+  auto* s = e ? std::get_if<ServicePointEvent>(&e->body) : nullptr;
+  if (!s || !async_matches(pos, s->exit_ordinal, s->icount, s->async.has_value())) return std::nullopt;
+  uint64_t ns = s->ns;
+  consume();
+  last_clock_ = std::max(last_clock_, ns);
+  return ns;
+}
+
+uint64_t Replayer::clock_read(const Position&) {
+  const TraceEvent* e = peek();
+  auto* c = e ? std::get_if<ClockSampleEvent>(&e->body) : nullptr;
+  if (!c) {
+    if (!divergence_) diverge("clock read", e ? format_event_text(consumed_, *e) : "end of trace", "a device read the clock");
+    return last_clock_;
+  }
+  uint64_t ns = c->ns;
+  consume();
+  last_clock_ = std::max(last_clock_, ns);
+  return ns;
+}
+
+std::optional<uint8_t> Replayer::injection(const Position& pos) {
+  if (divergence_) return std::nullopt;
+  const TraceEvent* e = peek();
+  auto* i = e ? std::get_if<InterruptEvent>(&e->body) : nullptr;
+  if (!i || !async_matches(pos, i->exit_ordinal, i->icount, i->kicked.has_value())) return std::nullopt;
+  uint8_t v = i->vector;
+  consume();
+  return v;
+}
+
+bool Replayer::confirm_injection(const Position&, uint8_t recorded, std::optional<uint8_t> device_vector,
+                                 bool cpu_ready) {
+  if (!cpu_ready) {
+    diverge("interrupt injection", "vector " + hex(recorded) + " injected",
+            "the CPU cannot take an interrupt here (IF=0 or interrupt shadow)");
+    return false;
+  }
+  if (device_vector != recorded) {
+    diverge("interrupt controller", "vector " + hex(recorded),
+            device_vector ? "vector " + hex(*device_vector) : std::string("no interrupt pending"));
+    return false;
+  }
+  return true;
+}
+
+std::optional<uint8_t> Replayer::take_serial_input() {
+  const TraceEvent* e = peek();
+  auto* b = e ? std::get_if<SerialInputEvent>(&e->body) : nullptr;
+  if (!b) return std::nullopt;
+  uint8_t v = b->byte;
+  consume();
+  return v;
+}
+
+}  // namespace rrvm

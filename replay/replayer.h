@@ -1,0 +1,77 @@
+// The replayer: a tap on the same run loop the recorder tapped, and the
+// machine's input authority. Every guest read is answered from the trace
+// while the device models still run and their own answers are compared;
+// time, timer service points, serial input and interrupts come from the trace
+// at their recorded positions; outputs and the exit sequence are checked.
+// The first disagreement stops the run with a DivergenceReport.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "replay/divergence_report.h"
+#include "replay/trace_reader.h"
+#include "vmm/machine.h"
+
+namespace rrvm {
+
+struct ReplayOptions {
+  std::optional<uint64_t> until_event;   // stop after this many trace events
+  std::optional<uint64_t> until_icount;  // (emu) stop at this instruction count
+  // CPU checksums are compared only when replaying on the backend that
+  // recorded (undefined-flag and mid-instruction differences otherwise).
+  bool verify_cpu_checksums = true;
+};
+
+class Replayer final : public RunTap, public InputAuthority {
+ public:
+  Replayer(const TraceReader& reader, Machine& machine, ReplayOptions options = {});
+
+  // RunTap
+  void on_exit(const Position& pos, const Exit& exit) override;
+  uint64_t on_read(const Position& pos, const Exit& exit, uint64_t device_value) override;
+  bool wants_stop(RunResult* result) override;
+
+  // InputAuthority
+  std::optional<AsyncTarget> next_async_target(uint64_t exit_ordinal) override;
+  std::optional<uint64_t> service_time(const Position& pos) override;
+  uint64_t clock_read(const Position& pos) override;
+  std::optional<uint8_t> injection(const Position& pos) override;
+  bool confirm_injection(const Position& pos, uint8_t recorded, std::optional<uint8_t> device_vector,
+                         bool cpu_ready) override;
+  bool at_async_target(const Registers& regs) override;
+
+  // Serial input recorded at this point (the UART's byte source in replay).
+  std::optional<uint8_t> take_serial_input();
+
+  const std::optional<DivergenceReport>& divergence() const { return divergence_; }
+  uint64_t events_consumed() const { return consumed_; }
+  // True once every readable event was consumed.
+  bool at_end();
+
+ private:
+  const TraceEvent* peek();
+  void consume();
+  void diverge(const std::string& what, const std::string& expected, const std::string& actual);
+  bool async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
+                     bool async);
+  Sha256Digest accumulated_dirty_sha256();
+  void skip_checksums();
+
+  const TraceReader& reader_;
+  Machine& machine_;
+  ReplayOptions options_;
+  EventCursor cursor_;
+  std::optional<TraceEvent> peeked_;
+  bool ended_ = false;
+  uint64_t consumed_ = 0;
+  uint64_t last_clock_ = 0;
+  std::optional<DivergenceReport> divergence_;
+  std::deque<std::string> recent_;
+  std::map<uint32_t, DirtyBitmap> dirty_acc_;  // pages dirtied since the last matched async point
+};
+
+}  // namespace rrvm

@@ -1,0 +1,116 @@
+#include "system/pc_system.h"
+
+#include "devices/byte_source.h"
+#include "devices/pc_board.h"
+#include "vmm/cpuid.h"
+#include "vmm/emu/emu_vcpu.h"
+#include "vmm/kvm/kvm_vcpu.h"
+
+namespace rrvm {
+
+namespace {
+// Passes serial input through and reports each byte the UART takes.
+class TappedByteSource final : public ByteSource {
+ public:
+  TappedByteSource(ByteSource& inner, std::function<void(uint8_t)> on_byte)
+      : inner_(inner), on_byte_(std::move(on_byte)) {}
+  std::optional<uint8_t> next_byte() override {
+    auto b = inner_.next_byte();
+    if (b) on_byte_(*b);
+    return b;
+  }
+  bool at_end() override { return inner_.at_end(); }
+
+ private:
+  ByteSource& inner_;
+  std::function<void(uint8_t)> on_byte_;
+};
+}  // namespace
+
+BackendKind resolve_backend(BackendKind requested, std::string* reason) {
+  std::string why_not;
+  switch (requested) {
+    case BackendKind::Emu:
+      *reason = "requested";
+      return BackendKind::Emu;
+    case BackendKind::Kvm:
+      if (!kvm_available(&why_not))
+        throw SystemError("--backend kvm: " + why_not + "; use --backend emu or auto", kExitBackendError);
+      *reason = "requested";
+      return BackendKind::Kvm;
+    case BackendKind::Auto:
+      if (kvm_available(&why_not)) {
+        *reason = "auto: /dev/kvm opened";
+        return BackendKind::Kvm;
+      }
+      *reason = "auto: " + why_not;
+      return BackendKind::Emu;
+  }
+  return BackendKind::Emu;
+}
+
+std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
+  std::unique_ptr<PcSystem> sys(new PcSystem());
+  sys->config_ = config;
+  if (config.mem_bytes < (2ull << 20) || config.mem_bytes > (3ull << 30) || config.mem_bytes % kPageSize)
+    throw SystemError("--mem must be a multiple of 4 KiB between 2 MiB and 3 GiB", kExitBadInput);
+
+  auto memory = std::make_unique<GuestMemory>();
+  add_pc_memory(*memory, config.mem_bytes);
+  if (config.log_ram_dirty)
+    for (const auto& slot : memory->slots()) memory->set_log_dirty(slot.id, true);
+  try {
+    sys->image_ = load_image(*memory, config.image_path, config.load);
+  } catch (const ImageError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  }
+
+  BackendKind kind = resolve_backend(config.backend, &sys->backend_reason_);
+  std::unique_ptr<Vcpu> vcpu;
+  try {
+    if (kind == BackendKind::Kvm) {
+      vcpu = create_kvm_vcpu(*memory, default_cpuid_table());
+      sys->backend_ = "kvm";
+    } else {
+      vcpu = create_emu_vcpu(*memory, default_cpuid_table());
+      sys->backend_ = "emu";
+    }
+  } catch (const std::exception& e) {
+    throw SystemError(e.what(), kExitBackendError);
+  }
+
+  sys->machine_ = std::make_unique<Machine>(std::move(memory), std::move(vcpu));
+  Machine& m = *sys->machine_;
+  m.set_instruction_limit(config.max_instructions);
+
+  if (config.serial_in_path) {
+    try {
+      if (*config.serial_in_path == "-")
+        sys->serial_in_ = std::make_unique<StdinByteSource>();
+      else
+        sys->serial_in_ = std::make_unique<FileByteSource>(*config.serial_in_path);
+    } catch (const std::exception& e) {
+      throw SystemError(e.what(), kExitBadInput);
+    }
+  }
+  ByteSource* input = config.serial_source ? config.serial_source : sys->serial_in_.get();
+  if (input && config.on_serial_input) {
+    sys->serial_tap_ = std::make_unique<TappedByteSource>(*input, config.on_serial_input);
+    input = sys->serial_tap_.get();
+  }
+  PcBoardConfig board;
+  board.serial_out = config.serial_out;
+  board.debug_out = config.debug_out;
+  board.serial_in = input;
+  board.rtc_base_seconds = config.rtc_base;
+  sys->board_ = std::make_unique<PcBoard>(m, board);
+
+  m.vcpu().sync_memory_map();
+  m.vcpu().set_registers(sys->image_.initial);
+  return sys;
+}
+
+PcSystem::~PcSystem() = default;
+
+
+}  // namespace rrvm

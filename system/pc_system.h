@@ -1,0 +1,90 @@
+// Assembles a runnable PC from user options: guest RAM, the image, the vCPU
+// backend (auto/kvm/emu), the board's devices and the Cirrus display. The CLI
+// and the integration tests build machines only through here, so `run`,
+// `record` and `replay` construct identical machines.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vmm/image_loader.h"
+#include "vmm/machine.h"
+#include "vmm/vcpu.h"
+
+namespace rrvm {
+
+class PcBoard;
+class ByteSource;
+
+// 2026-01-01T00:00:00Z: the RTC's default time at guest time 0, fixed so that
+// runs are reproducible unless the user asks for another time.
+constexpr int64_t kDefaultRtcBase = 1767225600;
+
+struct SystemConfig {
+  BackendKind backend = BackendKind::Auto;
+  uint64_t mem_bytes = 32ull << 20;
+  std::string image_path;
+  LoadOptions load;
+  std::optional<std::string> serial_in_path;  // "-" = stdin
+  std::function<void(uint8_t)> serial_out;    // guest serial output
+  std::function<void(uint8_t)> debug_out;     // guest debug console (0xE9)
+  std::optional<uint64_t> max_instructions;
+  int64_t rtc_base = kDefaultRtcBase;
+  // Replaces the serial input file: the replayer feeds recorded bytes here.
+  ByteSource* serial_source = nullptr;
+  // Called for every serial input byte the UART takes (the recorder logs it).
+  std::function<void(uint8_t)> on_serial_input;
+  // Dirty-page logging on RAM (kvm record/replay: memory digests at kicks).
+  bool log_ram_dirty = false;
+};
+
+// Errors in what the user gave us (bad image, unavailable backend, bad
+// option): one line, exit status kExitBadInput or kExitBackendError.
+class SystemError : public std::runtime_error {
+ public:
+  SystemError(const std::string& what, int status) : std::runtime_error(what), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+class PcSystem {
+ public:
+  static std::unique_ptr<PcSystem> create(const SystemConfig& config);
+  ~PcSystem();
+
+  Machine& machine() { return *machine_; }
+  PcBoard& board() { return *board_; }
+  const LoadedImage& image() const { return image_; }
+  const SystemConfig& config() const { return config_; }
+  // "emu" or "kvm", and why auto chose it.
+  const std::string& backend() const { return backend_; }
+  const std::string& backend_reason() const { return backend_reason_; }
+
+  RunResult run() { return machine_->run(); }
+  // (name, configuration) of every device, for the trace header.
+  std::vector<std::pair<std::string, std::string>> device_descriptions() const;
+  // SHA-256 over every RAM slot's contents, in slot order.
+  Sha256Digest ram_sha256() const { return machine_->memory().content_sha256(); }
+
+ private:
+  PcSystem() = default;
+  SystemConfig config_;
+  LoadedImage image_;
+  std::string backend_, backend_reason_;
+  std::unique_ptr<ByteSource> serial_in_;
+  std::unique_ptr<ByteSource> serial_tap_;
+  std::unique_ptr<Machine> machine_;
+  std::unique_ptr<PcBoard> board_;
+};
+
+// Chooses the backend: kvm when /dev/kvm opens (for Auto), emu otherwise.
+// Throws SystemError when kvm is demanded but unavailable.
+BackendKind resolve_backend(BackendKind requested, std::string* reason);
+
+}  // namespace rrvm

@@ -1,0 +1,65 @@
+#include "system/record_session.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "record/recorder.h"
+#include "record/trace_writer.h"
+#include "vmm/cpuid.h"
+
+namespace rrvm {
+
+namespace {
+TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_line) {
+  const SystemConfig& c = sys.config();
+  TraceHeader h;
+  h.rrvm_version = "0.1.0";
+  h.backend = sys.backend();
+  h.machine.memory_size = c.mem_bytes;
+  h.machine.rtc_base_seconds = c.rtc_base;
+  h.machine.serial_input = c.serial_in_path.has_value() || c.serial_source;
+  if (c.load.load_address) h.machine.options.push_back({"load-addr", std::to_string(*c.load.load_address)});
+  if (c.load.entry) h.machine.options.push_back({"entry", std::to_string(*c.load.entry)});
+  if (c.max_instructions) h.machine.options.push_back({"max-instructions", std::to_string(*c.max_instructions)});
+  for (const auto& s : sys.machine().memory().slots())
+    h.memory_map.push_back({s.name, s.guest_base, s.size, s.log_dirty, s.mapped});
+  for (const auto& d : sys.device_descriptions()) h.devices.push_back({d.first, d.second});
+  h.cpuid = default_cpuid_table();
+  const LoadedImage& img = sys.image();
+  h.images.push_back({img.path, img.sha256, img.file_size, img.elf});
+  h.initial_registers = img.initial;
+  h.command_line = command_line;
+  return h;
+}
+}  // namespace
+
+RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
+                              const std::vector<std::string>& command_line, bool announce) {
+  SystemConfig config = config_in;
+  // The recorder exists only after the machine does; the serial tap reaches
+  // it through this pointer.
+  Recorder* recorder_ptr = nullptr;
+  config.on_serial_input = [&recorder_ptr](uint8_t b) {
+    if (recorder_ptr) recorder_ptr->on_serial_input(b);
+  };
+  config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
+  auto sys = PcSystem::create(config);
+  if (announce) std::fprintf(stderr, "rrvm: backend %s (%s)\n", sys->backend().c_str(), sys->backend_reason().c_str());
+
+  TraceWriter writer(trace_path, make_header(*sys, command_line));
+  Recorder recorder(writer, sys->machine());
+  recorder_ptr = &recorder;
+  sys->machine().add_tap(&recorder);
+
+  auto start = std::chrono::steady_clock::now();
+  RecordOutcome out;
+  out.result = sys->run();
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.backend = sys->backend();
+  out.events = writer.events_written();
+  out.trace_bytes = writer.bytes_written();
+  return out;
+}
+
+}  // namespace rrvm

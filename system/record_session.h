@@ -1,0 +1,23 @@
+// `rrvm record`: a PcSystem with the Recorder tapped onto its run loop,
+// writing TRACE. Used by the CLI and the integration tests alike.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "system/pc_system.h"
+
+namespace rrvm {
+
+struct RecordOutcome {
+  RunResult result;
+  std::string backend;
+  uint64_t trace_bytes = 0;
+  uint64_t events = 0;
+  double wall_seconds = 0;
+};
+
+// Throws SystemError (bad input) or TraceError (cannot write the trace).
+RecordOutcome record_to_trace(const SystemConfig& config, const std::string& trace_path,
+                              const std::vector<std::string>& command_line, bool announce);
+
+}  // namespace rrvm

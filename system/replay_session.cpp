@@ -1,0 +1,145 @@
+#include "system/replay_session.h"
+
+#include <chrono>
+#include <fstream>
+
+#include "devices/byte_source.h"
+#include "replay/trace_reader.h"
+#include "vmm/cpu_state.h"
+
+namespace rrvm {
+
+namespace {
+// Serial input during replay: the bytes the recording's UART took, at the
+// points it took them.
+class ReplayByteSource final : public ByteSource {
+ public:
+  explicit ReplayByteSource(Replayer*& r) : replayer_(r) {}
+  std::optional<uint8_t> next_byte() override { return replayer_ ? replayer_->take_serial_input() : std::nullopt; }
+  bool at_end() override { return false; }
+
+ private:
+  Replayer*& replayer_;
+};
+
+std::optional<uint64_t> option_u64(const TraceHeader& h, const std::string& key) {
+  for (const auto& o : h.machine.options)
+    if (o.key == key) return std::stoull(o.value);
+  return std::nullopt;
+}
+
+void check_image(const TraceImage& img, const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    throw SystemError("image '" + path + "' named by the trace cannot be opened; pass --image PATH to the same file",
+                      kExitBadInput);
+  Sha256 h;
+  char buf[1 << 16];
+  while (f) {
+    f.read(buf, sizeof buf);
+    h.update(buf, size_t(f.gcount()));
+  }
+  if (h.finish() != img.sha256)
+    throw SystemError("image '" + path + "' does not match the recording (SHA-256 " + to_hex(img.sha256) +
+                          " expected); replay needs the exact image that was recorded",
+                      kExitBadInput);
+}
+}  // namespace
+
+ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings) {
+  std::unique_ptr<TraceReader> reader;
+  try {
+    reader = std::make_unique<TraceReader>(trace_path);
+  } catch (const TraceError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  }
+  const TraceHeader& h = reader->header();
+  if (h.images.empty()) throw SystemError(trace_path + ": the trace names no guest image", kExitBadInput);
+  std::string image = settings.image_override.value_or(h.images[0].path);
+  check_image(h.images[0], image);
+
+  SystemConfig config;
+  config.backend = settings.backend;
+  config.mem_bytes = h.machine.memory_size;
+  config.image_path = image;
+  config.load.load_address = option_u64(h, "load-addr");
+  config.load.entry = option_u64(h, "entry");
+  config.rtc_base = h.machine.rtc_base_seconds.value_or(kDefaultRtcBase);
+  config.serial_out = settings.serial_out;
+  config.debug_out = settings.debug_out;
+  config.log_ram_dirty = true;
+  Replayer* replayer_ptr = nullptr;
+  ReplayByteSource input(replayer_ptr);
+  if (h.machine.serial_input) config.serial_source = &input;
+
+  auto sys = PcSystem::create(config);
+  ReplayOptions options = settings.options;
+  options.verify_cpu_checksums = options.verify_cpu_checksums && sys->backend() == h.backend;
+  Replayer replayer(*reader, sys->machine(), options);
+  replayer_ptr = &replayer;
+  sys->machine().add_tap(&replayer);
+  sys->machine().set_input_authority(&replayer);
+  if (options.until_icount) sys->machine().set_instruction_limit(options.until_icount);
+
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = sys->run();
+  ReplayOutcome out;
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.backend = sys->backend();
+  out.recorded_backend = h.backend;
+  out.events = replayer.events_consumed();
+  out.exits = r.exits;
+  out.instructions = sys->machine().vcpu().instruction_count();
+  out.ram_sha256 = sys->ram_sha256();
+  out.divergence = replayer.divergence();
+  out.exit_status = r.exit_status;
+  out.message = r.message;
+  if (out.divergence) {
+    out.exit_status = kExitDivergence;
+    return out;
+  }
+  if (r.reason == StopReason::TapRequest || (options.until_icount && r.reason == StopReason::InstructionLimit)) {
+    out.exit_status = kExitOk;
+    if (r.reason == StopReason::InstructionLimit) out.message = "stopped at icount " + std::to_string(*options.until_icount);
+    return out;
+  }
+  // The guest ran to its end: it must be the recorded end, exactly.
+  const auto& end = reader->end();
+  if (!end) {
+    out.exit_status = kExitOk;
+    out.message = "guest stopped (" + r.message + "); the trace has no end record to compare with";
+    return out;
+  }
+  out.final_state_checked = true;
+  auto mismatch = [&](const std::string& what, const std::string& expected, const std::string& actual) {
+    DivergenceReport d;
+    d.event_ordinal = replayer.events_consumed();
+    d.position = sys->machine().position();
+    d.what = what;
+    d.expected = expected;
+    d.actual = actual;
+    capture_cpu(d, sys->machine().vcpu().get_registers(), sys->machine().memory());
+    out.divergence = d;
+    out.exit_status = kExitDivergence;
+    out.message = d.headline();
+  };
+  if (r.reason != end->reason || r.exit_status != end->exit_status) {
+    mismatch("end of run", std::string(stop_reason_name(end->reason)) + " status " + std::to_string(end->exit_status),
+             std::string(stop_reason_name(r.reason)) + " status " + std::to_string(r.exit_status));
+  } else if (out.ram_sha256 != end->ram_sha256) {
+    mismatch("final guest RAM SHA-256", to_hex(end->ram_sha256), to_hex(out.ram_sha256));
+  } else if (sys->backend() == h.backend &&
+             !same_execution_point(sys->machine().vcpu().get_registers(), end->final_registers)) {
+    mismatch("final registers", format_registers(end->final_registers),
+             format_registers(sys->machine().vcpu().get_registers()));
+  } else if (r.exits != end->exit_count) {
+    mismatch("exit count", std::to_string(end->exit_count), std::to_string(r.exits));
+  } else {
+    out.exit_status = kExitOk;
+    out.message = "replayed " + std::to_string(out.events) + " events exactly; guest ended with status " +
+                  std::to_string(r.exit_status);
+  }
+  return out;
+}
+
+}  // namespace rrvm

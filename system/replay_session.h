@@ -1,0 +1,43 @@
+// `rrvm replay`: rebuilds the machine a trace describes (images checked by
+// SHA-256 before anything runs), taps the Replayer onto it, runs it, and
+// checks the final state against the trace's end record.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "replay/replayer.h"
+#include "system/pc_system.h"
+
+namespace rrvm {
+
+struct ReplaySettings {
+  BackendKind backend = BackendKind::Auto;
+  ReplayOptions options;
+  std::function<void(uint8_t)> serial_out;
+  std::function<void(uint8_t)> debug_out;
+  // Replaces the image path stored in the trace (the file must still match
+  // the recorded SHA-256).
+  std::optional<std::string> image_override;
+  // Called every few thousand events with (events consumed, events total).
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+struct ReplayOutcome {
+  int exit_status = 0;            // 0: replayed exactly; 2: divergence; ...
+  std::string message;            // one line
+  std::optional<DivergenceReport> divergence;
+  std::string backend;            // replay backend
+  std::string recorded_backend;
+  uint64_t events = 0;
+  uint64_t exits = 0;
+  std::optional<uint64_t> instructions;
+  bool final_state_checked = false;  // end record present and compared
+  double wall_seconds = 0;
+  Sha256Digest ram_sha256{};
+};
+
+// Throws SystemError (bad trace, image mismatch, backend unavailable).
+ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings);
+
+}  // namespace rrvm
