@@ -84,9 +84,12 @@ uint64_t load_elf(GuestMemory& memory, const std::string& path, const std::vecto
       fail(path, seg + "[" + hex(paddr) + ", " + hex(paddr + memsz) + ") is outside guest RAM");
     if (paddr < kFlatGdtAddress + kFlatGdtSize && kFlatGdtAddress < paddr + memsz)
       fail(path, seg + "overlaps the GDT rrvm writes at " + hex(kFlatGdtAddress));
-    memory.write(paddr, b.data() + offset, filesz);
-    const std::vector<uint8_t> zeros(memsz - filesz, 0);  // .bss
-    memory.write(paddr + filesz, zeros.data(), zeros.size());
+    // Zero-length copies are skipped: GuestMemory::write passes them to memcpy.
+    if (filesz > 0) memory.write(paddr, b.data() + offset, filesz);
+    if (memsz > filesz) {
+      const std::vector<uint8_t> zeros(memsz - filesz, 0);  // .bss
+      memory.write(paddr + filesz, zeros.data(), zeros.size());
+    }
     ++loaded;
   }
   if (loaded == 0) fail(path, "ELF has no loadable (PT_LOAD) segment");

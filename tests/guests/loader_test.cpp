@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "tests/guests/guest_oracle.h"
 #include "vmm/image_loader.h"
 
 using namespace rrvm;
@@ -319,4 +320,28 @@ TEST(LoadImage, ToolchainBuiltElfGuest) {
   uint32_t magic = 0;
   mem.read(0x100000, &magic, 4);
   EXPECT_EQ(magic, 0x1BADB002u);
+}
+
+// Every raw guest must boot both ways: as a BIOS boot sector (0xAA55 at 510,
+// whole sectors for int 13h) and from rrvm's whole-file load, where the
+// "RRVM" word at the start of sector 2 tells the stub not to call the BIOS.
+TEST(LoadImage, RawGuestsAreDualBootable) {
+  for (const auto& spec : guests::load_guest_specs()) {
+    if (spec.elf) continue;
+    SCOPED_TRACE(spec.name);
+    GuestMemory mem;
+    mem.add_slot(0, kRam, "ram");
+    LoadedImage img = load_image(mem, spec.image_path, {});
+    EXPECT_FALSE(img.elf);
+    EXPECT_EQ(img.file_size % 512, 0u);
+    EXPECT_GE(img.file_size, 1024u);
+    EXPECT_LE(img.file_size, 63u * 512);  // stub reads at most 62 sectors in one track
+    uint16_t boot_signature = 0;
+    uint32_t rest_signature = 0;
+    mem.read(0x7C00 + 510, &boot_signature, 2);
+    mem.read(0x7C00 + 512, &rest_signature, 4);
+    EXPECT_EQ(boot_signature, 0xAA55);
+    EXPECT_EQ(rest_signature, 0x4D565252u);  // "RRVM"
+    EXPECT_EQ(img.initial, real_mode_state(0, 0x7C00));
+  }
 }
