@@ -18,6 +18,11 @@ namespace rrvm {
 
 constexpr uint64_t kBootSectorAddress = 0x7C00;
 constexpr uint64_t kFlatGdtAddress = 0x500;  // in the BIOS-data hole
+// Initial stack pointers: just below the boot sector in both start modes, so
+// 0x518..0x7BFF (29 KiB of conventional memory) is stack, clear of the GDT,
+// of a raw image at 0x7C00 and of an ELF linked at 1 MiB.
+constexpr uint64_t kRealModeStackTop = 0x7C00;
+constexpr uint64_t kFlat32StackTop = 0x7C00;
 
 struct LoadOptions {
   std::optional<uint64_t> load_address;  // raw images only
