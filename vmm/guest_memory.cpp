@@ -80,6 +80,7 @@ const uint8_t* GuestMemory::host_ptr(uint64_t gpa, uint64_t len) const {
 }
 
 bool GuestMemory::read(uint64_t gpa, void* dst, uint64_t len) const {
+  if (len == 0) return true;
   const uint8_t* p = host_ptr(gpa, len);
   if (!p) return false;
   std::memcpy(dst, p, len);
@@ -87,6 +88,7 @@ bool GuestMemory::read(uint64_t gpa, void* dst, uint64_t len) const {
 }
 
 bool GuestMemory::write(uint64_t gpa, const void* src, uint64_t len) {
+  if (len == 0) return true;
   uint8_t* p = host_ptr(gpa, len);
   if (!p) return false;
   std::memcpy(p, src, len);
