@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `rrvm` program as a user runs it: exit statuses,
+# one-line errors, record -> info/dump/serial/replay, and crash safety (a
+# recorder killed with SIGKILL leaves a readable, truncated trace).
+# Usage: cli_test.sh RRVM GUEST_DIR EXPECTED_DIR
+set -u
+RRVM=$1 GUESTS=$2 EXPECTED=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
+one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
+
+# --help everywhere
+for sub in "" run record replay info dump serial; do
+  check "help $sub" bash -c "'$RRVM' $sub --help >/dev/null"
+done
+
+# run: output and the guest's debug-exit status ((0 << 1) | 1 = 1)
+s=$(status_of "$RRVM" run --backend emu "$GUESTS/hello.bin")
+check "run hello status" [ "$s" = 1 ]
+check "run hello output" cmp -s "$T/out" "$EXPECTED/hello.txt"
+check "run names the backend" grep -q "backend emu" "$T/err"
+
+# errors: one line, distinct statuses
+s=$(status_of "$RRVM" run "$T/missing.bin")
+check "missing image status 8" [ "$s" = 8 ]
+check "missing image one line naming it" one_line_err "missing.bin"
+if [ ! -e /dev/kvm ]; then
+  s=$(status_of "$RRVM" run --backend kvm "$GUESTS/hello.bin")
+  check "kvm unavailable status 12" [ "$s" = 12 ]
+  check "kvm unavailable one line" one_line_err "kvm"
+fi
+s=$(status_of "$RRVM" run --backend emu --max-instructions 100000 "$GUESTS/spin.bin")
+check "instruction limit status 6" [ "$s" = 6 ]
+check "instruction limit message" grep -q "max-instructions" "$T/err"
+s=$(status_of "$RRVM" run --backend emu "$GUESTS/triple.bin")
+check "triple fault status 4" [ "$s" = 4 ]
+check "triple fault message" grep -q "triple" "$T/err"
+s=$(status_of "$RRVM" run --backend emu --mem 12345 "$GUESTS/hello.bin")
+check "bad --mem status 8" [ "$s" = 8 ]
+
+# record -> serial / info / dump / replay
+s=$(status_of "$RRVM" record --backend emu --serial-in "$EXPECTED/echo.input" -o "$T/echo.rrt" "$GUESTS/echo.bin")
+check "record echo status" [ "$s" = 1 ]
+cp "$T/out" "$T/echo.live"
+s=$(status_of "$RRVM" serial "$T/echo.rrt")
+check "serial from trace equals live output" cmp -s "$T/out" "$T/echo.live"
+s=$(status_of "$RRVM" info "$T/echo.rrt")
+check "info status" [ "$s" = 0 ]
+check "info says complete" grep -qi "complete" "$T/out"
+s=$(status_of "$RRVM" dump --kind exit --json "$T/echo.rrt")
+check "dump json parses" python3 -c "import json,sys; [json.loads(l) for l in open('$T/out')]; sys.exit(0 if sum(1 for _ in open('$T/out')) > 10 else 1)"
+s=$(status_of "$RRVM" replay --backend emu "$T/echo.rrt")
+check "replay status 0" [ "$s" = 0 ]
+check "replay prints the guest output" cmp -s "$T/out" "$T/echo.live"
+s=$(status_of "$RRVM" replay --backend emu --image "$GUESTS/hello.bin" "$T/echo.rrt")
+check "replay with another image refused" [ "$s" = 8 ]
+check "image mismatch one line" one_line_err "does not match"
+
+# bad traces: one line, status 8, no crash
+head -c 100 "$T/echo.rrt" >"$T/short.rrt"
+s=$(status_of "$RRVM" info "$T/short.rrt")
+check "header-truncated trace rejected" [ "$s" = 8 ]
+echo "not a trace" >"$T/junk.rrt"
+s=$(status_of "$RRVM" replay "$T/junk.rrt")
+check "junk trace rejected" [ "$s" = 8 ]
+check "junk trace one line" one_line_err "junk.rrt"
+
+# crash safety: SIGKILL a recorder mid-run
+"$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 $pid
+wait $pid 2>/dev/null
+s=$(status_of "$RRVM" info "$T/killed.rrt")
+check "killed trace opens" [ "$s" = 0 ]
+check "killed trace reported truncated" grep -qi "truncated" "$T/out"
+s=$(status_of "$RRVM" serial "$T/killed.rrt")
+check "killed trace serial readable" grep -q "spin 100" "$T/out"
+s=$(status_of "$RRVM" replay --backend emu -q "$T/killed.rrt")
+check "killed trace replays to its end" [ "$s" = 0 ]
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
