@@ -3,6 +3,7 @@
 // elsewhere unless RRVM_REQUIRE_KVM=1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -240,7 +241,8 @@ TEST_F(KvmVcpuTest, KickFromAnotherThreadAndBeforeRun) {
   }
 }
 
-// Peek/poke through the monitor guest.
+// Peek/poke through the monitor guest. Between calls the guest sits at its
+// "next command" port read, so every access of a call has completed.
 class MonitorTest : public KvmTest {
  protected:
   void start() {
@@ -248,10 +250,10 @@ class MonitorTest : public KvmTest {
     write_flat_gdt_at_0x500(mem_);
     load("monitor", kPmEntry);
     cpu_->set_registers(flat32_at(kPmEntry));
+    expect_port(0x40, false, 4);
   }
   // Reads through the guest; `mmio_answer` answers an MMIO exit if one comes.
   uint32_t peek(uint32_t address, bool* via_mmio = nullptr, uint32_t mmio_answer = 0) {
-    expect_port(0x40, false, 4);
     cpu_->complete_read(1);
     expect_port(0x41, false, 4);
     cpu_->complete_read(address);
@@ -265,15 +267,25 @@ class MonitorTest : public KvmTest {
     }
     EXPECT_EQ(e.kind, ExitKind::PortIo) << describe(e);
     EXPECT_EQ(e.address, 0x42u);
+    expect_port(0x40, false, 4);
     return uint32_t(e.data);
   }
-  void poke(uint32_t address, uint8_t value) {
-    expect_port(0x40, false, 4);
+  // Writes through the guest; returns the MMIO exit if the write was not RAM.
+  Exit poke(uint32_t address, uint8_t value) {
     cpu_->complete_read(2);
     expect_port(0x41, false, 4);
     cpu_->complete_read(address);
     expect_port(0x43, false, 4);
     cpu_->complete_read(value);
+    Exit e = step();
+    Exit mmio;
+    if (e.kind == ExitKind::Mmio) {
+      mmio = e;
+      e = step();
+    }
+    EXPECT_EQ(e.kind, ExitKind::PortIo) << describe(e);
+    EXPECT_EQ(e.address, 0x40u);
+    return mmio;
   }
   static std::vector<int> pages(const DirtyBitmap& bits) {
     std::vector<int> out;
@@ -292,15 +304,9 @@ TEST_F(MonitorTest, DirtyLogReportsExactlyTheWrittenPages) {
   poke(0x400000 + 1 * 4096 + 7, 0xAA);
   poke(0x400000 + 5 * 4096, 0xBB);
   poke(0x400000 + 15 * 4096 + 4095, 0xCC);
-  expect_port(0x40, false, 4);  // the guest waits for its next command: all writes done
   EXPECT_EQ(pages(mem_.collect_dirty(id)), (std::vector<int>{1, 5, 15}));
   EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{}) << "collecting clears the log";
-  cpu_->complete_read(2);
-  expect_port(0x41, false, 4);
-  cpu_->complete_read(0x400000 + 5 * 4096 + 1);
-  expect_port(0x43, false, 4);
-  cpu_->complete_read(0xDD);
-  expect_port(0x40, false, 4);
+  poke(0x400000 + 5 * 4096 + 1, 0xDD);
   EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{5});
   EXPECT_EQ(mem_.host_ptr(0x400000 + 15 * 4096 + 4095, 1)[0], 0xCC);
 }
@@ -323,12 +329,20 @@ TEST_F(MonitorTest, MovedAndHiddenSlots) {
   EXPECT_TRUE(via_mmio) << "the old range is no longer RAM";
   EXPECT_EQ(peek(0xA00000, &via_mmio), magic);
   EXPECT_FALSE(via_mmio) << "contents moved with the slot";
-  EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{1}) << "dirty bits survive the move";
+  // Page 1 was written before the move. (Page 0 may be reported too: KVM
+  // logs a host-populated page as dirty when a guest read first maps it
+  // writable, so the log is a superset of the written pages.)
+  auto dirty = pages(mem_.collect_dirty(id));
+  EXPECT_NE(std::find(dirty.begin(), dirty.end(), 1), dirty.end()) << "dirty bits survive the move";
 
   mem_.set_slot_mapped(id, false);
   cpu_->sync_memory_map();
   EXPECT_EQ(peek(0xA00000, &via_mmio, 0x1234), 0x1234u);
   EXPECT_TRUE(via_mmio) << "a hidden slot is not RAM";
+  Exit w = poke(0xA00010, 0x77);
+  EXPECT_EQ(w.kind, ExitKind::Mmio) << "writes to a hidden slot are MMIO too";
+  EXPECT_EQ(w.address, 0xA00010u);
+  EXPECT_EQ(w.data, 0x77u);
   mem_.set_slot_mapped(id, true);
   cpu_->sync_memory_map();
   EXPECT_EQ(peek(0xA00000, &via_mmio), magic);

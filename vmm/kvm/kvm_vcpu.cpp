@@ -34,6 +34,18 @@ namespace {
 using kvm::fail;
 using kvm::ioctl_retry;
 
+// struct kvm_cpuid2 as the kernel sees it. The uapi header declares its
+// flexible array with __DECLARE_FLEX_ARRAY, which in C++ adds an empty
+// struct of size 1 and moves the array to offset 12 (and changes the ioctl
+// number), so the layout is spelled out here.
+struct CpuidHeader {
+  uint32_t nent;
+  uint32_t padding;
+};
+static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 layout");
+constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
+static_assert(kSetCpuid2 == 0x4008AE90, "KVM_SET_CPUID2 as the kernel defines it");
+
 // Leaves whose ECX sub-leaf selects the answer.
 bool leaf_has_subleaves(uint32_t function) {
   switch (function) {
@@ -90,6 +102,7 @@ class KvmVcpu final : public Vcpu {
   enum class AwaitingRead { None, Port, Mmio };
 
   void set_cpuid(const std::vector<CpuidEntry>& cpuid);
+  void match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid);
   Exit next_io_element();
   Exit translate_exit();
   std::string where();
@@ -123,6 +136,20 @@ KvmVcpu::KvmVcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) : vm
   run_ = static_cast<kvm_run*>(p);
   run_size_ = size_t(size);
   set_cpuid(cpuid);
+  match_apic_to_cpuid(cpuid);
+}
+
+void KvmVcpu::match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid) {
+  // KVM derives CPUID.1:EDX.APIC from the APIC base MSR, which it resets to
+  // "enabled" even without an in-kernel APIC. rrvm's APIC (if any) lives in
+  // userspace, so the MSR follows the table: the guest sees exactly its bit.
+  constexpr uint64_t kApicEnable = 1u << 11, kApicBsp = 1u << 8, kApicDefaultBase = 0xFEE00000;
+  CpuidEntry leaf1 = cpuid_lookup(cpuid, 1, 0);
+  bool want_apic = leaf1.edx & (1u << 9);
+  kvm_sregs sregs{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+  sregs.apic_base = kApicDefaultBase | kApicBsp | (want_apic ? kApicEnable : 0);
+  if (ioctl_retry(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS (APIC base)");
 }
 
 KvmVcpu::~KvmVcpu() {
@@ -134,12 +161,13 @@ void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
   if (cpuid.size() > kMaxEntries)
     throw std::runtime_error("kvm: CPUID table has " + std::to_string(cpuid.size()) +
                              " entries, KVM accepts at most " + std::to_string(kMaxEntries));
-  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + cpuid.size() * sizeof(kvm_cpuid_entry2), 0);
-  auto* table = reinterpret_cast<kvm_cpuid2*>(buf.data());
-  table->nent = uint32_t(cpuid.size());
+  std::vector<uint8_t> buf(sizeof(CpuidHeader) + cpuid.size() * sizeof(kvm_cpuid_entry2), 0);
+  auto* header = reinterpret_cast<CpuidHeader*>(buf.data());
+  auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(CpuidHeader));
+  header->nent = uint32_t(cpuid.size());
   for (size_t i = 0; i < cpuid.size(); ++i) {
     const CpuidEntry& c = cpuid[i];
-    kvm_cpuid_entry2& k = table->entries[i];
+    kvm_cpuid_entry2& k = entries[i];
     k.function = c.function;
     k.index = c.index;
     k.flags = leaf_has_subleaves(c.function) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
@@ -148,7 +176,7 @@ void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
     k.ecx = c.ecx;
     k.edx = c.edx;
   }
-  if (ioctl_retry(vcpu_.get(), KVM_SET_CPUID2, table) < 0) fail("KVM_SET_CPUID2");
+  if (ioctl_retry(vcpu_.get(), kSetCpuid2, buf.data()) < 0) fail("KVM_SET_CPUID2");
 }
 
 std::string KvmVcpu::where() { return "(" + format_registers(get_registers()) + ")"; }
