@@ -179,7 +179,13 @@ void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
   if (ioctl_retry(vcpu_.get(), kSetCpuid2, buf.data()) < 0) fail("KVM_SET_CPUID2");
 }
 
-std::string KvmVcpu::where() { return "(" + format_registers(get_registers()) + ")"; }
+std::string KvmVcpu::where() {
+  try {
+    return "(" + format_registers(get_registers()) + ")";
+  } catch (const std::exception&) {
+    return "(registers unavailable)";
+  }
+}
 
 Exit KvmVcpu::run(const RunLimits& limits) {
   if (!deferred_error_.empty()) return error_exit(std::exchange(deferred_error_, {}));

@@ -1,6 +1,18 @@
 // The kvm vCPU backend: one vCPU on /dev/kvm with a userspace interrupt
 // controller (no in-kernel irqchip or PIT), so every interrupt the guest sees
 // was injected by rrvm through the Vcpu interface.
+//
+// Behaviour worth knowing:
+//  - At a PortIo/Mmio exit the registers still show the instruction (RIP at
+//    it); KVM finishes it on the next run(). Each element of a rep ins/outs is
+//    its own exit.
+//  - Kicked (kick() or RunLimits::deadline_host_ns) leaves an exact state:
+//    a pending I/O instruction is completed first, nothing else runs.
+//  - The dirty log may also report a page the guest only read, when that read
+//    first mapped an already-populated page (KVM maps it writable).
+//  - KVM keeps some CPUID bits dynamic: OSXSAVE follows CR4, APIC follows the
+//    APIC base (rrvm sets it from the table's leaf 1 APIC bit). Leaves absent
+//    from the table read as zeros, also above the maximum basic leaf.
 #pragma once
 #include <memory>
 #include <string>
