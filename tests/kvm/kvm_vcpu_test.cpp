@@ -1,0 +1,429 @@
+// The kvm backend driven through the Vcpu interface with nasm guest snippets.
+// Runs for real only where /dev/kvm works (nested KVM harness); skips
+// elsewhere unless RRVM_REQUIRE_KVM=1.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "kvm_test_support.h"
+#include "vmm/clock.h"
+
+using namespace rrvm;
+using namespace rrvm::kvmtest;
+
+namespace {
+
+constexpr uint64_t kBoot = 0x7C00;
+constexpr uint64_t kPmEntry = 0x10000;
+
+class KvmVcpuTest : public KvmTest {};
+
+TEST_F(KvmVcpuTest, PortInOutWithDataAndHlt) {
+  create();
+  auto labels = guest_trailer(load("port_io", kBoot), 3);  // after_hlt, result, after_in
+  cpu_->set_registers(real_mode_at(kBoot));
+  EXPECT_EQ(expect_port(0x10, true, 1).data, 0x41u);
+  expect_port(0x11, false, 1);
+  cpu_->complete_read(0x5A);
+  EXPECT_EQ(expect_port(0x12, true, 1).data, 0x5Au) << "the in value must reach the guest";
+  EXPECT_EQ(expect_port(0x1234, true, 2).data, 0xBEEFu);
+  expect_port(0x1234, false, 4);
+  cpu_->complete_read(0xCAFEF00D);
+  EXPECT_EQ(expect_port(0x1234, true, 4).data, 0xCAFEF00Du);
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  Registers r = cpu_->get_registers();
+  EXPECT_EQ(r.rip, labels[0]) << "rip points past hlt";
+  EXPECT_EQ(r.rax & 0xFFFFFFFF, 0xCAFEF00Du);
+  EXPECT_EQ(read32(labels[1]), 0xCAFEF00Du);
+}
+
+TEST_F(KvmVcpuTest, KickAtPendingInCompletesTheInstructionFirst) {
+  create();
+  auto labels = guest_trailer(load("port_io", kBoot), 3);
+  cpu_->set_registers(real_mode_at(kBoot));
+  expect_port(0x10, true, 1);
+  expect_port(0x11, false, 1);
+  cpu_->complete_read(0x77);
+  cpu_->kick();
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Kicked) << describe(e);
+  Registers r = cpu_->get_registers();
+  EXPECT_EQ(r.rip, labels[2]) << "the in completed, nothing after it ran";
+  EXPECT_EQ(r.rax & 0xFF, 0x77u);
+  EXPECT_EQ(expect_port(0x12, true, 1).data, 0x77u);
+}
+
+TEST_F(KvmVcpuTest, StringIoOneExitPerElement) {
+  create();
+  auto labels = guest_trailer(load("string_io", kBoot), 2);  // buf, wbuf
+  cpu_->set_registers(real_mode_at(kBoot));
+  const char* msg = "hello";
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(expect_port(0xE9, true, 1).data, uint64_t(uint8_t(msg[i]))) << "element " << i;
+  for (int i = 0; i < 4; ++i) {
+    expect_port(0xEA, false, 1);
+    cpu_->complete_read(0xA0 + i);
+  }
+  for (int i = 0; i < 2; ++i) {
+    expect_port(0xEB, false, 2);
+    cpu_->complete_read(0x1111 * (i + 1));
+  }
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  EXPECT_EQ(read32(labels[0]), 0xA3A2A1A0u);
+  EXPECT_EQ(read32(labels[1]), 0x22221111u);
+  Registers r = cpu_->get_registers();
+  EXPECT_EQ(r.rcx & 0xFFFF, 0u);
+  EXPECT_EQ(r.rdi & 0xFFFF, labels[1] + 4);
+}
+
+TEST_F(KvmVcpuTest, MmioReadsAndWritesOfEverySize) {
+  create();
+  write_flat_gdt_at_0x500(mem_);
+  auto res = guest_trailer(load("mmio", kPmEntry), 4);  // res1, res2, res4, res8
+  cpu_->set_registers(flat32_at(kPmEntry));
+  struct Want {
+    uint64_t address;
+    uint8_t size;
+    uint64_t data;
+  };
+  const uint64_t mm = 0xE0000000;
+  for (Want w : {Want{mm + 0, 1, 0x11}, Want{mm + 2, 2, 0x2233}, Want{mm + 4, 4, 0x44556677},
+                 Want{mm + 8, 8, 0x8877665544332211ull}}) {
+    Exit e = step();
+    ASSERT_EQ(e.kind, ExitKind::Mmio) << describe(e);
+    EXPECT_TRUE(e.is_write);
+    EXPECT_EQ(e.address, w.address);
+    EXPECT_EQ(e.size, w.size);
+    EXPECT_EQ(e.data, w.data);
+  }
+  const uint64_t reads[4] = {0xA1, 0xB2B1, 0xC4C3C2C1, 0xD8D7D6D5D4D3D2D1ull};
+  const uint8_t sizes[4] = {1, 2, 4, 8};
+  const uint64_t addrs[4] = {mm + 0x10, mm + 0x12, mm + 0x14, mm + 0x18};
+  for (int i = 0; i < 4; ++i) {
+    Exit e = step();
+    ASSERT_EQ(e.kind, ExitKind::Mmio) << describe(e);
+    EXPECT_FALSE(e.is_write);
+    EXPECT_EQ(e.address, addrs[i]);
+    EXPECT_EQ(e.size, sizes[i]);
+    // Upper bytes beyond the access size must not leak into the guest.
+    uint64_t junk_above = sizes[i] < 8 ? ~0ull << (8 * sizes[i]) : 0;
+    cpu_->complete_read(reads[i] | junk_above);
+  }
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  uint8_t b = 0;
+  uint16_t w = 0;
+  uint64_t q = 0;
+  ASSERT_TRUE(mem_.read(res[0], &b, 1));
+  ASSERT_TRUE(mem_.read(res[1], &w, 2));
+  ASSERT_TRUE(mem_.read(res[3], &q, 8));
+  EXPECT_EQ(b, 0xA1);
+  EXPECT_EQ(w, 0xB2B1);
+  EXPECT_EQ(read32(res[2]), 0xC4C3C2C1u);
+  EXPECT_EQ(q, 0xD8D7D6D5D4D3D2D1ull);
+}
+
+TEST_F(KvmVcpuTest, RealModeInterruptsWindowAndHalt) {
+  create();
+  auto labels = guest_trailer(load("interrupts", kBoot), 3);  // after_shadow, after_hlt, count
+  cpu_->set_registers(real_mode_at(kBoot));
+  expect_port(0x10, true, 1);
+  EXPECT_FALSE(cpu_->can_inject_interrupt()) << "IF=0 must block injection";
+  cpu_->request_interrupt_window(true);
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::IrqWindowOpen) << describe(e);
+  Registers r = cpu_->get_registers();
+  EXPECT_EQ(r.rip, labels[0]) << "the window opens after sti and its shadow";
+  EXPECT_TRUE(r.interrupts_enabled());
+  ASSERT_TRUE(cpu_->can_inject_interrupt());
+  cpu_->inject_interrupt(0x20);
+  cpu_->request_interrupt_window(false);
+  EXPECT_FALSE(cpu_->can_inject_interrupt()) << "one injection pending already";
+  EXPECT_EQ(expect_port(0x20, true, 1).data, 1u) << "handler ran first";
+  EXPECT_EQ(expect_port(0x11, true, 1).data, 1u) << "then the interrupted code, registers intact";
+  e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  EXPECT_EQ(cpu_->get_registers().rip, labels[1]);
+  ASSERT_TRUE(cpu_->can_inject_interrupt());
+  cpu_->inject_interrupt(0x20);
+  EXPECT_EQ(expect_port(0x20, true, 1).data, 2u) << "interrupt injected at hlt wakes the guest";
+  expect_port(0x12, true, 1);
+  e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  EXPECT_FALSE(cpu_->can_inject_interrupt()) << "cli; hlt";
+  uint8_t count = 0;
+  ASSERT_TRUE(mem_.read(labels[2], &count, 1));
+  EXPECT_EQ(count, 2);
+}
+
+TEST_F(KvmVcpuTest, Flat32ProtectedModeEntryState) {
+  create();
+  write_flat_gdt_at_0x500(mem_);
+  load("pm_entry", kPmEntry);
+  const uint32_t magic = 0x5EC0DE42;
+  ASSERT_TRUE(mem_.write(0x1FFFF0, &magic, 4));
+  Registers start = flat32_at(kPmEntry);
+  cpu_->set_registers(start);
+  Registers back = cpu_->get_registers();
+  EXPECT_EQ(back.rip, start.rip);
+  EXPECT_EQ(back.cs.selector, 0x08);
+  EXPECT_EQ(back.cs.db, 1);
+  EXPECT_EQ(back.cs.limit, 0xFFFFFFFFu);
+  EXPECT_EQ(back.gdt, start.gdt);
+  EXPECT_EQ(back.cr0 & 1, 1u);
+  EXPECT_EQ(expect_port(0x10, true, 4).data, 0x08u);
+  EXPECT_EQ(expect_port(0x11, true, 4).data, 0x10u);
+  EXPECT_EQ(expect_port(0x12, true, 4).data, 0x10u);
+  EXPECT_EQ(expect_port(0x13, true, 4).data & 1, 1u) << "CR0.PE";
+  EXPECT_EQ(expect_port(0x14, true, 4).data, magic) << "flat addressing above 1 MiB";
+  EXPECT_EQ(expect_port(0x15, true, 4).data, start.rsp - 4) << "stack at the entry esp";
+  EXPECT_EQ(expect_port(0x16, true, 4).data, uint32_t(~magic)) << "segments reload from the GDT";
+  Exit e = step();
+  EXPECT_EQ(e.kind, ExitKind::Halt) << describe(e);
+}
+
+TEST_F(KvmVcpuTest, DeadlineKicksAComputingGuestAtAConsistentPoint) {
+  create();
+  auto labels = guest_trailer(load("spin", kBoot), 3);  // loop_start, loop_end, counter
+  cpu_->set_registers(real_mode_at(kBoot));
+  for (int round = 0; round < 3; ++round) {
+    RunLimits limits;
+    uint64_t start = HostClock::host_monotonic_ns();
+    limits.deadline_host_ns = start + 20'000'000;  // 20 ms
+    Exit e = cpu_->run(limits);
+    uint64_t end = HostClock::host_monotonic_ns();
+    ASSERT_EQ(e.kind, ExitKind::Kicked) << describe(e);
+    EXPECT_GE(end, *limits.deadline_host_ns) << "not before the deadline";
+    EXPECT_LT(end - *limits.deadline_host_ns, 1'000'000'000ull) << "promptly after it";
+    Registers r = cpu_->get_registers();
+    EXPECT_GE(r.rip, labels[0]);
+    EXPECT_LT(r.rip, labels[1]);
+    uint32_t counter = read32(labels[2]);
+    uint32_t ebx = uint32_t(r.rbx);
+    EXPECT_GT(ebx, 0u);
+    EXPECT_TRUE(counter == ebx || counter + 1 == ebx) << counter << " vs ebx " << ebx;
+    cpu_->set_registers(r);  // the kick point round-trips
+    ASSERT_TRUE(cpu_->can_inject_interrupt());
+    cpu_->inject_interrupt(0x20);
+    Exit irq = expect_port(0x20, true, 4);
+    EXPECT_EQ(irq.data, counter) << "the handler runs at the kick point, before any more work";
+  }
+}
+
+TEST_F(KvmVcpuTest, KickFromAnotherThreadAndBeforeRun) {
+  create();
+  auto labels = guest_trailer(load("spin", kBoot), 3);
+  cpu_->set_registers(real_mode_at(kBoot));
+  cpu_->kick();
+  Exit e = step();
+  EXPECT_EQ(e.kind, ExitKind::Kicked) << "a kick before run() makes it return at once";
+  EXPECT_EQ(cpu_->get_registers().rip, kBoot) << "without running the guest";
+
+  uint32_t before = 0;
+  for (int round = 0; round < 2; ++round) {
+    std::thread kicker([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      cpu_->kick();
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    e = cpu_->run(RunLimits{});  // no deadline: only the kick can end it
+    auto took = std::chrono::steady_clock::now() - t0;
+    kicker.join();
+    ASSERT_EQ(e.kind, ExitKind::Kicked) << describe(e);
+    EXPECT_LT(took, std::chrono::seconds(2));
+    uint32_t counter = read32(labels[2]);
+    EXPECT_GT(counter, before) << "the guest computed between kicks";
+    before = counter;
+  }
+}
+
+// Peek/poke through the monitor guest. Between calls the guest sits at its
+// "next command" port read, so every access of a call has completed.
+class MonitorTest : public KvmTest {
+ protected:
+  void start() {
+    create();
+    write_flat_gdt_at_0x500(mem_);
+    load("monitor", kPmEntry);
+    cpu_->set_registers(flat32_at(kPmEntry));
+    expect_port(0x40, false, 4);
+  }
+  // Reads through the guest; `mmio_answer` answers an MMIO exit if one comes.
+  uint32_t peek(uint32_t address, bool* via_mmio = nullptr, uint32_t mmio_answer = 0) {
+    cpu_->complete_read(1);
+    expect_port(0x41, false, 4);
+    cpu_->complete_read(address);
+    Exit e = step();
+    if (via_mmio) *via_mmio = e.kind == ExitKind::Mmio;
+    if (e.kind == ExitKind::Mmio) {
+      EXPECT_EQ(e.address, address);
+      EXPECT_FALSE(e.is_write);
+      cpu_->complete_read(mmio_answer);
+      e = step();
+    }
+    EXPECT_EQ(e.kind, ExitKind::PortIo) << describe(e);
+    EXPECT_EQ(e.address, 0x42u);
+    expect_port(0x40, false, 4);
+    return uint32_t(e.data);
+  }
+  // Writes through the guest; returns the MMIO exit if the write was not RAM.
+  Exit poke(uint32_t address, uint8_t value) {
+    cpu_->complete_read(2);
+    expect_port(0x41, false, 4);
+    cpu_->complete_read(address);
+    expect_port(0x43, false, 4);
+    cpu_->complete_read(value);
+    Exit e = step();
+    Exit mmio;
+    if (e.kind == ExitKind::Mmio) {
+      mmio = e;
+      e = step();
+    }
+    EXPECT_EQ(e.kind, ExitKind::PortIo) << describe(e);
+    EXPECT_EQ(e.address, 0x40u);
+    return mmio;
+  }
+  static std::vector<int> pages(const DirtyBitmap& bits) {
+    std::vector<int> out;
+    for (size_t i = 0; i < bits.size() * 64; ++i)
+      if (bits[i / 64] >> (i % 64) & 1) out.push_back(int(i));
+    return out;
+  }
+};
+
+TEST_F(MonitorTest, DirtyLogReportsExactlyTheWrittenPages) {
+  start();
+  const auto& vram = mem_.add_slot(0x400000, 16 * kPageSize, "vram", /*log_dirty=*/true);
+  uint32_t id = vram.id;
+  cpu_->sync_memory_map();
+  EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{});
+  poke(0x400000 + 1 * 4096 + 7, 0xAA);
+  poke(0x400000 + 5 * 4096, 0xBB);
+  poke(0x400000 + 15 * 4096 + 4095, 0xCC);
+  EXPECT_EQ(pages(mem_.collect_dirty(id)), (std::vector<int>{1, 5, 15}));
+  EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{}) << "collecting clears the log";
+  poke(0x400000 + 5 * 4096 + 1, 0xDD);
+  EXPECT_EQ(pages(mem_.collect_dirty(id)), std::vector<int>{5});
+  EXPECT_EQ(mem_.host_ptr(0x400000 + 15 * 4096 + 4095, 1)[0], 0xCC);
+}
+
+TEST_F(MonitorTest, MovedAndHiddenSlots) {
+  start();
+  const auto& bar = mem_.add_slot(0x800000, 2 * kPageSize, "bar", /*log_dirty=*/true);
+  uint32_t id = bar.id;
+  const uint32_t magic = 0x0BA5EBA5;
+  ASSERT_TRUE(mem_.write(0x800000, &magic, 4));
+  cpu_->sync_memory_map();
+  mem_.collect_dirty(id);
+  EXPECT_EQ(peek(0x800000), magic);
+  poke(0x800000 + 4096, 0x5A);  // dirty page 1 before the move
+
+  mem_.move_slot(id, 0xA00000);
+  cpu_->sync_memory_map();
+  bool via_mmio = false;
+  EXPECT_EQ(peek(0x800000, &via_mmio, 0xFEEDFACE), 0xFEEDFACEu);
+  EXPECT_TRUE(via_mmio) << "the old range is no longer RAM";
+  EXPECT_EQ(peek(0xA00000, &via_mmio), magic);
+  EXPECT_FALSE(via_mmio) << "contents moved with the slot";
+  // Page 1 was written before the move. (Page 0 may be reported too: KVM
+  // logs a host-populated page as dirty when a guest read first maps it
+  // writable, so the log is a superset of the written pages.)
+  auto dirty = pages(mem_.collect_dirty(id));
+  EXPECT_NE(std::find(dirty.begin(), dirty.end(), 1), dirty.end()) << "dirty bits survive the move";
+
+  mem_.set_slot_mapped(id, false);
+  cpu_->sync_memory_map();
+  EXPECT_EQ(peek(0xA00000, &via_mmio, 0x1234), 0x1234u);
+  EXPECT_TRUE(via_mmio) << "a hidden slot is not RAM";
+  Exit w = poke(0xA00010, 0x77);
+  EXPECT_EQ(w.kind, ExitKind::Mmio) << "writes to a hidden slot are MMIO too";
+  EXPECT_EQ(w.address, 0xA00010u);
+  EXPECT_EQ(w.data, 0x77u);
+  mem_.set_slot_mapped(id, true);
+  cpu_->sync_memory_map();
+  EXPECT_EQ(peek(0xA00000, &via_mmio), magic);
+  EXPECT_FALSE(via_mmio);
+}
+
+TEST_F(KvmVcpuTest, CpuidTableIsWhatTheGuestSees) {
+  auto table = default_cpuid_table();
+  table[0].eax = 4;  // max basic leaf now covers the sub-leafed leaf 4
+  table.push_back({4, 0, 0x11111111, 0x22222222, 0x33333333, 0x44444444});
+  table.push_back({4, 1, 0x55555555, 0x66666666, 0x77777777, 0x88888888});
+  create(table);
+  load("cpuid", kBoot);
+  cpu_->set_registers(real_mode_at(kBoot));
+  // Every table entry, then leaves the table lacks: in range (zeros) and past
+  // the maximum basic leaf (the highest basic leaf answers), as cpuid_lookup
+  // and the emu backend answer them.
+  struct Query {
+    uint32_t function, index;
+    CpuidEntry want;
+  };
+  std::vector<Query> queries;
+  for (const CpuidEntry& e : table) queries.push_back({e.function, e.index, e});
+  // (Not compared: an extended leaf past the maximum extended leaf and a
+  // missing sub-leaf. KVM answers those like Intel hardware, the highest basic
+  // leaf and zeros; cpuid_lookup answers zeros and the first sub-leaf.)
+  for (auto [function, index] : {std::pair{2u, 0u}, std::pair{0x10u, 0u}, std::pair{0x10u, 1u},
+                                 std::pair{0x40000000u, 0u}})
+    queries.push_back({function, index, cpuid_lookup(table, function, index)});
+  for (const Query& q : queries) {
+    expect_port(0x50, false, 4);
+    cpu_->complete_read(q.function);
+    expect_port(0x51, false, 4);
+    cpu_->complete_read(q.index);
+    uint32_t got[4];
+    for (auto& g : got) g = uint32_t(expect_port(0x52, true, 4).data);
+    const uint32_t want[4] = {q.want.eax, q.want.ebx, q.want.ecx, q.want.edx};
+    for (int r = 0; r < 4; ++r)
+      EXPECT_EQ(got[r], want[r]) << "leaf " << std::hex << q.function << "." << q.index
+                                 << " register " << "abcd"[r];
+  }
+}
+
+TEST_F(KvmVcpuTest, TripleFaultIsShutdown) {
+  create();
+  load("triple_fault", kBoot);
+  Registers r = real_mode_at(kBoot);
+  r.idt = DescriptorTable{0, 0};  // nothing can be delivered
+  cpu_->set_registers(r);
+  Exit e = step();
+  EXPECT_EQ(e.kind, ExitKind::Shutdown) << describe(e);
+  EXPECT_FALSE(e.message.empty());
+  EXPECT_EQ(e.message.find('\n'), std::string::npos);
+}
+
+TEST_F(KvmVcpuTest, InvalidStateIsRejectedWithOneLine) {
+  create();
+  Registers r = real_mode_at(kBoot);
+  r.cr0 = 0x80000010;  // paging without protected mode
+  try {
+    cpu_->set_registers(r);
+    FAIL() << "KVM accepted CR0.PG without CR0.PE";
+  } catch (const std::runtime_error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("KVM_SET_SREGS"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  }
+}
+
+TEST(KvmUnavailable, CreateThrowsOneClearLine) {
+  if (kvm_missing_reason().empty()) GTEST_SKIP() << "KVM is available here";
+  GuestMemory mem;
+  mem.add_slot(0, 1 << 20, "ram");
+  try {
+    create_kvm_vcpu(mem, default_cpuid_table());
+    FAIL() << "created a KVM vCPU without KVM";
+  } catch (const std::runtime_error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("/dev/kvm"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,416 @@
+// Exit handling notes:
+//  - KVM finishes an I/O or MMIO instruction only on the next KVM_RUN, so at a
+//    PortIo/Mmio exit the registers still show the instruction (RIP at it).
+//  - A string I/O exit carries up to a page of elements; they are handed out
+//    one per run() without re-entering KVM, and `in` values are written back
+//    into kvm_run's data area, which KVM copies to guest memory on re-entry.
+//  - A kick that lands while an instruction awaits completion re-enters KVM
+//    with immediate_exit set: KVM completes the instruction and returns EINTR
+//    without running guest code, so the state at Kicked is exact.
+#include "vmm/kvm/kvm_vcpu.h"
+
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "vmm/clock.h"
+#include "vmm/kvm/kvm_fd.h"
+#include "vmm/kvm/kvm_kick.h"
+#include "vmm/kvm/kvm_state.h"
+#include "vmm/kvm/kvm_vm.h"
+
+namespace rrvm {
+
+namespace {
+
+using kvm::fail;
+using kvm::ioctl_retry;
+
+// struct kvm_cpuid2 as the kernel sees it. The uapi header declares its
+// flexible array with __DECLARE_FLEX_ARRAY, which in C++ adds an empty
+// struct of size 1 and moves the array to offset 12 (and changes the ioctl
+// number), so the layout is spelled out here.
+struct CpuidHeader {
+  uint32_t nent;
+  uint32_t padding;
+};
+static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 layout");
+constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
+static_assert(kSetCpuid2 == 0x4008AE90, "KVM_SET_CPUID2 as the kernel defines it");
+
+// Leaves whose ECX sub-leaf selects the answer.
+bool leaf_has_subleaves(uint32_t function) {
+  switch (function) {
+    case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14:
+    case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f: case 0x20: case 0x8000001d:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+Exit error_exit(std::string message) {
+  Exit e;
+  e.kind = ExitKind::Error;
+  e.message = std::move(message);
+  return e;
+}
+
+class KvmVcpu final : public Vcpu {
+ public:
+  KvmVcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid);
+  ~KvmVcpu() override;
+
+  const char* backend_name() const override { return "kvm"; }
+  Exit run(const RunLimits& limits) override;
+  void complete_read(uint64_t value) override;
+  Registers get_registers() override;
+  void set_registers(const Registers& regs) override;
+  bool can_inject_interrupt() override;
+  void inject_interrupt(uint8_t vector) override;
+  void request_interrupt_window(bool enable) override { run_->request_interrupt_window = enable; }
+  std::optional<uint64_t> instruction_count() const override { return std::nullopt; }
+  void invalidate_code(uint64_t, uint64_t) override {}  // KVM executes guest memory directly
+  void sync_memory_map() override { vm_.sync_memory_map(); }
+  void kick() override;
+
+ private:
+  // The I/O exit being handed out element by element.
+  struct PendingIo {
+    bool active = false;
+    bool is_in = false;
+    uint16_t port = 0;
+    uint8_t size = 0;
+    uint32_t count = 0;
+    uint32_t next = 0;  // index of the next element to hand out
+    uint64_t data_offset = 0;
+  };
+  enum class AwaitingRead { None, Port, Mmio };
+
+  void set_cpuid(const std::vector<CpuidEntry>& cpuid);
+  void match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid);
+  Exit next_io_element();
+  Exit translate_exit();
+  std::string where();
+
+  kvm::KvmVm vm_;
+  kvm::Fd vcpu_;
+  kvm_run* run_ = nullptr;
+  size_t run_size_ = 0;
+  kvm::DeadlineTimer deadline_timer_;
+
+  PendingIo io_;
+  AwaitingRead awaiting_ = AwaitingRead::None;
+  uint8_t* awaiting_port_slot_ = nullptr;
+  bool completion_pending_ = false;  // KVM must re-enter to finish an instruction
+  bool exit_state_fresh_ = false;    // kvm_run's if_flag / ready flags describe the vCPU
+  bool injected_since_exit_ = false;
+  std::string deferred_error_;
+
+  std::atomic<bool> kick_pending_{false};
+  std::atomic<pid_t> running_tid_{0};
+};
+
+KvmVcpu::KvmVcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) : vm_(memory) {
+  kvm::kick_signal();  // install the handler before any kick can be sent
+  vcpu_ = kvm::Fd(ioctl_retry(vm_.vm_fd(), KVM_CREATE_VCPU, 0ul));
+  if (!vcpu_) fail("KVM_CREATE_VCPU");
+  int size = ioctl_retry(vm_.system_fd(), KVM_GET_VCPU_MMAP_SIZE, 0ul);
+  if (size < int(sizeof(kvm_run))) fail("KVM_GET_VCPU_MMAP_SIZE");
+  void* p = mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_.get(), 0);
+  if (p == MAP_FAILED) fail("mmap of the vCPU's kvm_run area");
+  run_ = static_cast<kvm_run*>(p);
+  run_size_ = size_t(size);
+  set_cpuid(cpuid);
+  match_apic_to_cpuid(cpuid);
+}
+
+void KvmVcpu::match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid) {
+  // KVM derives CPUID.1:EDX.APIC from the APIC base MSR, which it resets to
+  // "enabled" even without an in-kernel APIC. rrvm's APIC (if any) lives in
+  // userspace, so the MSR follows the table: the guest sees exactly its bit.
+  constexpr uint64_t kApicEnable = 1u << 11, kApicBsp = 1u << 8, kApicDefaultBase = 0xFEE00000;
+  CpuidEntry leaf1 = cpuid_lookup(cpuid, 1, 0);
+  bool want_apic = leaf1.edx & (1u << 9);
+  kvm_sregs sregs{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+  sregs.apic_base = kApicDefaultBase | kApicBsp | (want_apic ? kApicEnable : 0);
+  if (ioctl_retry(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS (APIC base)");
+}
+
+KvmVcpu::~KvmVcpu() {
+  if (run_) munmap(run_, run_size_);
+}
+
+void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
+  constexpr size_t kMaxEntries = 256;  // KVM_MAX_CPUID_ENTRIES in 6.x
+  if (cpuid.size() > kMaxEntries)
+    throw std::runtime_error("kvm: CPUID table has " + std::to_string(cpuid.size()) +
+                             " entries, KVM accepts at most " + std::to_string(kMaxEntries));
+  std::vector<uint8_t> buf(sizeof(CpuidHeader) + cpuid.size() * sizeof(kvm_cpuid_entry2), 0);
+  auto* header = reinterpret_cast<CpuidHeader*>(buf.data());
+  auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(CpuidHeader));
+  header->nent = uint32_t(cpuid.size());
+  for (size_t i = 0; i < cpuid.size(); ++i) {
+    const CpuidEntry& c = cpuid[i];
+    kvm_cpuid_entry2& k = entries[i];
+    k.function = c.function;
+    k.index = c.index;
+    k.flags = leaf_has_subleaves(c.function) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+    k.eax = c.eax;
+    k.ebx = c.ebx;
+    k.ecx = c.ecx;
+    k.edx = c.edx;
+  }
+  if (ioctl_retry(vcpu_.get(), kSetCpuid2, buf.data()) < 0) fail("KVM_SET_CPUID2");
+}
+
+std::string KvmVcpu::where() {
+  try {
+    return "(" + format_registers(get_registers()) + ")";
+  } catch (const std::exception&) {
+    return "(registers unavailable)";
+  }
+}
+
+Exit KvmVcpu::run(const RunLimits& limits) {
+  if (!deferred_error_.empty()) return error_exit(std::exchange(deferred_error_, {}));
+  // The rest of a string I/O instruction: its instruction is mid-flight, so
+  // kicks wait until KVM has been re-entered.
+  if (io_.active && io_.next < io_.count) return next_io_element();
+  io_ = PendingIo{};
+  awaiting_ = AwaitingRead::None;
+  try {
+    vm_.sync_memory_map();
+  } catch (const std::exception& e) {
+    return error_exit(e.what());
+  }
+
+  kvm::RunningOnThisThread running(run_);
+  running_tid_.store(gettid());
+  run_->immediate_exit = 0;
+  bool kick_now = kick_pending_.load();
+  if (!kick_now && limits.deadline_host_ns)
+    kick_now = HostClock::host_monotonic_ns() >= *limits.deadline_host_ns;
+  if (kick_now) {
+    if (!completion_pending_) {
+      running_tid_.store(0);
+      kick_pending_.store(false);
+      Exit e;
+      e.kind = ExitKind::Kicked;
+      return e;
+    }
+    run_->immediate_exit = 1;  // finish the pending instruction, run nothing more
+  } else if (limits.deadline_host_ns) {
+    try {
+      deadline_timer_.arm(*limits.deadline_host_ns);
+    } catch (const std::exception& e) {
+      running_tid_.store(0);
+      return error_exit(e.what());
+    }
+  }
+
+  int r = ioctl(vcpu_.get(), KVM_RUN, 0);
+  int err = errno;
+  deadline_timer_.disarm();
+  running_tid_.store(0);
+  run_->immediate_exit = 0;
+  completion_pending_ = false;
+  exit_state_fresh_ = true;
+  injected_since_exit_ = false;
+
+  if (r < 0) {
+    if (err == EINTR || err == EAGAIN) {
+      kick_pending_.store(false);
+      Exit e;
+      e.kind = ExitKind::Kicked;
+      return e;
+    }
+    return error_exit(std::string("KVM_RUN failed: ") + std::strerror(err) + " " + where());
+  }
+  return translate_exit();
+}
+
+Exit KvmVcpu::translate_exit() {
+  Exit e;
+  switch (run_->exit_reason) {
+    case KVM_EXIT_IO: {
+      const auto& io = run_->io;
+      uint64_t bytes = uint64_t(io.size) * io.count;
+      if ((io.size != 1 && io.size != 2 && io.size != 4) || io.count == 0 ||
+          io.data_offset > run_size_ || bytes > run_size_ - io.data_offset)
+        return error_exit("KVM reported a malformed I/O exit (port " + hex(io.port) + ", size " +
+                          std::to_string(io.size) + ", count " + std::to_string(io.count) + ")");
+      io_ = PendingIo{true, io.direction == KVM_EXIT_IO_IN, io.port, io.size, io.count, 0,
+                      io.data_offset};
+      completion_pending_ = true;
+      return next_io_element();
+    }
+    case KVM_EXIT_MMIO: {
+      const auto& m = run_->mmio;
+      if (m.len == 0 || m.len > 8)
+        return error_exit("KVM reported an MMIO exit of " + std::to_string(m.len) +
+                          " bytes at " + hex(m.phys_addr));
+      e.kind = ExitKind::Mmio;
+      e.is_write = m.is_write;
+      e.size = uint8_t(m.len);
+      e.address = m.phys_addr;
+      if (m.is_write) {
+        std::memcpy(&e.data, m.data, m.len);
+      } else {
+        std::memset(run_->mmio.data, 0, sizeof run_->mmio.data);
+        awaiting_ = AwaitingRead::Mmio;
+      }
+      completion_pending_ = true;
+      return e;
+    }
+    case KVM_EXIT_HLT:
+      e.kind = ExitKind::Halt;
+      return e;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+      e.kind = ExitKind::IrqWindowOpen;
+      return e;
+    case KVM_EXIT_INTR:
+      e.kind = ExitKind::Kicked;
+      return e;
+    case KVM_EXIT_SHUTDOWN:
+      e.kind = ExitKind::Shutdown;
+      e.message = "triple fault " + where();
+      return e;
+    case KVM_EXIT_DEBUG:
+      e.kind = ExitKind::Debug;
+      return e;
+    case KVM_EXIT_SYSTEM_EVENT:
+      e.kind = ExitKind::Shutdown;
+      e.message = "KVM system event type " + std::to_string(run_->system_event.type) + " " + where();
+      return e;
+    case KVM_EXIT_FAIL_ENTRY:
+      return error_exit("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason " +
+                        hex(run_->fail_entry.hardware_entry_failure_reason) + ") " + where() +
+                        "; the register state is not valid for this CPU");
+    case KVM_EXIT_INTERNAL_ERROR: {
+      const auto& ie = run_->internal;
+      std::string msg = "KVM internal error (KVM_EXIT_INTERNAL_ERROR, suberror " +
+                        std::to_string(ie.suberror);
+      if (ie.suberror == KVM_INTERNAL_ERROR_EMULATION) msg += ": instruction emulation failed";
+      msg += ", data";
+      for (uint32_t i = 0; i < ie.ndata && i < 16; ++i) msg += " " + hex(ie.data[i]);
+      return error_exit(msg + ") " + where());
+    }
+    default:
+      return error_exit("unhandled KVM exit reason " + std::to_string(run_->exit_reason) + " " +
+                        where());
+  }
+}
+
+Exit KvmVcpu::next_io_element() {
+  uint8_t* slot = reinterpret_cast<uint8_t*>(run_) + io_.data_offset + uint64_t(io_.next) * io_.size;
+  ++io_.next;
+  Exit e;
+  e.kind = ExitKind::PortIo;
+  e.is_write = !io_.is_in;
+  e.size = io_.size;
+  e.address = io_.port;
+  if (io_.is_in) {
+    std::memset(slot, 0, io_.size);  // a read nobody completes reads as 0
+    awaiting_ = AwaitingRead::Port;
+    awaiting_port_slot_ = slot;
+  } else {
+    std::memcpy(&e.data, slot, io_.size);
+    awaiting_ = AwaitingRead::None;
+  }
+  return e;
+}
+
+void KvmVcpu::complete_read(uint64_t value) {
+  switch (awaiting_) {
+    case AwaitingRead::Port:
+      std::memcpy(awaiting_port_slot_, &value, io_.size);
+      break;
+    case AwaitingRead::Mmio:
+      std::memcpy(run_->mmio.data, &value, std::min<size_t>(run_->mmio.len, sizeof value));
+      break;
+    case AwaitingRead::None:
+      break;
+  }
+  awaiting_ = AwaitingRead::None;
+}
+
+Registers KvmVcpu::get_registers() {
+  kvm_regs regs{};
+  kvm_sregs sregs{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_REGS, &regs) < 0) fail("KVM_GET_REGS");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+  return kvm::registers_from_kvm(regs, sregs);
+}
+
+void KvmVcpu::set_registers(const Registers& in) {
+  kvm_regs regs{};
+  kvm_sregs sregs{};
+  // Start from KVM's sregs so the fields Registers does not cover (APIC base,
+  // CR8, the queued-interrupt bitmap) keep their values.
+  if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+  kvm::registers_to_kvm(in, &regs, &sregs);
+  if (ioctl_retry(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0)
+    throw std::runtime_error(std::string("kvm: KVM_SET_SREGS rejected the state: ") +
+                             std::strerror(errno) + " (" + format_registers(in) + ")");
+  if (ioctl_retry(vcpu_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+  exit_state_fresh_ = false;
+}
+
+bool KvmVcpu::can_inject_interrupt() {
+  if (injected_since_exit_) return false;
+  if (exit_state_fresh_) return run_->ready_for_interrupt_injection && run_->if_flag;
+  // Registers were set since the last exit (or nothing ran yet): ask KVM.
+  kvm_vcpu_events ev{};
+  kvm_regs regs{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &ev) < 0) fail("KVM_GET_VCPU_EVENTS");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_REGS, &regs) < 0) fail("KVM_GET_REGS");
+  return (regs.rflags & Registers::kFlagIF) && !ev.interrupt.injected && !ev.interrupt.shadow &&
+         !ev.nmi.injected && !ev.exception.injected;
+}
+
+void KvmVcpu::inject_interrupt(uint8_t vector) {
+  kvm_interrupt irq{};
+  irq.irq = vector;
+  if (ioctl_retry(vcpu_.get(), KVM_INTERRUPT, &irq) < 0) {
+    // No error channel here; report it at the next run().
+    deferred_error_ = "KVM_INTERRUPT of vector " + std::to_string(vector) + " failed: " +
+                      std::strerror(errno) + " (inject only when can_inject_interrupt())";
+    return;
+  }
+  injected_since_exit_ = true;
+}
+
+void KvmVcpu::kick() {
+  kick_pending_.store(true);
+  __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELAXED);
+  if (pid_t tid = running_tid_.load()) kvm::send_kick(tid);
+}
+
+}  // namespace
+
+bool kvm_available(std::string* why_not) {
+  kvm::Fd fd = kvm::open_kvm_system(why_not);
+  return bool(fd);
+}
+
+std::unique_ptr<Vcpu> create_kvm_vcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) {
+  return std::make_unique<KvmVcpu>(memory, cpuid);
+}
+
+}  // namespace rrvm
