@@ -86,4 +86,13 @@ TEST(Cpuid, DeterministicTable) {
   EXPECT_EQ(leaf0.eax, 1u);
   auto high = cpuid_lookup(t, 7, 0);  // above the max basic leaf -> highest basic leaf
   EXPECT_EQ(high.eax, cpuid_lookup(t, 1, 0).eax);
+  // Past the maximum extended leaf: the highest basic leaf too (as KVM does).
+  EXPECT_EQ(cpuid_lookup(t, 0x80000008u, 0).eax, cpuid_lookup(t, 1, 0).eax);
+  // Leaf 1 ignores the sub-leaf; leaf 4 has sub-leaves, missing ones are zero.
+  EXPECT_EQ(cpuid_lookup(t, 1, 5).edx, cpuid_lookup(t, 1, 0).edx);
+  std::vector<CpuidEntry> with4 = t;
+  with4[0].eax = 4;
+  with4.push_back({4, 0, 0x11, 0x22, 0x33, 0x44});
+  EXPECT_EQ(cpuid_lookup(with4, 4, 0).ebx, 0x22u);
+  EXPECT_EQ(cpuid_lookup(with4, 4, 1).ebx, 0u);
 }

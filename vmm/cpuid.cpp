@@ -26,18 +26,29 @@ std::vector<CpuidEntry> default_cpuid_table() {
   return t;
 }
 
+bool cpuid_leaf_has_subleaves(uint32_t function) {
+  switch (function) {
+    case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14:
+    case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f: case 0x20: case 0x8000001d:
+      return true;
+    default:
+      return false;
+  }
+}
+
 CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index) {
   uint32_t max_basic = 0, max_ext = 0;
   for (const auto& e : table) {
     if (e.function == 0) max_basic = e.eax;
     if (e.function == 0x80000000u) max_ext = e.eax;
   }
-  if (function < 0x80000000u && function > max_basic) function = max_basic;
-  if (function >= 0x80000000u && function > max_ext) return {function, index, 0, 0, 0, 0};
+  bool extended = function >= 0x80000000u;
+  if ((!extended && function > max_basic) || (extended && function > max_ext)) function = max_basic;
   for (const auto& e : table)
     if (e.function == function && e.index == index) return e;
-  for (const auto& e : table)
-    if (e.function == function) return e;
+  if (!cpuid_leaf_has_subleaves(function))
+    for (const auto& e : table)
+      if (e.function == function) return CpuidEntry{function, index, e.eax, e.ebx, e.ecx, e.edx};
   return {function, index, 0, 0, 0, 0};
 }
 

@@ -17,8 +17,13 @@ struct CpuidEntry {
 // hypervisor-specific leaves. Vendor string "rrvmRRVMrrvm".
 std::vector<CpuidEntry> default_cpuid_table();
 
-// Looks up (function, index) the way hardware does: unknown leaves above the
-// maximum basic leaf answer as the highest basic leaf; others answer zeros.
+// Looks up (function, index) the way KVM and Intel hardware do: a leaf above
+// the maximum basic or extended leaf answers as the highest basic leaf; a
+// missing sub-leaf of a leaf that has sub-leaves answers zeros; other leaves
+// ignore the index. Both backends answer exactly this.
+// Leaves whose answer depends on ECX (KVM_CPUID_FLAG_SIGNIFCANT_INDEX).
+bool cpuid_leaf_has_subleaves(uint32_t function);
+
 CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index);
 
 }  // namespace rrvm

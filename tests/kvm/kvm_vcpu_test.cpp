@@ -366,11 +366,11 @@ TEST_F(KvmVcpuTest, CpuidTableIsWhatTheGuestSees) {
   };
   std::vector<Query> queries;
   for (const CpuidEntry& e : table) queries.push_back({e.function, e.index, e});
-  // (Not compared: an extended leaf past the maximum extended leaf and a
-  // missing sub-leaf. KVM answers those like Intel hardware, the highest basic
-  // leaf and zeros; cpuid_lookup answers zeros and the first sub-leaf.)
+  // Including an extended leaf past the maximum extended leaf and a missing
+  // sub-leaf, where cpuid_lookup follows KVM (highest basic leaf; zeros).
   for (auto [function, index] : {std::pair{2u, 0u}, std::pair{0x10u, 0u}, std::pair{0x10u, 1u},
-                                 std::pair{0x40000000u, 0u}})
+                                 std::pair{0x40000000u, 0u}, std::pair{0x80000008u, 0u},
+                                 std::pair{4u, 7u}, std::pair{1u, 3u}})
     queries.push_back({function, index, cpuid_lookup(table, function, index)});
   for (const Query& q : queries) {
     expect_port(0x50, false, 4);

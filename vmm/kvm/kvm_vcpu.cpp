@@ -46,17 +46,6 @@ static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 layout");
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 static_assert(kSetCpuid2 == 0x4008AE90, "KVM_SET_CPUID2 as the kernel defines it");
 
-// Leaves whose ECX sub-leaf selects the answer.
-bool leaf_has_subleaves(uint32_t function) {
-  switch (function) {
-    case 0x4: case 0x7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12: case 0x14:
-    case 0x17: case 0x18: case 0x1d: case 0x1e: case 0x1f: case 0x20: case 0x8000001d:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string hex(uint64_t v) {
   char b[24];
   std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
@@ -170,7 +159,7 @@ void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
     kvm_cpuid_entry2& k = entries[i];
     k.function = c.function;
     k.index = c.index;
-    k.flags = leaf_has_subleaves(c.function) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+    k.flags = cpuid_leaf_has_subleaves(c.function) ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
     k.eax = c.eax;
     k.ebx = c.ebx;
     k.ecx = c.ecx;
