@@ -9,10 +9,16 @@
       Dependencies come from each .ko's own .modinfo section, because the
       package ships no modules.dep (depmod writes it at install time).
 
+  initramfs.py vmlinux BZIMAGE OUT
+      Unpacks the ELF kernel from an xz-compressed bzImage. QEMU boots the
+      ELF through its PVH entry point, which skips the in-guest xz
+      decompression that otherwise takes ~2.5 s of emulated time.
+
   initramfs.py cpio OUT INIT MODULES_DIR
       Writes an uncompressed newc cpio archive holding INIT as /init and
       the files of MODULES_DIR under /modules.
 """
+import lzma
 import os
 import shutil
 import struct
@@ -93,6 +99,22 @@ def select_modules(tree, out, wanted):
             f.write(f"{os.path.basename(src)} {name}\n")
 
 
+def extract_vmlinux(bzimage, out):
+    with open(bzimage, "rb") as f:
+        data = f.read()
+    start = data.find(b"\xfd7zXZ\x00")
+    if start < 0:
+        sys.exit(f"initramfs.py: no xz stream in {bzimage} (kernel not built with CONFIG_KERNEL_XZ?)")
+    decoder = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+    elf = decoder.decompress(data[start:])
+    if not decoder.eof or elf[:4] != b"\x7fELF":
+        sys.exit(f"initramfs.py: the xz stream in {bzimage} is not a whole ELF kernel")
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(elf)
+    os.replace(tmp, out)
+
+
 def write_cpio(out, init, modules_dir):
     entries = [("modules", 0o040755, b"")]
     with open(init, "rb") as f:
@@ -125,6 +147,8 @@ def write_cpio(out, init, modules_dir):
 def main(argv):
     if len(argv) >= 4 and argv[1] == "modules":
         select_modules(argv[2], argv[3], argv[4:])
+    elif len(argv) == 4 and argv[1] == "vmlinux":
+        extract_vmlinux(argv[2], argv[3])
     elif len(argv) == 5 and argv[1] == "cpio":
         write_cpio(argv[2], argv[3], argv[4])
     else:

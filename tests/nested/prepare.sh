@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gets what run_nested.sh boots, idempotently, into the cache folder
 # (RRVM_NESTED_CACHE, default <repo>/.cache/nested, git-ignored):
-#   kernel/vmlinuz, kernel/version, kernel/modules/  Debian's stock kernel and
+#   kernel/vmlinux, kernel/version, kernel/modules/  Debian's stock kernel
+#       (unpacked from vmlinuz, so QEMU boots it via PVH without decompressing) and
 #       the modules the harness loads (kvm_amd, virtio 9p) with their
 #       dependencies, taken from `apt-get download linux-image-<ver>-amd64`
 #       (~70 MB, downloaded once; the unpacked rest is thrown away)
@@ -82,6 +83,7 @@ fetch_kernel() {
   mkdir -p "$cache/kernel.new"
   python3 "$here/initramfs.py" modules "$tree" "$cache/kernel.new/modules" "${WANTED_MODULES[@]}"
   cp "$work/tree/boot/vmlinuz-$version" "$cache/kernel.new/vmlinuz"
+  python3 "$here/initramfs.py" vmlinux "$cache/kernel.new/vmlinuz" "$cache/kernel.new/vmlinux"
   echo "$version" >"$cache/kernel.new/version"
   echo "${WANTED_MODULES[*]}" >"$cache/kernel.new/wanted"
   rm -rf "$cache/kernel" "$work"
@@ -89,7 +91,7 @@ fetch_kernel() {
   say "kernel $version ready ($(tr '\n' ' ' <"$cache/kernel/modules/order" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'))"
 }
 
-if [ ! -f "$cache/kernel/vmlinuz" ] || [ ! -f "$cache/kernel/modules/order" ] ||
+if [ ! -f "$cache/kernel/vmlinux" ] || [ ! -f "$cache/kernel/modules/order" ] ||
    [ "$(cat "$cache/kernel/wanted" 2>/dev/null)" != "${WANTED_MODULES[*]}" ]; then
   fetch_kernel
 fi

@@ -76,9 +76,9 @@ fi
 
 start_ms=$(($(date +%s%N) / 1000000))
 timeout --kill-after=5 "$timeout" qemu-system-x86_64 \
-  -nodefaults -no-user-config -machine pc -accel tcg -cpu "${RRVM_NESTED_CPU:-EPYC}" \
+  -nodefaults -no-user-config -machine q35 -accel tcg -cpu "${RRVM_NESTED_CPU:-EPYC}" \
   -smp 1 -m "$mem" -display none -no-reboot \
-  -kernel "$cache/kernel/vmlinuz" -initrd "$cache/initramfs.cpio" \
+  -kernel "$cache/kernel/vmlinux" -initrd "$cache/initramfs.cpio" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off" \
   -serial "file:$io/console.log" \
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
