@@ -2,13 +2,13 @@
 # Gets what run_nested.sh boots, idempotently, into the cache folder
 # (RRVM_NESTED_CACHE, default <repo>/.cache/nested, git-ignored):
 #   kernel/vmlinux, kernel/version, kernel/modules/  Debian's stock kernel
-#       (unpacked from vmlinuz, so QEMU boots it via PVH without decompressing) and
+#       (the ELF unpacked from vmlinuz: QEMU boots it via PVH, no in-guest xz) and
 #       the modules the harness loads (kvm_amd, virtio 9p) with their
 #       dependencies, taken from `apt-get download linux-image-<ver>-amd64`
 #       (~70 MB, downloaded once; the unpacked rest is thrown away)
 #   initramfs.cpio  our static /init (init.c) and those modules
 # Also installs qemu-system-x86 when qemu-system-x86_64 is missing.
-# Safe to run concurrently (a lock serialises it); a warm cache costs ~10 ms.
+# Safe to run concurrently (a lock serialises it); a warm cache costs well under a second.
 # Usage: prepare.sh [-q]   (-q: say nothing when there is nothing to do)
 set -euo pipefail
 
@@ -82,13 +82,12 @@ fetch_kernel() {
   rm -rf "$cache/kernel.new"
   mkdir -p "$cache/kernel.new"
   python3 "$here/initramfs.py" modules "$tree" "$cache/kernel.new/modules" "${WANTED_MODULES[@]}"
-  cp "$work/tree/boot/vmlinuz-$version" "$cache/kernel.new/vmlinuz"
-  python3 "$here/initramfs.py" vmlinux "$cache/kernel.new/vmlinuz" "$cache/kernel.new/vmlinux"
+  python3 "$here/initramfs.py" vmlinux "$work/tree/boot/vmlinuz-$version" "$cache/kernel.new/vmlinux"
   echo "$version" >"$cache/kernel.new/version"
   echo "${WANTED_MODULES[*]}" >"$cache/kernel.new/wanted"
   rm -rf "$cache/kernel" "$work"
   mv "$cache/kernel.new" "$cache/kernel"
-  say "kernel $version ready ($(tr '\n' ' ' <"$cache/kernel/modules/order" | awk '{for (i = 2; i <= NF; i += 2) printf "%s ", $i}'))"
+  say "kernel $version ready (modules: $(cut -d' ' -f2 "$cache/kernel/modules/order" | paste -sd' '))"
 }
 
 if [ ! -f "$cache/kernel/vmlinux" ] || [ ! -f "$cache/kernel/modules/order" ] ||
