@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace rrvm {
 
@@ -148,6 +149,17 @@ void render_direct(const ModeInfo& m, const Vram& v, Frame& f, Convert convert) 
   }
 }
 
+// 16-bit pixels go through a table built once: one load per pixel.
+template <uint32_t (*Convert)(uint32_t)>
+const uint32_t* lut16() {
+  static const std::vector<uint32_t> table = [] {
+    std::vector<uint32_t> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i) t[i] = Convert(i);
+    return t;
+  }();
+  return table.data();
+}
+
 inline uint32_t from565(uint32_t p) {
   uint32_t r = (p >> 11) & 0x1F, g = (p >> 5) & 0x3F, b = p & 0x1F;
   return pack(static_cast<uint8_t>((r << 3) | (r >> 2)), static_cast<uint8_t>((g << 2) | (g >> 4)),
@@ -274,8 +286,16 @@ void render_into(const DisplayState& s, const uint8_t* vram, size_t vram_size, F
     case DisplayMode::Planar16: render_planar16(s, m, v, f, pal); break;
     case DisplayMode::Vga256:
     case DisplayMode::Linear8: render_8(m, v, f, pal.rgb); break;
-    case DisplayMode::Linear15: render_direct<2>(m, v, f, from555); break;
-    case DisplayMode::Linear16: render_direct<2>(m, v, f, from565); break;
+    case DisplayMode::Linear15: {
+      const uint32_t* t = lut16<from555>();
+      render_direct<2>(m, v, f, [t](uint32_t p) { return t[p & 0xFFFF]; });
+      break;
+    }
+    case DisplayMode::Linear16: {
+      const uint32_t* t = lut16<from565>();
+      render_direct<2>(m, v, f, [t](uint32_t p) { return t[p & 0xFFFF]; });
+      break;
+    }
     case DisplayMode::Linear24: render_direct<3>(m, v, f, [](uint32_t p) { return p & 0xFFFFFF; }); break;
     case DisplayMode::Linear32: render_direct<4>(m, v, f, [](uint32_t p) { return p & 0xFFFFFF; }); break;
     case DisplayMode::Blank: break;
