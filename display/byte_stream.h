@@ -1,0 +1,66 @@
+// Little-endian byte writer/reader for versioned state blobs (display state,
+// device state). The reader throws std::runtime_error with one clear line on
+// truncated input instead of reading past the end.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rrvm {
+
+class ByteWriter {
+ public:
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v) { le(v, 2); }
+  void u32(uint32_t v) { le(v, 4); }
+  void u64(uint64_t v) { le(v, 8); }
+  void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  std::vector<uint8_t>& data() { return out_; }
+
+ private:
+  void le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  std::vector<uint8_t> out_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(std::span<const uint8_t> in, std::string what) : in_(in), what_(std::move(what)) {}
+  uint8_t u8() { return static_cast<uint8_t>(le(1)); }
+  uint16_t u16() { return static_cast<uint16_t>(le(2)); }
+  uint32_t u32() { return static_cast<uint32_t>(le(4)); }
+  uint64_t u64() { return le(8); }
+  void bytes(std::span<uint8_t> dst) {
+    need(dst.size());
+    for (size_t i = 0; i < dst.size(); ++i) dst[i] = in_[pos_ + i];
+    pos_ += dst.size();
+  }
+  size_t remaining() const { return in_.size() - pos_; }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw std::runtime_error(what_ + ": " + why + " at byte " + std::to_string(pos_) +
+                             "; the data is corrupt or from another rrvm version");
+  }
+
+ private:
+  void need(size_t n) {
+    if (n > remaining())
+      fail("truncated (needs " + std::to_string(n) + " more bytes, has " +
+           std::to_string(remaining()) + ")");
+  }
+  uint64_t le(int n) {
+    need(static_cast<size_t>(n));
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(in_[pos_ + i]) << (8 * i);
+    pos_ += static_cast<size_t>(n);
+    return v;
+  }
+  std::span<const uint8_t> in_;
+  std::string what_;
+  size_t pos_ = 0;
+};
+
+}  // namespace rrvm
