@@ -14,5 +14,7 @@ void add_trace_commands(CLI::App& app, CLI::App** info, CLI::App** dump, CLI::Ap
 int info_command();
 int dump_command();
 int serial_command();
+CLI::App* add_frames_command(CLI::App& app);
+int frames_command();
 
 }  // namespace rrvm::cli

@@ -1,7 +1,9 @@
 #include "system/pc_system.h"
 
 #include "devices/byte_source.h"
+#include "devices/cirrus/cirrus_vga.h"
 #include "devices/pc_board.h"
+#include "devices/pci/pci_host.h"
 #include "vmm/cpuid.h"
 #include "vmm/emu/emu_vcpu.h"
 #include "vmm/kvm/kvm_vcpu.h"
@@ -105,12 +107,29 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   board.rtc_base_seconds = config.rtc_base;
   sys->board_ = std::make_unique<PcBoard>(m, board);
 
+  // PCI host with the Cirrus CL-GD5446 in slot 2 (as QEMU's pc machine).
+  sys->pci_ = std::make_unique<PciHost>();
+  sys->host_bridge_ = std::make_unique<PciHostBridge>();
+  Vcpu* vcpu_ptr = &m.vcpu();
+  sys->vga_ = std::make_unique<CirrusVga>(m.memory(), m.clock(), [vcpu_ptr] { vcpu_ptr->sync_memory_map(); });
+  sys->pci_->attach(m.ports());
+  sys->pci_->add_device(0, sys->host_bridge_.get());
+  sys->pci_->add_device(2, sys->vga_.get());
+  sys->vga_->attach(m.ports(), m.mmio());
+
   m.vcpu().sync_memory_map();
   m.vcpu().set_registers(sys->image_.initial);
   return sys;
 }
 
 PcSystem::~PcSystem() = default;
+
+std::vector<std::pair<std::string, std::string>> PcSystem::device_descriptions() const {
+  auto d = board_->descriptions();
+  d.emplace_back("pci-host", "ports=0xcf8-0xcff host-bridge=00:00.0");
+  d.emplace_back("cirrus-vga", "pci=00:02.0 vendor=0x1013 device=0x00b8 vram=4MiB");
+  return d;
+}
 
 
 }  // namespace rrvm

@@ -19,6 +19,9 @@ namespace rrvm {
 
 class PcBoard;
 class ByteSource;
+class PciHost;
+class PciHostBridge;
+class CirrusVga;
 
 // 2026-01-01T00:00:00Z: the RTC's default time at guest time 0, fixed so that
 // runs are reproducible unless the user asks for another time.
@@ -60,6 +63,7 @@ class PcSystem {
 
   Machine& machine() { return *machine_; }
   PcBoard& board() { return *board_; }
+  CirrusVga& vga() { return *vga_; }
   const LoadedImage& image() const { return image_; }
   const SystemConfig& config() const { return config_; }
   // "emu" or "kvm", and why auto chose it.
@@ -81,6 +85,9 @@ class PcSystem {
   std::unique_ptr<ByteSource> serial_tap_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<PcBoard> board_;
+  std::unique_ptr<PciHost> pci_;
+  std::unique_ptr<PciHostBridge> host_bridge_;
+  std::unique_ptr<CirrusVga> vga_;
 };
 
 // Chooses the backend: kvm when /dev/kvm opens (for Auto), emu otherwise.

@@ -6,6 +6,7 @@
 
 #include "record/recorder.h"
 #include "record/trace_writer.h"
+#include "system/display_sampler.h"
 #include "vmm/cpuid.h"
 
 namespace rrvm {
@@ -35,7 +36,8 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
 }  // namespace
 
 RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
-                              const std::vector<std::string>& command_line, bool announce) {
+                              const std::vector<std::string>& command_line, bool announce,
+                              FrameObserver on_frame) {
   SystemConfig config = config_in;
   // The recorder exists only after the machine does; the serial tap reaches
   // it through this pointer.
@@ -51,6 +53,14 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   Recorder recorder(writer, sys->machine());
   recorder_ptr = &recorder;
   sys->machine().add_tap(&recorder);
+  DisplaySampler sampler(sys->machine().memory(), sys->vga(),
+                         [&](const DisplayFrameEvent& e, const Frame& f) {
+                           writer.append(TraceEvent{e});
+                           if (on_frame) on_frame(e, f);
+                         });
+  sys->machine().add_timed_device(&sampler);
+  // Before the recorder, so a frame taken at the end lands before the end record.
+  sys->machine().add_tap_front(&sampler);
 
   auto start = std::chrono::steady_clock::now();
   RecordOutcome out;
@@ -59,6 +69,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   out.backend = sys->backend();
   out.events = writer.events_written();
   out.trace_bytes = writer.bytes_written();
+  out.frames = sampler.frames();
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "display/renderer.h"
+#include "record/trace_events.h"
 #include "system/pc_system.h"
 
 namespace rrvm {
@@ -14,10 +16,16 @@ struct RecordOutcome {
   uint64_t trace_bytes = 0;
   uint64_t events = 0;
   double wall_seconds = 0;
+  uint64_t frames = 0;  // display frames written
 };
+
+// Receives every display frame as it is recorded, with the picture the live
+// device showed at that moment.
+using FrameObserver = std::function<void(const DisplayFrameEvent&, const Frame&)>;
 
 // Throws SystemError (bad input) or TraceError (cannot write the trace).
 RecordOutcome record_to_trace(const SystemConfig& config, const std::string& trace_path,
-                              const std::vector<std::string>& command_line, bool announce);
+                              const std::vector<std::string>& command_line, bool announce,
+                              FrameObserver on_frame = {});
 
 }  // namespace rrvm

@@ -5,6 +5,7 @@
 
 #include "devices/byte_source.h"
 #include "replay/trace_reader.h"
+#include "system/display_sampler.h"
 #include "vmm/cpu_state.h"
 
 namespace rrvm {
@@ -80,6 +81,14 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   sys->machine().add_tap(&replayer);
   sys->machine().set_input_authority(&replayer);
   if (options.until_icount) sys->machine().set_instruction_limit(options.until_icount);
+  std::unique_ptr<DisplaySampler> sampler;
+  if (settings.on_frame) {
+    sampler = std::make_unique<DisplaySampler>(
+        sys->machine().memory(), sys->vga(),
+        [&](const DisplayFrameEvent& e, const Frame& f) { settings.on_frame(e.guest_ns, f); });
+    sys->machine().add_timed_device(sampler.get());
+    sys->machine().add_tap_front(sampler.get());
+  }
 
   auto start = std::chrono::steady_clock::now();
   RunResult r = sys->run();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "display/renderer.h"
 #include "replay/replayer.h"
 #include "system/pc_system.h"
 
@@ -21,6 +22,9 @@ struct ReplaySettings {
   std::optional<std::string> image_override;
   // Called every few thousand events with (events consumed, events total).
   std::function<void(uint64_t, uint64_t)> progress;
+  // When set, the replayed display is sampled at the recorded frame points
+  // and every frame handed here (guest ns, picture).
+  std::function<void(uint64_t, const Frame&)> on_frame;
 };
 
 struct ReplayOutcome {

@@ -65,6 +65,7 @@ class Machine {
   void set_interrupt_controller(InterruptController* pic) { pic_ = pic; }
   void add_timed_device(TimedDevice* d) { timed_.push_back(d); }
   void add_tap(RunTap* tap) { taps_.push_back(tap); }
+  void add_tap_front(RunTap* tap) { taps_.insert(taps_.begin(), tap); }
   void set_input_authority(InputAuthority* a) { authority_ = a; }
   void set_instruction_limit(std::optional<uint64_t> n) { instruction_limit_ = n; }
 

@@ -1,0 +1,23 @@
+// A one-line progress bar on stderr, shown only when stderr is a terminal.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace rrvm::cli {
+
+class Progress {
+ public:
+  Progress(std::string what, uint64_t total);
+  ~Progress();
+  void update(uint64_t done);
+  void finish();
+
+ private:
+  std::string what_;
+  uint64_t total_;
+  bool tty_;
+  bool shown_ = false;
+  int last_percent_ = -1;
+};
+
+}  // namespace rrvm::cli

@@ -1,0 +1,29 @@
+#include "replay/frame_rebuilder.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace rrvm {
+
+void FrameRebuilder::apply(const DisplayFrameEvent& e) {
+  for (const VramPage& p : e.pages) {
+    if (p.bytes.size() != kPageSize || uint64_t(p.index + 1) * kPageSize > vram_.size())
+      throw TraceError("display frame at " + std::to_string(e.guest_ns) + " ns: VRAM page " +
+                       std::to_string(p.index) + " lies outside the 4 MiB VRAM; the trace is damaged");
+    std::memcpy(vram_.data() + uint64_t(p.index) * kPageSize, p.bytes.data(), kPageSize);
+  }
+  if (!e.display_registers.empty()) {
+    try {
+      state_ = deserialize_display_state(e.display_registers);
+    } catch (const std::exception& err) {
+      throw TraceError("display frame at " + std::to_string(e.guest_ns) + " ns: " + err.what());
+    }
+  }
+}
+
+const Frame& FrameRebuilder::render() {
+  if (state_) render_into(*state_, vram_.data(), vram_.size(), frame_);
+  return frame_;
+}
+
+}  // namespace rrvm

@@ -1,0 +1,32 @@
+// Rebuilds what the guest's screen showed from a trace alone: no CPU, no
+// device models. Applies each DisplayFrame event (changed VRAM pages, display
+// registers when they changed) to a VRAM image and renders it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "display/display_state.h"
+#include "display/renderer.h"
+#include "record/trace_events.h"
+
+namespace rrvm {
+
+class FrameRebuilder {
+ public:
+  static constexpr uint64_t kVramSize = 4ull << 20;
+  FrameRebuilder() : vram_(kVramSize, 0) {}
+
+  // Throws TraceError when the event is malformed (page outside VRAM, bad
+  // register block).
+  void apply(const DisplayFrameEvent& e);
+  bool has_registers() const { return state_.has_value(); }
+  const Frame& render();
+
+ private:
+  std::vector<uint8_t> vram_;
+  std::optional<DisplayState> state_;
+  Frame frame_;
+};
+
+}  // namespace rrvm
