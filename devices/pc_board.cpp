@@ -41,7 +41,9 @@ PcBoard::PcBoard(Machine& machine, PcBoardConfig config)
   machine.add_timed_device(&com1_);
 
   // CMOS memory size bytes as a BIOS expects them.
-  uint64_t total = machine.memory().total_size();
+  // RAM end: the slot that starts at 1 MiB, else the low RAM alone.
+  const MemorySlot* high = machine.memory().find_slot(kOneMiB);
+  uint64_t total = high ? high->guest_base + high->size : kOneMiB;
   uint64_t ext_kib = std::min<uint64_t>(total > kOneMiB ? (total - kOneMiB) / 1024 : 0, 0xFFFF);
   uint64_t above_16m = std::min<uint64_t>(
       total > 16 * kOneMiB ? (total - 16 * kOneMiB) / 65536 : 0, 0xFFFF);

@@ -177,7 +177,15 @@ void Pic8259Elcr::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
   pair_->update_cascade();
 }
 
-void Pic8259Pair::update_cascade() { master_.set_line(2, slave_.pending() >= 0); }
+void Pic8259Pair::update_cascade() {
+  // The master latches the slave's INT on its rising edge and keeps the
+  // request when INT falls again: a slave request withdrawn before the
+  // acknowledge then yields the slave's spurious vector (IRQ15).
+  if (slave_.pending() >= 0)
+    master_.set_line(2, true);
+  else
+    master_.lines_ &= uint8_t(~0x04);
+}
 
 void Pic8259Pair::set_irq(unsigned irq, bool level) {
   if (irq == 2) irq = 9;

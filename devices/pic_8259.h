@@ -2,7 +2,9 @@
 // at 0xA0/0xA1 cascaded on the master's IR2, plus the ELCR (0x4D0/0x4D1) that
 // switches single lines to level-triggered mode. As on real parts, a request
 // that goes away before the CPU acknowledges it leaves nothing in IRR, and the
-// acknowledge then yields the spurious vector (IRQ7 / IRQ15).
+// acknowledge then yields the spurious vector IRQ7. The master keeps a cascade
+// request latched once the slave raised it, so a slave request withdrawn
+// before the acknowledge gives the slave's spurious vector (IRQ15).
 #pragma once
 #include <cstdint>
 

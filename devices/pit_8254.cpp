@@ -131,9 +131,11 @@ void Pit8254::sync_irq(uint64_t tick) {
     if (irq_level_) irq_.set_irq(irq_line_, false);
     irq_.set_irq(irq_line_, true);
     irq_level_ = true;
-  } else if (out != irq_level_) {
-    irq_.set_irq(irq_line_, out);
-    irq_level_ = out;
+  } else if (!out && irq_level_) {
+    // Only counting edges raise the line: reprogramming the mode can set the
+    // output high, and that must not look like a timer tick.
+    irq_.set_irq(irq_line_, false);
+    irq_level_ = false;
   }
   processed_tick_ = tick;
 }
