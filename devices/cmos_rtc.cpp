@@ -12,6 +12,9 @@ constexpr uint8_t kBSet = 0x80, kBPie = 0x40, kBAie = 0x20, kBUie = 0x10, kBBina
                   kB24h = 0x02;
 constexpr uint8_t kCIrqf = 0x80, kCPf = 0x40, kCAf = 0x20, kCUf = 0x10;
 
+constexpr int64_t kMinTime = -62135596800;  // 0001-01-01 00:00:00
+constexpr int64_t kMaxTime = 253402300799;   // 9999-12-31 23:59:59
+
 struct Civil {
   int year;
   unsigned month, day, hour, minute, second, weekday;  // weekday 1 = Sunday
@@ -21,7 +24,7 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 
 Civil to_civil(int64_t t) {
   using namespace std::chrono;
-  t = std::clamp<int64_t>(t, 0, 253402300799);  // 1970 .. 9999-12-31: keeps the calendar math in range
+  t = std::clamp<int64_t>(t, kMinTime, kMaxTime);  // keeps the calendar math in range
   int64_t days = floor_div(t, 86400), secs = t - days * 86400;
   sys_days sd{std::chrono::days{days}};
   year_month_day ymd{sd};
@@ -52,7 +55,10 @@ uint64_t ticks_32k(uint64_t ns) { return uint64_t((unsigned __int128)ns * 32768 
 }  // namespace
 
 CmosRtc::CmosRtc(Clock& clock, IrqSink& irq, int64_t base_seconds, unsigned irq_line)
-    : clock_(clock), irq_(irq), irq_line_(irq_line), base_seconds_(base_seconds) {
+    : clock_(clock),
+      irq_(irq),
+      irq_line_(irq_line),
+      base_seconds_(std::clamp<int64_t>(base_seconds, kMinTime, kMaxTime)) {
   cmos_[kRegA] = 0x26;  // 32.768 kHz time base, 1024 Hz periodic rate
   cmos_[kRegB] = kB24h;
   cmos_[kRegD] = 0x80;  // valid RAM and time
@@ -272,6 +278,10 @@ void CmosRtc::load_state(std::span<const uint8_t> bytes) {
   uint64_t flags_ns = r.u64();
   bool level = r.boolean();
   r.finish();
+  // Bounded so that base + offset + elapsed seconds cannot overflow.
+  constexpr int64_t kLimit = int64_t(1) << 40;
+  for (int64_t v : {base, offset, frozen})
+    if (v < -kLimit || v > kLimit) r.fail("time field " + std::to_string(v) + " is out of range");
   cmos_ = cmos;
   index_ = index & 0x7F;
   nmi_masked_ = nmi;
