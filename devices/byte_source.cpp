@@ -1,0 +1,39 @@
+#include "devices/byte_source.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace rrvm {
+
+FileByteSource::FileByteSource(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error("serial input file " + path + " cannot be opened: " +
+                             std::strerror(errno) + "; check the path given for serial input");
+  bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::optional<uint8_t> FileByteSource::next_byte() {
+  if (pos_ >= bytes_.size()) return std::nullopt;
+  return bytes_[pos_++];
+}
+
+std::optional<uint8_t> StdinByteSource::next_byte() {
+  if (eof_) return std::nullopt;
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return std::nullopt;
+  if (!(p.revents & (POLLIN | POLLHUP))) return std::nullopt;
+  uint8_t b;
+  ssize_t n = read(STDIN_FILENO, &b, 1);
+  if (n == 1) return b;
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) eof_ = true;
+  return std::nullopt;
+}
+
+}  // namespace rrvm
