@@ -1,5 +1,7 @@
 #include "system/pc_system.h"
 
+#include <cstdio>
+
 #include "devices/byte_source.h"
 #include "devices/cirrus/cirrus_vga.h"
 #include "devices/pc_board.h"
@@ -101,9 +103,9 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
     input = sys->serial_tap_.get();
   }
   PcBoardConfig board;
-  board.serial_out = config.serial_out;
-  board.debug_out = config.debug_out;
-  board.serial_in = input;
+  board.serial_output = config.serial_out;
+  board.debug_console = config.debug_out;
+  board.serial_input = input;
   board.rtc_base_seconds = config.rtc_base;
   sys->board_ = std::make_unique<PcBoard>(m, board);
 
@@ -125,7 +127,12 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
 PcSystem::~PcSystem() = default;
 
 std::vector<std::pair<std::string, std::string>> PcSystem::device_descriptions() const {
-  auto d = board_->descriptions();
+  std::vector<std::pair<std::string, std::string>> d;
+  char cfg[64];
+  for (const auto& c : board_->port_claims()) {
+    std::snprintf(cfg, sizeof cfg, "ports=0x%x-0x%x", c.base, c.base + c.length - 1);
+    d.emplace_back(c.device->device_name(), cfg);
+  }
   d.emplace_back("pci-host", "ports=0xcf8-0xcff host-bridge=00:00.0");
   d.emplace_back("cirrus-vga", "pci=00:02.0 vendor=0x1013 device=0x00b8 vram=4MiB");
   return d;
