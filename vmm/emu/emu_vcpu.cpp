@@ -105,6 +105,7 @@ class EmuVcpu final : public Vcpu {
   enum class Stop { None, Report, Exception, Rdtsc, Internal };
 
   void fiber_main();
+  void capture_mode_templates();
   void post(Exit exit) {
     pending_exit_ = std::move(exit);
     fiber_->yield();
@@ -147,6 +148,12 @@ class EmuVcpu final : public Vcpu {
   uc_engine* uc_ = nullptr;
   std::unique_ptr<Fiber> fiber_;
   ExceptionStateReset exception_reset_;
+  // Whole-CPU states to start set_registers from: writing CR0 through the
+  // API does not update the translator's mode flags in 2.0.1 (a real-mode
+  // `mov es, ax` still faulted as if in protected mode), but a guest-side
+  // `mov cr0` does, so both modes are captured once and restored first.
+  uc_context* real_template_ = nullptr;
+  uc_context* protected_template_ = nullptr;
 
   // Memory map as last applied.
   uint64_t mapped_generation_ = ~0ull;
@@ -230,6 +237,7 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
     : memory_(memory), cpuid_(std::move(cpuid)) {
   uc_err err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc_);
   if (err != UC_ERR_OK) throw std::runtime_error(std::string("emu: uc_open failed: ") + uc_strerror(err));
+  capture_mode_templates();
   // Hooks first, before anything is translated, so every block counts.
   uc_hook h;
   bool ok = uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&cb_code), this, 1, 0) == UC_ERR_OK &&
@@ -267,7 +275,31 @@ EmuVcpu::~EmuVcpu() {
     fiber_->resume();
   }
   fiber_.reset();
+  uc_context_free(real_template_);
+  uc_context_free(protected_template_);
   uc_close(uc_);
+}
+
+void EmuVcpu::capture_mode_templates() {
+  // Runs before any guest memory or hook exists: `mov cr0, eax; hlt` from a
+  // scratch page at 0 that is unmapped again afterwards.
+  const uint8_t stub[] = {0x0F, 0x22, 0xC0, 0xF4};
+  const uint32_t cr0_real = 0x10;
+  bool ok = uc_context_alloc(uc_, &protected_template_) == UC_ERR_OK &&
+            uc_context_alloc(uc_, &real_template_) == UC_ERR_OK &&
+            uc_context_save(uc_, protected_template_) == UC_ERR_OK &&
+            uc_mem_map(uc_, 0, kPageSize, UC_PROT_ALL) == UC_ERR_OK;
+  ok = ok && uc_mem_write(uc_, 0, stub, sizeof stub) == UC_ERR_OK &&
+       uc_reg_write(uc_, UC_X86_REG_EAX, &cr0_real) == UC_ERR_OK &&
+       uc_emu_start(uc_, 0, UINT64_MAX, 0, 0) == UC_ERR_OK && uc_context_save(uc_, real_template_) == UC_ERR_OK;
+  uc_mem_unmap(uc_, 0, kPageSize);
+  uc_ctl_flush_tlb(uc_);
+  if (!ok) {
+    if (real_template_) uc_context_free(real_template_);
+    if (protected_template_) uc_context_free(protected_template_);
+    uc_close(uc_);
+    throw std::runtime_error("emu: cannot prepare Unicorn's real-mode state");
+  }
 }
 
 // ---- memory map ------------------------------------------------------------
@@ -682,6 +714,7 @@ void EmuVcpu::apply_registers(const Registers& r) {
   };
   if (r.cr0 & (1ull << 31)) problem = "emu: paging (CR0.PG) is not supported: Unicorn 2.0.1 translates addresses wrongly; use kvm";
   if (r.efer & (1ull << 8)) problem = "emu: long mode (EFER.LME) is not supported by a 32-bit Unicorn engine; use kvm";
+  uc_context_restore(uc_, (r.cr0 & 1) ? protected_template_ : real_template_);
   uc_x86_mmr gdt{0, r.gdt.base, r.gdt.limit, 0}, idt{0, r.idt.base, r.idt.limit, 0};
   w(UC_X86_REG_GDTR, &gdt, "GDTR");
   w(UC_X86_REG_IDTR, &idt, "IDTR");
