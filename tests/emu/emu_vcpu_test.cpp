@@ -1,0 +1,338 @@
+// The emu backend driven through the Vcpu interface with small snippets.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+#include "tests/emu/emu_harness.h"
+#include "vmm/cpuid.h"
+#include "vmm/image_loader.h"
+
+namespace rrvm::emutest {
+namespace {
+
+RunLimits stop_at(uint64_t icount) {
+  RunLimits l;
+  l.stop_at_icount = icount;
+  return l;
+}
+
+// Snippets end with a table of label addresses (words in real mode, dwords
+// in 32-bit mode): the n-th of `count` entries.
+uint32_t label(const Harness& h, const std::string& name, int index, int count, int width) {
+  std::ifstream in(snippet_path(name), std::ios::binary | std::ios::ate);
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  uint32_t v = 0;
+  h.memory->read(h.entry + size - uint64_t(count) * width + uint64_t(index) * width, &v, width);
+  return v;
+}
+
+Exit expect_port_write(Harness& h, uint16_t port) {
+  Exit e = h.run();
+  EXPECT_EQ(e.kind, ExitKind::PortIo) << exit_kind_name(e.kind) << " " << e.message;
+  EXPECT_TRUE(e.is_write);
+  EXPECT_EQ(e.address, port);
+  return e;
+}
+
+TEST(EmuVcpu, PortAndMmioExitsCarryDataAndReadsReachTheGuest) {
+  Harness h("io", Mode::Real);
+  struct Want { ExitKind kind; bool write; uint8_t size; uint64_t address; uint64_t data; };
+  const Want want[] = {
+      {ExitKind::PortIo, true, 1, 0x10, 0x5A},       {ExitKind::PortIo, true, 2, 0x12, 0x1234},
+      {ExitKind::PortIo, true, 4, 0x14, 0xDEADBEEF}, {ExitKind::PortIo, false, 1, 0x20, 0},
+      {ExitKind::PortIo, false, 2, 0x22, 0},         {ExitKind::PortIo, false, 4, 0x24, 0},
+      {ExitKind::Mmio, true, 1, 0xA0000, 0x11},      {ExitKind::Mmio, true, 2, 0xA0002, 0x2233},
+      {ExitKind::Mmio, true, 4, 0xA0004, 0x44556677}, {ExitKind::Mmio, false, 1, 0xA0008, 0},
+      {ExitKind::Mmio, false, 2, 0xA000A, 0},         {ExitKind::Mmio, false, 4, 0xA000C, 0},
+      {ExitKind::PortIo, true, 1, 0xE9, 'a'},        {ExitKind::PortIo, true, 1, 0xE9, 'b'},
+      {ExitKind::PortIo, true, 1, 0xE9, 'c'},        {ExitKind::PortIo, false, 1, 0x30, 0},
+      {ExitKind::PortIo, false, 1, 0x30, 0},
+  };
+  uint64_t next_read = 0xA1B2C3D4E5F60718ull;
+  for (const Want& w : want) {
+    Exit e = h.run();
+    ASSERT_EQ(e.kind, w.kind) << exit_kind_name(e.kind) << " " << e.message;
+    EXPECT_EQ(e.is_write, w.write);
+    EXPECT_EQ(e.size, w.size);
+    EXPECT_EQ(e.address, w.address);
+    if (w.write) {
+      EXPECT_EQ(e.data, w.data);
+    } else {
+      h.cpu->complete_read(next_read++);  // high bytes must be dropped
+    }
+  }
+  Exit e = h.run();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << e.message;
+  uint8_t got[0x12];
+  h.memory->read(0x600, got, sizeof got);
+  EXPECT_EQ(got[0], 0x18);                             // in al: first answer, low byte
+  EXPECT_EQ(got[2] | got[3] << 8, 0x0719);             // in ax
+  EXPECT_EQ(h.read32(0x604), 0xE5F6071Au);             // in eax
+  EXPECT_EQ(got[8], 0x1B);                             // MMIO byte read
+  EXPECT_EQ(got[0xA] | got[0xB] << 8, 0x071C);         // MMIO word read
+  EXPECT_EQ(h.read32(0x60C), 0xE5F6071Du);             // MMIO dword read
+  EXPECT_EQ(got[0x10], 0x1E);                          // rep insb, element 1
+  EXPECT_EQ(got[0x11], 0x1F);                          // rep insb, element 2
+  // hlt: RIP is past the hlt byte.
+  uint8_t op = 0;
+  h.memory->read(h.cpu->get_registers().rip - 1, &op, 1);
+  EXPECT_EQ(op, 0xF4);
+}
+
+void interrupt_window_test(const std::string& name, Mode mode, int width) {
+  Harness h(name, mode);
+  const uint32_t shadowed = label(h, name, 0, 2, width), after_shadow = label(h, name, 1, 2, width);
+  expect_port_write(h, 0x80);
+  EXPECT_FALSE(h.cpu->can_inject_interrupt()) << "IF=0 must block injection";
+  h.cpu->request_interrupt_window(true);
+  Exit e = h.run();
+  ASSERT_EQ(e.kind, ExitKind::IrqWindowOpen) << exit_kind_name(e.kind) << " " << e.message;
+  Registers r = h.cpu->get_registers();
+  // Not right after sti (shadowed): one instruction later.
+  EXPECT_NE(r.rip, shadowed);
+  EXPECT_EQ(r.rip, after_shadow);
+  EXPECT_TRUE(r.interrupts_enabled());
+  ASSERT_TRUE(h.cpu->can_inject_interrupt());
+  h.cpu->request_interrupt_window(false);
+  h.cpu->inject_interrupt(0x20);
+  EXPECT_FALSE(h.cpu->get_registers().interrupts_enabled()) << "delivery clears IF";
+  Exit saved = expect_port_write(h, 0x81);
+  EXPECT_EQ(saved.data, after_shadow);
+  Exit flags = expect_port_write(h, 0x83);
+  EXPECT_EQ(flags.data & Registers::kFlagIF, 0u);
+  expect_port_write(h, 0x82);
+  EXPECT_TRUE(h.cpu->can_inject_interrupt()) << "iret restored IF";
+}
+
+TEST(EmuVcpu, InterruptInjectionRealMode) { interrupt_window_test("irq_rm", Mode::Real, 2); }
+
+TEST(EmuVcpu, InterruptInjectionProtectedModeAndTrapGate) {
+  interrupt_window_test("irq_pm", Mode::Flat32, 4);
+}
+
+TEST(EmuVcpu, TrapGateKeepsInterruptsEnabled) {
+  Harness h("irq_pm", Mode::Flat32);
+  std::vector<Exit> io;
+  h.cpu->request_interrupt_window(false);
+  Exit e = h.run_collect(&io);
+  ASSERT_EQ(e.kind, ExitKind::Halt) << e.message;
+  ASSERT_FALSE(io.empty());
+  EXPECT_EQ(io.back().address, 0x84u);
+  EXPECT_NE(io.back().data & Registers::kFlagIF, 0u);
+}
+
+TEST(EmuVcpu, ExceptionsReachRealModeHandlers) {
+  Harness h("exc_rm", Mode::Real);
+  auto L = [&](int i) { return label(h, "exc_rm", i, 5, 2); };
+  const uint32_t de1 = L(2);
+  const uint64_t want[] = {0x40u << 16 | L(0), 3u << 16 | L(1), 0u << 16 | de1,
+                           6u << 16 | (de1 + 2), 0u << 16 | L(3), 0u << 16 | L(4)};
+  std::vector<Exit> io;
+  Exit e = h.run_collect(&io);
+  ASSERT_EQ(e.kind, ExitKind::Halt) << exit_kind_name(e.kind) << " " << e.message;
+  ASSERT_EQ(io.size(), std::size(want));
+  for (size_t i = 0; i < io.size(); ++i) EXPECT_EQ(io[i].data, want[i]) << "report " << i;
+}
+
+TEST(EmuVcpu, ExceptionsReachProtectedModeHandlers) {
+  Harness h("exc_pm", Mode::Flat32);
+  auto L = [&](int i) { return label(h, "exc_pm", i, 7, 4) & 0xFFFFFF; };
+  // Two #DE in a row, then #UD, #GP (with an error code) and #DE again:
+  // Unicorn would report the second as #DF if its exception state leaked.
+  const uint64_t want[] = {0x40u << 24 | L(0), 3u << 24 | L(1), 0u << 24 | L(2), 0u << 24 | L(3),
+                           6u << 24 | L(4),    13u << 24 | L(5), 0u << 24 | L(6)};
+  std::vector<Exit> io;
+  Exit e = h.run_collect(&io);
+  ASSERT_EQ(e.kind, ExitKind::Halt) << exit_kind_name(e.kind) << " " << e.message;
+  ASSERT_EQ(io.size(), std::size(want));
+  for (size_t i = 0; i < io.size(); ++i) EXPECT_EQ(io[i].data, want[i]) << "report " << i;
+}
+
+TEST(EmuVcpu, TripleFaultIsShutdown) {
+  // flat32_state has no IDT (limit 0): int3 cannot be delivered, nor #DF.
+  Harness t("exc_pm", Mode::Flat32);
+  Registers s = t.cpu->get_registers();
+  s.rip = label(t, "exc_pm", 1, 7, 4) - 1;  // the int3
+  t.cpu->set_registers(s);
+  Exit x = t.run();
+  EXPECT_EQ(x.kind, ExitKind::Shutdown) << exit_kind_name(x.kind) << " " << x.message;
+  EXPECT_FALSE(x.message.empty());
+}
+
+TEST(EmuVcpu, CpuidFromTableRdtscFromInstructionCountRdrandIsUD) {
+  Harness h("cpuid_tsc", Mode::Real);
+  const CpuidEntry leaf0 = cpuid_lookup(default_cpuid_table(), 0, 0);
+  EXPECT_EQ(expect_port_write(h, 0x40).data, leaf0.eax);
+  EXPECT_EQ(expect_port_write(h, 0x41).data, leaf0.ebx);
+  Exit t1 = expect_port_write(h, 0x42);
+  // The TSC counts retired instructions: rdtsc, then this out.
+  EXPECT_EQ(t1.data + 1, *h.cpu->instruction_count());
+  Exit t2 = expect_port_write(h, 0x43);
+  EXPECT_EQ(t2.data - t1.data, 2u);
+  Exit ud = expect_port_write(h, 0x44);
+  EXPECT_EQ(ud.data, label(h, "cpuid_tsc", 0, 1, 2));
+  EXPECT_EQ(h.run().kind, ExitKind::Halt);
+}
+
+Harness compute_harness(uint32_t iterations) {
+  Harness h("compute", Mode::Flat32);
+  Registers r = h.cpu->get_registers();
+  r.rcx = iterations;
+  h.cpu->set_registers(r);
+  return h;
+}
+
+TEST(EmuVcpu, StopAtIcountMatchesSingleStepping) {
+  std::vector<std::pair<uint64_t, Registers>> steps;
+  {
+    Harness h = compute_harness(20);
+    ASSERT_TRUE(h.cpu->set_single_step(true));
+    for (;;) {
+      Exit e = h.run();
+      if (e.kind == ExitKind::Halt) break;
+      ASSERT_EQ(e.kind, ExitKind::Debug) << e.message;
+      steps.emplace_back(*h.cpu->instruction_count(), h.cpu->get_registers());
+      ASSERT_EQ(steps.back().first, steps.size()) << "one instruction per step";
+    }
+  }
+  // 3 + 7*20 + 3 + (16 rep iterations + final check) instructions before hlt.
+  ASSERT_GE(steps.size(), 3u + 7 * 20 + 3 + 16);
+  for (uint64_t target : std::vector<uint64_t>{1, 2, 7, 50, 146, 150, 160, steps.size()}) {
+    Harness h = compute_harness(20);
+    Exit e = h.run(stop_at(target));
+    ASSERT_EQ(e.kind, ExitKind::StopAtPosition) << target << " " << e.message;
+    EXPECT_EQ(*h.cpu->instruction_count(), target);
+    EXPECT_EQ(h.cpu->get_registers(), steps[target - 1].second) << "at icount " << target;
+    // Resuming continues to the end with the same total.
+    e = h.run();
+    EXPECT_EQ(e.kind, ExitKind::Halt);
+  }
+}
+
+TEST(EmuVcpu, BreakpointStopsBeforeTheInstruction) {
+  Harness h = compute_harness(5);
+  const uint64_t loop_top = 0x10000 + 7;  // xor eax,eax (2) + mov ebx,imm32 (5)
+  ASSERT_TRUE(h.cpu->set_breakpoint(loop_top));
+  for (int i = 0; i < 5; ++i) {
+    Exit e = h.run();
+    ASSERT_EQ(e.kind, ExitKind::Debug) << e.message;
+    Registers r = h.cpu->get_registers();
+    EXPECT_EQ(r.pc_linear(), loop_top);
+    EXPECT_EQ(r.rcx, 5u - i) << "the loop body has not run yet";
+    EXPECT_EQ(*h.cpu->instruction_count(), 2u + 7u * i);
+  }
+  h.cpu->set_breakpoint(std::nullopt);
+  EXPECT_EQ(h.run().kind, ExitKind::Halt);
+}
+
+TEST(EmuVcpu, KickReturnsKicked) {
+  Harness h = compute_harness(0);  // 2^32 iterations: would run for minutes
+  h.cpu->kick();
+  Exit e = h.run();
+  EXPECT_EQ(e.kind, ExitKind::Kicked);
+  e = h.run(stop_at(100000));
+  EXPECT_EQ(e.kind, ExitKind::StopAtPosition);
+}
+
+TEST(EmuVcpu, SameSnippetTwiceIsIdentical) {
+  auto run_once = [](uint64_t* icount, Registers* regs, Sha256Digest* sha) {
+    Harness h("garbage", Mode::Flat32);
+    Registers r = h.cpu->get_registers();
+    r.rcx = 200;
+    h.cpu->set_registers(r);
+    uint64_t value = 7;
+    for (;;) {
+      Exit e = h.run();
+      if (e.kind == ExitKind::Halt) break;
+      ASSERT_TRUE(e.kind == ExitKind::PortIo || e.kind == ExitKind::Mmio) << e.message;
+      if (!e.is_write) h.cpu->complete_read(value = value * 6364136223846793005ull + 1);
+    }
+    *icount = *h.cpu->instruction_count();
+    *regs = h.cpu->get_registers();
+    *sha = h.memory->content_sha256();
+  };
+  uint64_t c1, c2;
+  Registers r1, r2;
+  Sha256Digest s1, s2;
+  run_once(&c1, &r1, &s1);
+  run_once(&c2, &r2, &s2);
+  EXPECT_EQ(c1, c2);
+  EXPECT_EQ(r1, r2);
+  EXPECT_EQ(s1, s2);
+}
+
+TEST(EmuVcpu, GarbageToPortsAndUnmappedMmioIsJustExits) {
+  Harness h("garbage", Mode::Flat32);
+  Registers r = h.cpu->get_registers();
+  r.rcx = 3000;
+  h.cpu->set_registers(r);
+  std::mt19937_64 rng(42);
+  uint64_t ports = 0, mmio = 0;
+  for (;;) {
+    Exit e = h.run();
+    if (e.kind == ExitKind::Halt) break;
+    ASSERT_TRUE(e.kind == ExitKind::PortIo || e.kind == ExitKind::Mmio) << exit_kind_name(e.kind) << " " << e.message;
+    if (e.kind == ExitKind::Mmio) {
+      ++mmio;
+      EXPECT_GE(e.address, 0x100000u);
+      EXPECT_LT(e.address, 1ull << 32);
+    } else {
+      ++ports;
+      EXPECT_LE(e.address, 0xFFFFu);
+    }
+    if (!e.is_write) h.cpu->complete_read(rng());
+  }
+  EXPECT_EQ(ports, 3000u * 2);
+  EXPECT_GE(mmio, 3000u * 6);
+}
+
+TEST(EmuVcpu, DirtyPagesAreTrackedAndCleared) {
+  Harness h("dirty", Mode::Real, /*log_dirty=*/true);
+  h.memory->collect_dirty(0);  // drop the pages the loader wrote
+  ASSERT_EQ(h.run().kind, ExitKind::Halt);
+  DirtyBitmap bits = h.memory->collect_dirty(0);
+  ASSERT_FALSE(bits.empty());
+  EXPECT_EQ(bits[0], (1ull << 3) | (1ull << 5));
+  DirtyBitmap again = h.memory->collect_dirty(0);
+  for (uint64_t w : again) EXPECT_EQ(w, 0u);
+}
+
+TEST(EmuVcpu, RegistersRoundTripInBothModes) {
+  Harness real("io", Mode::Real);
+  Registers want = real_mode_state(0x1234, 0x10);
+  want.rax = 0x11223344;
+  real.cpu->set_registers(want);
+  Registers got = real.cpu->get_registers();
+  got.cr0 &= ~0x10ull;  // ET is hard-wired to 1 (KVM reports it too)
+  EXPECT_EQ(got, want);
+
+  Harness flat("compute", Mode::Flat32);
+  Registers f = flat32_state(0x10000);
+  f.rsi = 0xCAFEBABE;
+  flat.cpu->set_registers(f);
+  Registers fg = flat.cpu->get_registers();
+  fg.cr0 &= ~0x10ull;
+  EXPECT_EQ(fg, f);
+}
+
+TEST(EmuVcpu, MovedSlotIsMmioAndCodeFetchFromMmioIsAnError) {
+  Harness h("compute", Mode::Flat32);
+  const MemorySlot& extra = h.memory->add_slot(0x200000, 0x1000, "extra");
+  const uint32_t id = extra.id;
+  h.cpu->sync_memory_map();
+  Registers r = h.cpu->get_registers();
+  r.rip = 0x300000;  // jump into a hole
+  h.cpu->set_registers(r);
+  Exit e = h.run();
+  EXPECT_EQ(e.kind, ExitKind::Error) << exit_kind_name(e.kind);
+  EXPECT_NE(e.message.find("emu:"), std::string::npos) << e.message;
+  // Move the slot under EIP: now there is code (zeros: add [eax], al).
+  h.memory->move_slot(id, 0x300000);
+  h.cpu->sync_memory_map();
+  e = h.run(stop_at(*h.cpu->instruction_count() + 3));
+  EXPECT_TRUE(e.kind == ExitKind::StopAtPosition || e.kind == ExitKind::Mmio) << exit_kind_name(e.kind) << e.message;
+}
+
+}  // namespace
+}  // namespace rrvm::emutest
