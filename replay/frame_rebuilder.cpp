@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "vmm/guest_memory.h"
+
 namespace rrvm {
 
 void FrameRebuilder::apply(const DisplayFrameEvent& e) {

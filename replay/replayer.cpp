@@ -114,40 +114,45 @@ void Replayer::skip_checksums() {
   }
 }
 
-void Replayer::on_exit(const Position&, const Exit& exit) {
-  if (divergence_) return;
+// Checks the next trace event is this exit. Reads are checked in on_read: the
+// recorder logs them after the device answered, so clock reads the device
+// made while answering come first in the trace.
+bool Replayer::expect_exit(const Exit& exit, bool check_data) {
   skip_checksums();
+  if (divergence_) return false;
   const TraceEvent* e = peek();
   TraceExitKind kind = live_kind(exit.kind);
   std::string live = describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write);
   if (!e) {
-    if (!reader_.end()) return;  // truncated trace: wants_stop ends the run
-    diverge("exit sequence", "end of trace", live);
-    return;
+    if (reader_.end()) diverge("exit sequence", "end of trace", live);
+    return false;  // truncated trace: wants_stop ends the run
   }
   auto* x = std::get_if<ExitEvent>(&e->body);
-  if (!x) {
-    diverge("exit sequence", format_event_text(consumed_, *e), live);
-    return;
-  }
   bool io = kind == TraceExitKind::PortIo || kind == TraceExitKind::Mmio;
-  if (x->kind != kind || (io && (x->is_write != exit.is_write || x->address != exit.address ||
-                                 x->size != exit.size))) {
+  if (!x || x->kind != kind ||
+      (io && (x->is_write != exit.is_write || x->address != exit.address || x->size != exit.size))) {
     diverge("exit sequence", format_event_text(consumed_, *e), live);
-    return;
+    return false;
   }
-  if (io && exit.is_write && x->data != exit.data) {
+  if (check_data && x->data != exit.data) {
     diverge("value written to " + hex(exit.address), hex(x->data), hex(exit.data));
-    return;
+    return false;
   }
-  if (!io || exit.is_write) consume();  // reads are consumed in on_read
+  return true;
+}
+
+void Replayer::on_exit(const Position&, const Exit& exit) {
+  bool io = exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio;
+  if (io && !exit.is_write) {
+    skip_checksums();  // logged before the exit, like every checksum
+    return;            // the exit itself is checked in on_read
+  }
+  if (expect_exit(exit, io)) consume();
 }
 
 uint64_t Replayer::on_read(const Position&, const Exit& exit, uint64_t device_value) {
-  const TraceEvent* e = peek();
-  auto* x = e ? std::get_if<ExitEvent>(&e->body) : nullptr;
-  if (!x || divergence_) return device_value;
-  uint64_t recorded = x->data;
+  if (!expect_exit(exit, false)) return device_value;
+  uint64_t recorded = std::get<ExitEvent>(peek()->body).data;
   if (device_value != recorded)
     diverge(std::string(exit.kind == ExitKind::PortIo ? "port" : "MMIO") + " read at " + hex(exit.address) +
                 ": device model answered differently",
@@ -177,6 +182,7 @@ bool Replayer::wants_stop(RunResult* result) {
 }
 
 std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
+  if (divergence_) return std::nullopt;
   const TraceEvent* e = peek();
   if (!e) return std::nullopt;
   AsyncTarget t;
@@ -184,14 +190,20 @@ std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
   if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async && s->exit_ordinal == exit_ordinal) {
     t.icount = s->icount;
     t.regs = s->async->registers;
-    return t;
-  }
-  if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked && i->exit_ordinal == exit_ordinal) {
+  } else if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked && i->exit_ordinal == exit_ordinal) {
     t.icount = i->icount;
     t.regs = i->kicked->registers;
-    return t;
+  } else {
+    return std::nullopt;
   }
-  return std::nullopt;
+  // A point the CPU has already passed can never be reached.
+  auto now = machine_.vcpu().instruction_count();
+  if (t.icount && now && *t.icount <= *now) {
+    diverge("asynchronous event position", "icount " + std::to_string(*t.icount),
+            "the CPU is already at icount " + std::to_string(*now));
+    return std::nullopt;
+  }
+  return t;
 }
 
 bool Replayer::at_async_target(const Registers& regs) {

@@ -60,6 +60,7 @@ class Replayer final : public RunTap, public InputAuthority {
                      bool async);
   Sha256Digest accumulated_dirty_sha256();
   void skip_checksums();
+  bool expect_exit(const Exit& exit, bool check_data);
 
   const TraceReader& reader_;
   Machine& machine_;

@@ -109,13 +109,12 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   board.rtc_base_seconds = config.rtc_base;
   sys->board_ = std::make_unique<PcBoard>(m, board);
 
-  // PCI host with the Cirrus CL-GD5446 in slot 2 (as QEMU's pc machine).
+  // PCI host (its bridge at 00:00.0) with the Cirrus CL-GD5446 in slot 2,
+  // as on QEMU's pc machine.
   sys->pci_ = std::make_unique<PciHost>();
-  sys->host_bridge_ = std::make_unique<PciHostBridge>();
   Vcpu* vcpu_ptr = &m.vcpu();
   sys->vga_ = std::make_unique<CirrusVga>(m.memory(), m.clock(), [vcpu_ptr] { vcpu_ptr->sync_memory_map(); });
   sys->pci_->attach(m.ports());
-  sys->pci_->add_device(0, sys->host_bridge_.get());
   sys->pci_->add_device(2, sys->vga_.get());
   sys->vga_->attach(m.ports(), m.mmio());
 

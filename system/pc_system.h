@@ -20,7 +20,6 @@ namespace rrvm {
 class PcBoard;
 class ByteSource;
 class PciHost;
-class PciHostBridge;
 class CirrusVga;
 
 // 2026-01-01T00:00:00Z: the RTC's default time at guest time 0, fixed so that
@@ -86,7 +85,6 @@ class PcSystem {
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<PcBoard> board_;
   std::unique_ptr<PciHost> pci_;
-  std::unique_ptr<PciHostBridge> host_bridge_;
   std::unique_ptr<CirrusVga> vga_;
 };
 

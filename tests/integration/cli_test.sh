@@ -74,7 +74,11 @@ check "junk trace one line" one_line_err "junk.rrt"
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
 pid=$!
-sleep 1.5
+# Kill it once several frames are on disk (at most 60 s), wherever it is.
+for _ in $(seq 600); do
+  [ "$(stat -c %s "$T/killed.rrt" 2>/dev/null || echo 0)" -gt 200000 ] && break
+  sleep 0.1
+done
 kill -9 $pid
 wait $pid 2>/dev/null
 s=$(status_of "$RRVM" info "$T/killed.rrt")

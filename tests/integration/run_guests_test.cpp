@@ -106,8 +106,9 @@ TEST(CrossBackend, KvmAndEmuProduceTheSameOutputAndMemory) {
     EXPECT_EQ(e.result.exit_status, k.result.exit_status) << spec.name;
     // Guests without interrupts leave identical memory; where interrupts land
     // at timing-dependent points, stack contents legitimately differ.
-    if (spec.name == "hello" || spec.name == "exceptions" || spec.name == "flat32")
+    if (spec.name == "hello" || spec.name == "exceptions" || spec.name == "flat32") {
       EXPECT_EQ(e.ram, k.ram) << spec.name;
+    }
   }
 }
 
