@@ -14,7 +14,8 @@
 # Usage: run_nested.sh [--timeout SECONDS] [--mem MB] [--quiet] -- COMMAND [ARGS...]
 #        run_nested.sh --prepare-only
 #   --timeout  kill QEMU after this many seconds and exit 124 (default 300)
-#   --mem      guest memory (default 1024)
+#   --mem      guest memory in MB (default 3072, or $RRVM_NESTED_MEM: the emu
+#              backend reserves a 1 GiB translation buffer inside)
 #   --quiet    do not stream the guest console; print its tail on failure
 # Environment: RRVM_NESTED_FORCE=1 boots QEMU even where /dev/kvm works;
 #   RRVM_NESTED_CPU (default EPYC) is QEMU's -cpu; RRVM_NESTED_CACHE see prepare.sh.
@@ -28,7 +29,7 @@ cache=${RRVM_NESTED_CACHE:-$repo/.cache/nested}
 usage() { sed -n '14,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 125; }
 harness_fail() { echo "nested: harness failure: $*" >&2; exit 125; }
 
-timeout=300 mem=1024 quiet=0 prepare_only=0
+timeout=300 mem=${RRVM_NESTED_MEM:-3072} quiet=0 prepare_only=0
 while (($#)); do
   case $1 in
     --timeout) [[ ${2:-} =~ ^[0-9]+$ ]] || usage; timeout=$2; shift 2 ;;
