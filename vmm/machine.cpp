@@ -204,6 +204,7 @@ void Machine::plan_limits(RunLimits* limits) {
     } else if (!bp_target_) {
       bp_target_ = target;
       vcpu_->set_single_step(false);
+      vcpu_->set_breakpoint_registers(target->regs);
       vcpu_->set_breakpoint(target->regs.pc_linear());
     }
     if (instruction_limit_ && instruction_clock_ &&
@@ -233,6 +234,7 @@ bool Machine::reached_async_target() {
   Registers now = vcpu_->get_registers();
   if (now.pc_linear() == bp_target_->regs.pc_linear() && authority_->at_async_target(now)) {
     vcpu_->set_breakpoint(std::nullopt);
+    vcpu_->set_breakpoint_registers(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();
     return true;
@@ -266,11 +268,10 @@ RunResult Machine::run() {
     RunLimits limits;
     plan_limits(&limits);
     Exit exit = vcpu_->run(limits);
-    if (exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio || exit.kind == ExitKind::Halt ||
-        exit.kind == ExitKind::IrqWindowOpen) {
-      in_async_ = false;
-      async_regs_.reset();
-    }
+    // The CPU may have moved: the point is asynchronous only when this stop
+    // says so below (a breakpoint that found the wrong state does not).
+    in_async_ = false;
+    async_regs_.reset();
     Position pos = position();
     switch (exit.kind) {
       case ExitKind::PortIo:

@@ -87,6 +87,11 @@ class Vcpu {
   // an asynchronous point; backends that cannot return false.
   virtual bool set_breakpoint(std::optional<uint64_t> /*rip*/) { return false; }
   virtual bool set_single_step(bool /*enable*/) { return false; }
+  // A hint for the breakpoint: only a hit where the general registers equal
+  // these can be the point looked for. A backend that reads registers cheaply
+  // at a hit (emu) skips the others instead of returning Debug for each loop
+  // iteration; others ignore it. nullopt clears it.
+  virtual void set_breakpoint_registers(const std::optional<Registers>& /*regs*/) {}
 
   // Makes a run() in progress (or the next one) return Kicked promptly.
   // Safe to call from a signal handler or another thread.

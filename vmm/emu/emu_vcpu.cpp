@@ -82,6 +82,7 @@ class EmuVcpu final : public Vcpu {
     update_attention();
     return true;
   }
+  void set_breakpoint_registers(const std::optional<Registers>& regs) override { breakpoint_regs_ = regs; }
   bool set_single_step(bool enable) override {
     single_step_ = enable;
     update_attention();
@@ -169,6 +170,8 @@ class EmuVcpu final : public Vcpu {
   uint64_t executed_since_run_ = 0;
   std::optional<uint64_t> stop_at_;
   std::optional<uint64_t> breakpoint_;
+  std::optional<Registers> breakpoint_regs_;
+  bool breakpoint_registers_match();
   bool skip_breakpoint_ = false;
   bool single_step_ = false;
   bool window_requested_ = false;
@@ -408,7 +411,7 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     report(Exit{.kind = ExitKind::Debug, .address = address});
     return true;
   }
-  if (breakpoint_ && *breakpoint_ == address && !skip_breakpoint_) {
+  if (breakpoint_ && *breakpoint_ == address && !skip_breakpoint_ && breakpoint_registers_match()) {
     skip_breakpoint_ = true;  // the next run() executes this instruction
     report(Exit{.kind = ExitKind::Debug, .address = address});
     return true;
@@ -418,6 +421,17 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     return true;
   }
   return false;
+}
+
+bool EmuVcpu::breakpoint_registers_match() {
+  if (!breakpoint_regs_) return true;
+  const Registers& want = *breakpoint_regs_;
+  static constexpr int ids[] = {UC_X86_REG_ECX, UC_X86_REG_EAX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+                                UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_ESP, UC_X86_REG_EBP};
+  const uint64_t wanted[] = {want.rcx, want.rax, want.rdx, want.rbx, want.rsi, want.rdi, want.rsp, want.rbp};
+  for (size_t i = 0; i < std::size(ids); ++i)
+    if (read32(ids[i]) != (wanted[i] & 0xFFFFFFFFu)) return false;
+  return true;
 }
 
 void EmuVcpu::on_code(uint64_t address, uint32_t size) {
