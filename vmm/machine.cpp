@@ -232,19 +232,21 @@ void Machine::plan_limits(RunLimits* limits) {
 bool Machine::reached_async_target() {
   if (!bp_target_) return false;
   Registers now = vcpu_->get_registers();
-  if (now.pc_linear() == bp_target_->regs.pc_linear() && authority_->at_async_target(now)) {
-    vcpu_->set_breakpoint(std::nullopt);
+  const uint64_t pc = bp_target_->regs.pc_linear();
+  const bool at_pc = now.pc_linear() == pc;
+  // Compare against memory as the guest has it (kvm patches an int3 in).
+  vcpu_->set_breakpoint(std::nullopt);
+  if (at_pc && authority_->at_async_target(now)) {
     vcpu_->set_breakpoint_registers(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();
     return true;
   }
-  if (now.pc_linear() == bp_target_->regs.pc_linear()) {
-    vcpu_->set_breakpoint(std::nullopt);
+  if (at_pc) {
     vcpu_->set_single_step(true);
   } else {
     vcpu_->set_single_step(false);
-    vcpu_->set_breakpoint(bp_target_->regs.pc_linear());
+    vcpu_->set_breakpoint(pc);
   }
   return false;
 }

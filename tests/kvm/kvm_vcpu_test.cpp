@@ -214,6 +214,55 @@ TEST_F(KvmVcpuTest, DeadlineKicksAComputingGuestAtAConsistentPoint) {
   }
 }
 
+
+// Replay finds a point without an instruction count by breakpoint, and steps
+// past a hit that is not the one it wants.
+TEST_F(KvmVcpuTest, BreakpointAndSingleStep) {
+  create();
+  auto labels = guest_trailer(load("spin", kBoot), 3);  // loop_start, loop_end, counter
+  cpu_->set_registers(real_mode_at(kBoot));
+  ASSERT_TRUE(cpu_->set_breakpoint(labels[0]));
+  for (uint32_t iteration = 0; iteration < 3; ++iteration) {
+    Exit e = step();
+    ASSERT_EQ(e.kind, ExitKind::Debug) << describe(e);
+    Registers r = cpu_->get_registers();
+    EXPECT_EQ(r.rip, labels[0]) << "stops before the instruction";
+    EXPECT_EQ(uint32_t(r.rbx), iteration) << "once per loop iteration";
+    ASSERT_TRUE(cpu_->set_breakpoint(std::nullopt));
+    ASSERT_TRUE(cpu_->set_single_step(true));
+    e = step();
+    ASSERT_EQ(e.kind, ExitKind::Debug) << describe(e);
+    r = cpu_->get_registers();
+    EXPECT_GT(r.rip, labels[0]);
+    EXPECT_EQ(uint32_t(r.rbx), iteration + 1) << "one instruction (inc ebx) ran";
+    ASSERT_TRUE(cpu_->set_single_step(false));
+    ASSERT_TRUE(cpu_->set_breakpoint(labels[0]));
+  }
+  ASSERT_TRUE(cpu_->set_breakpoint(std::nullopt));
+  cpu_->kick();
+  EXPECT_EQ(step().kind, ExitKind::Kicked) << "without debugging the guest runs on";
+}
+
+// KVM delivers an injected interrupt on the next VM entry. A kick that is
+// already pending must not stop the vCPU before that entry, or the stop would
+// show a state (interrupt queued, not taken) that no other backend has.
+TEST_F(KvmVcpuTest, InjectedInterruptIsTakenBeforeAPendingKick) {
+  create();
+  auto labels = guest_trailer(load("spin", kBoot), 3);
+  cpu_->set_registers(real_mode_at(kBoot));
+  for (int round = 0; round < 20 && !(round && cpu_->can_inject_interrupt()); ++round) {
+    RunLimits limits;  // until the kick lands after the guest's sti
+    limits.deadline_host_ns = HostClock::host_monotonic_ns() + 5'000'000;
+    ASSERT_EQ(cpu_->run(limits).kind, ExitKind::Kicked);
+  }
+  uint32_t counter = read32(labels[2]);
+  ASSERT_TRUE(cpu_->can_inject_interrupt());
+  cpu_->inject_interrupt(0x20);
+  cpu_->kick();
+  Exit irq = expect_port(0x20, true, 4);
+  EXPECT_EQ(irq.data, counter) << "the handler ran first, at the injection point";
+}
+
 TEST_F(KvmVcpuTest, KickFromAnotherThreadAndBeforeRun) {
   create();
   auto labels = guest_trailer(load("spin", kBoot), 3);

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -52,6 +53,10 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// How long a guest with a freshly injected interrupt runs before a pending
+// stop may take it out again (it needs one VM entry; nested entries are slow).
+constexpr uint64_t kDeliverySliceNs = 50'000;
+
 Exit error_exit(std::string message) {
   Exit e;
   e.kind = ExitKind::Error;
@@ -76,6 +81,8 @@ class KvmVcpu final : public Vcpu {
   void invalidate_code(uint64_t, uint64_t) override {}  // KVM executes guest memory directly
   void sync_memory_map() override { vm_.sync_memory_map(); }
   void kick() override;
+  bool set_breakpoint(std::optional<uint64_t> rip) override;
+  bool set_single_step(bool enable) override;
 
  private:
   // The I/O exit being handed out element by element.
@@ -91,6 +98,8 @@ class KvmVcpu final : public Vcpu {
   enum class AwaitingRead { None, Port, Mmio };
 
   void set_cpuid(const std::vector<CpuidEntry>& cpuid);
+  bool apply_guest_debug();
+  bool interrupt_still_queued();
   void match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid);
   Exit next_io_element();
   Exit translate_exit();
@@ -110,11 +119,27 @@ class KvmVcpu final : public Vcpu {
   bool injected_since_exit_ = false;
   std::string deferred_error_;
 
+  // Replay breakpoint: a hlt written over the instruction's first byte; the
+  // HLT exit at the byte after it is the hit. Hardware breakpoints and int3
+  // are the usual tools, but nested SVM under QEMU's TCG fires neither (DR7
+  // is ignored; int3 is checked against the software-interrupt intercept, not
+  // the #BP one), while hlt exits everywhere. Single step works there.
+  struct SoftBreakpoint {
+    uint64_t linear = 0;
+    uint8_t* host = nullptr;
+    uint8_t original = 0;
+  };
+  std::optional<SoftBreakpoint> breakpoint_;
+  bool single_step_ = false;
+  GuestMemory& memory_;
+  void remove_breakpoint();
+  std::optional<uint64_t> linear_to_physical(uint64_t linear);
+
   std::atomic<bool> kick_pending_{false};
   std::atomic<pid_t> running_tid_{0};
 };
 
-KvmVcpu::KvmVcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) : vm_(memory) {
+KvmVcpu::KvmVcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) : vm_(memory), memory_(memory) {
   kvm::kick_signal();  // install the handler before any kick can be sent
   vcpu_ = kvm::Fd(ioctl_retry(vm_.vm_fd(), KVM_CREATE_VCPU, 0ul));
   if (!vcpu_) fail("KVM_CREATE_VCPU");
@@ -142,6 +167,7 @@ void KvmVcpu::match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid) {
 }
 
 KvmVcpu::~KvmVcpu() {
+  remove_breakpoint();
   if (run_) munmap(run_, run_size_);
 }
 
@@ -190,12 +216,28 @@ Exit KvmVcpu::run(const RunLimits& limits) {
   }
 
   kvm::RunningOnThisThread running(run_);
+  // An interrupt injected since the last exit is only queued; KVM delivers it
+  // on the next VM entry. Nothing may stop the vCPU between, or the state
+  // seen at that stop would be "interrupt pending", which no other backend has.
+  const bool delivering = injected_since_exit_;
   running_tid_.store(gettid());
   run_->immediate_exit = 0;
   bool kick_now = kick_pending_.load();
   if (!kick_now && limits.deadline_host_ns)
     kick_now = HostClock::host_monotonic_ns() >= *limits.deadline_host_ns;
-  if (kick_now) {
+  if (delivering) {
+    if (kick_now || limits.deadline_host_ns) {
+      // Let the guest enter first; the stop comes a little later.
+      uint64_t earliest = HostClock::host_monotonic_ns() + kDeliverySliceNs;
+      uint64_t at = limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest;
+      try {
+        deadline_timer_.arm(at);
+      } catch (const std::exception& e) {
+        running_tid_.store(0);
+        return error_exit(e.what());
+      }
+    }
+  } else if (kick_now) {
     if (!completion_pending_) {
       running_tid_.store(0);
       kick_pending_.store(false);
@@ -215,6 +257,21 @@ Exit KvmVcpu::run(const RunLimits& limits) {
 
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
   int err = errno;
+  // A kick that beat the VM entry leaves the interrupt queued: enter again,
+  // giving the guest a longer slice each time.
+  for (uint64_t slice = kDeliverySliceNs; delivering && r < 0 && (err == EINTR || err == EAGAIN) &&
+                                          interrupt_still_queued();
+       slice *= 2) {
+    run_->immediate_exit = 0;
+    try {
+      deadline_timer_.arm(HostClock::host_monotonic_ns() + slice);
+    } catch (const std::exception& e) {
+      running_tid_.store(0);
+      return error_exit(e.what());
+    }
+    r = ioctl(vcpu_.get(), KVM_RUN, 0);
+    err = errno;
+  }
   deadline_timer_.disarm();
   running_tid_.store(0);
   run_->immediate_exit = 0;
@@ -269,6 +326,16 @@ Exit KvmVcpu::translate_exit() {
     }
     case KVM_EXIT_HLT:
       e.kind = ExitKind::Halt;
+      if (breakpoint_) {
+        // KVM has stepped past the hlt. Ours: put the guest back before it.
+        Registers r = get_registers();
+        if (r.pc_linear() == breakpoint_->linear + 1) {
+          r.rip -= 1;
+          set_registers(r);
+          e.kind = ExitKind::Debug;
+          e.address = breakpoint_->linear;
+        }
+      }
       return e;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
       e.kind = ExitKind::IrqWindowOpen;
@@ -389,6 +456,53 @@ void KvmVcpu::kick() {
   kick_pending_.store(true);
   __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELAXED);
   if (pid_t tid = running_tid_.load()) kvm::send_kick(tid);
+}
+
+bool KvmVcpu::interrupt_still_queued() {
+  kvm_vcpu_events ev{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &ev) < 0) return false;
+  return ev.interrupt.injected;
+}
+
+// KVM's single step (the trap flag, hidden from the guest).
+bool KvmVcpu::apply_guest_debug() {
+  kvm_guest_debug dbg{};
+  if (single_step_) dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_GUEST_DEBUG, &dbg) < 0) {
+    deferred_error_ = std::string("KVM_SET_GUEST_DEBUG failed: ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::optional<uint64_t> KvmVcpu::linear_to_physical(uint64_t linear) {
+  kvm_translation t{};
+  t.linear_address = linear;
+  if (ioctl_retry(vcpu_.get(), KVM_TRANSLATE, &t) < 0 || !t.valid) return std::nullopt;
+  return t.physical_address;
+}
+
+void KvmVcpu::remove_breakpoint() {
+  if (breakpoint_ && breakpoint_->host) *breakpoint_->host = breakpoint_->original;
+  breakpoint_.reset();
+}
+
+bool KvmVcpu::set_breakpoint(std::optional<uint64_t> rip) {
+  remove_breakpoint();
+  if (!rip) return true;
+  // Host writes do not reach KVM's dirty log, so the patch is invisible to
+  // the memory digests; replay undoes it before it compares memory.
+  auto gpa = linear_to_physical(*rip);
+  uint8_t* host = gpa ? memory_.host_ptr(*gpa, 1) : nullptr;
+  if (!host) return false;  // not in RAM: nothing to patch
+  breakpoint_ = SoftBreakpoint{*rip, host, *host};
+  *host = 0xF4;
+  return true;
+}
+
+bool KvmVcpu::set_single_step(bool enable) {
+  single_step_ = enable;
+  return apply_guest_debug();
 }
 
 }  // namespace
