@@ -27,6 +27,7 @@ uint64_t vcpu_icount(void* ctx) { return static_cast<Vcpu*>(ctx)->instruction_co
 
 uint64_t MachineClock::now_ns() {
   if (fixed_) return *fixed_;
+  if (!machine_.started_) return last_;
   uint64_t v;
   if (machine_.authority_) {
     v = machine_.authority_->clock_read(machine_.position());
@@ -258,6 +259,7 @@ RunResult Machine::run() {
     result.exit_status = status;
     result.message = std::move(message);
   };
+  started_ = true;
   for (;;) {
     service_point();
     if (exit_request_) {

@@ -107,6 +107,9 @@ class Machine {
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
+  // Devices built or reset before the first run() read time 0 on every
+  // backend: such reads happen before any tap can log them.
+  bool started_ = false;
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
 };
