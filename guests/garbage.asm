@@ -38,8 +38,8 @@ main:
 
 gdt:
     dq 0
-    dq 0x00CF9A000000FFFF
-    dq 0x00CF92000000FFFF
+    dq 0x00CF9B000000FFFF
+    dq 0x00CF93000000FFFF
 gdt_descriptor:
     dw gdt_descriptor - gdt - 1
     dd gdt

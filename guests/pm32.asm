@@ -19,10 +19,14 @@ main:
     mov cr0, eax
     jmp CODE32:pm_entry
 
+; Descriptors come pre-marked accessed, as Linux's boot GDT does, so no CPU
+; writes the GDT when a segment is loaded. (QEMU's TCG, which runs the nested
+; kvm tests, does not set the bit on a far jump; hardware and Unicorn do, and
+; the final RAM hash would differ across backends.)
 gdt:
     dq 0
-    dq 0x00CF9A000000FFFF              ; 0x08: code, flat 4 GiB, 32-bit
-    dq 0x00CF92000000FFFF              ; 0x10: data, flat 4 GiB
+    dq 0x00CF9B000000FFFF              ; 0x08: code, flat 4 GiB, 32-bit (accessed)
+    dq 0x00CF93000000FFFF              ; 0x10: data, flat 4 GiB (accessed)
 gdt_descriptor:
     dw gdt_descriptor - gdt - 1
     dd gdt

@@ -15,25 +15,10 @@ TraceExitKind trace_exit_kind(ExitKind k) {
 }
 }  // namespace
 
-bool is_cpu_ram(const MemorySlot& slot) { return slot.mapped && slot.name.rfind("ram", 0) == 0; }
-
-Sha256Digest dirty_pages_sha256(GuestMemory& memory) {
-  Sha256 h;
-  for (const auto& slot : memory.slots()) {
-    if (!is_cpu_ram(slot)) continue;
-    DirtyBitmap bm = memory.collect_dirty(slot.id);
-    for (uint64_t page = 0; page < slot.pages(); ++page) {
-      if (!(bm[page / 64] >> (page % 64) & 1)) continue;
-      uint64_t gpa = slot.guest_base + page * kPageSize;
-      h.update(&gpa, sizeof gpa);
-      h.update(slot.host + page * kPageSize, kPageSize);
-    }
-  }
-  return h.finish();
-}
-
 Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
-    : writer_(writer), machine_(machine), options_(options) {}
+    : writer_(writer), machine_(machine), options_(options) {
+  if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
+}
 
 void Recorder::on_exit(const Position& pos, const Exit& exit) {
   if (options_.checksum_interval && pos.exit_ordinal % options_.checksum_interval == 0 &&
@@ -74,7 +59,11 @@ std::optional<KickState> Recorder::async_state(const Position& pos, const Regist
   k.registers = *regs;
   // With an instruction count the point is exact already; hashing would need
   // a write hook on all of RAM (emu), so the digest stays zero there.
-  if (!pos.icount) k.dirty_pages_sha256 = dirty_pages_sha256(machine_.memory());
+  if (!pos.icount && changed_pages_) {
+    changed_pages_->collect();
+    k.dirty_pages_sha256 = changed_pages_->digest();
+    changed_pages_->commit();
+  }
   return k;
 }
 

@@ -12,6 +12,9 @@
 // async point, which is how a backend without instruction counts finds the
 // point again.
 #pragma once
+#include <optional>
+
+#include "record/changed_pages_digest.h"
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,13 +52,8 @@ class Recorder final : public RunTap {
   Machine& machine_;
   RecorderOptions options_;
   bool closed_ = false;
+  std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
 };
 
-// SHA-256 over the content of the pages dirtied since the previous call
-// (every RAM slot, in slot order, page index included). Used at async points
-// on both record and replay, so the windows match.
-// Only RAM slots take part: VRAM's dirty log belongs to the display.
-Sha256Digest dirty_pages_sha256(GuestMemory& memory);
-bool is_cpu_ram(const MemorySlot& slot);
 
 }  // namespace rrvm

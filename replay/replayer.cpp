@@ -47,7 +47,9 @@ bool digest_is_zero(const Sha256Digest& d) {
 }  // namespace
 
 Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions options)
-    : reader_(reader), machine_(machine), options_(options), cursor_(reader.events()) {}
+    : reader_(reader), machine_(machine), options_(options), cursor_(reader.events()) {
+  if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
+}
 
 const TraceEvent* Replayer::peek() {
   while (!peeked_ && !ended_) {
@@ -94,6 +96,10 @@ void Replayer::diverge(const std::string& what, const std::string& expected, con
   r.what = what;
   r.expected = expected;
   r.actual = actual;
+  if (!candidate_note_.empty()) r.actual += " (while searching for the point: " + candidate_note_ + ")";
+  else if (candidate_misses_)
+    r.actual += " (while searching for the point: " + std::to_string(candidate_misses_) +
+                " stops at the recorded rip had other registers)";
   capture_cpu(r, machine_.vcpu().get_registers(), machine_.memory());
   r.recent_events.assign(recent_.begin(), recent_.end());
   divergence_ = std::move(r);
@@ -212,39 +218,26 @@ bool Replayer::at_async_target(const Registers& regs) {
   const KickState* k = nullptr;
   if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) k = &*s->async;
   if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked) k = &*i->kicked;
-  if (!k || !same_execution_point(regs, k->registers)) return false;
+  if (!k) return false;
+  if (!same_execution_point(regs, k->registers)) {
+    ++candidate_misses_;
+    return false;
+  }
   // Registers equal; where the trace has a memory digest and this backend
-  // tracks dirty pages, memory must agree too (a loop whose registers repeat
-  // while it counts in memory).
-  if (!digest_is_zero(k->dirty_pages_sha256) && !machine_.vcpu().instruction_count()) {
-    // Pages dirtied since the last matched point, accumulated over candidates.
-    for (const auto& slot : machine_.memory().slots()) {
-      if (!is_cpu_ram(slot)) continue;
-      DirtyBitmap bm = machine_.memory().collect_dirty(slot.id);
-      auto& acc = dirty_acc_[slot.id];
-      if (acc.size() < bm.size()) acc.resize(bm.size(), 0);
-      for (size_t i = 0; i < bm.size(); ++i) acc[i] |= bm[i];
+  // has no instruction count, memory must agree too (a loop whose registers
+  // repeat while it counts in memory).
+  if (!digest_is_zero(k->dirty_pages_sha256) && changed_pages_) {
+    changed_pages_->collect();
+    if (changed_pages_->digest() != k->dirty_pages_sha256) {
+      candidate_note_ = "a stop at rip " + hex(k->registers.pc_linear()) +
+                        " had the recorded registers but not the recorded memory (changed-pages digest)";
+      return false;
     }
-    if (accumulated_dirty_sha256() != k->dirty_pages_sha256) return false;
+    changed_pages_->commit();
   }
-  dirty_acc_.clear();
+  candidate_note_.clear();
+  candidate_misses_ = 0;
   return true;
-}
-
-Sha256Digest Replayer::accumulated_dirty_sha256() {
-  Sha256 h;
-  for (const auto& slot : machine_.memory().slots()) {
-    if (!is_cpu_ram(slot)) continue;
-    auto it = dirty_acc_.find(slot.id);
-    if (it == dirty_acc_.end()) continue;
-    for (uint64_t page = 0; page < slot.pages(); ++page) {
-      if (page / 64 >= it->second.size() || !(it->second[page / 64] >> (page % 64) & 1)) continue;
-      uint64_t gpa = slot.guest_base + page * kPageSize;
-      h.update(&gpa, sizeof gpa);
-      h.update(slot.host + page * kPageSize, kPageSize);
-    }
-  }
-  return h.finish();
 }
 
 bool Replayer::async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,

@@ -5,6 +5,7 @@
 // at their recorded positions; outputs and the exit sequence are checked.
 // The first disagreement stops the run with a DivergenceReport.
 #pragma once
+#include "record/changed_pages_digest.h"
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -58,7 +59,6 @@ class Replayer final : public RunTap, public InputAuthority {
   void diverge(const std::string& what, const std::string& expected, const std::string& actual);
   bool async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
                      bool async);
-  Sha256Digest accumulated_dirty_sha256();
   void skip_checksums();
   bool expect_exit(const Exit& exit, bool check_data);
 
@@ -72,7 +72,10 @@ class Replayer final : public RunTap, public InputAuthority {
   uint64_t last_clock_ = 0;
   std::optional<DivergenceReport> divergence_;
   std::deque<std::string> recent_;
-  std::map<uint32_t, DirtyBitmap> dirty_acc_;  // pages dirtied since the last matched async point
+  std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
+  // Why the last stop at the recorded RIP was not the point (for the report).
+  std::string candidate_note_;
+  uint64_t candidate_misses_ = 0;
 };
 
 }  // namespace rrvm

@@ -132,7 +132,7 @@ class EmuVcpu final : public Vcpu {
   void remap();
   void unmap_all();
   // Delivers `vector`, escalating to #DF and then to shutdown like the CPU.
-  std::optional<Exit> deliver(uint8_t vector, bool push_error_code);
+  std::optional<Exit> deliver(uint8_t vector, bool push_error_code, bool fault = false);
   void handle_exception();
   void emulate_rdtsc();
   Exit error_exit(const std::string& what);
@@ -549,10 +549,10 @@ void EmuVcpu::apply_boundary_work() {
   update_attention();
 }
 
-std::optional<Exit> EmuVcpu::deliver(uint8_t vector, bool push_error_code) {
+std::optional<Exit> EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
   shadow_ = false;
   // Unicorn does not expose the error code of a CPU exception: push 0.
-  DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0);
+  DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0, fault);
   if (r.kind == DeliveryResult::Delivered) return std::nullopt;
   if (r.kind == DeliveryResult::Unsupported) return error_exit(r.message);
   if (vector == kVectorDF) return Exit{.kind = ExitKind::Shutdown, .message = "triple fault: delivering #DF failed: " + r.message};
@@ -573,7 +573,9 @@ void EmuVcpu::handle_exception() {
   const uint64_t pc = cs_base + uint64_t{read32(UC_X86_REG_EIP)};
   const bool software = pc == next && (last_op0_ == 0xCD || last_op0_ == 0xCC || last_op0_ == 0xCE ||
                                        last_op0_ == 0xF1);
-  if (auto exit = deliver(vector, !software && exception_has_error_code(vector))) post(std::move(*exit));
+  if (auto exit = deliver(vector, !software && exception_has_error_code(vector),
+                          !software && exception_is_fault(vector)))
+    post(std::move(*exit));
 }
 
 void EmuVcpu::emulate_rdtsc() {
@@ -617,7 +619,7 @@ void EmuVcpu::fiber_main() {
     if (err == UC_ERR_OK) {
       post(Exit{.kind = ExitKind::Halt});  // hlt: EIP is already past it
     } else if (err == UC_ERR_INSN_INVALID) {
-      if (auto exit = deliver(kVectorUD, false)) post(std::move(*exit));
+      if (auto exit = deliver(kVectorUD, false, true)) post(std::move(*exit));
     } else {
       std::string what = std::string(uc_strerror(err)) + " (Unicorn error " + std::to_string(err) + ")";
       if (!unmapped_detail_.empty()) what += ": " + unmapped_detail_;

@@ -73,7 +73,7 @@ DeliveryResult deliver_real_mode(uc_engine* uc, GuestMemory& memory, uint8_t vec
 }
 
 DeliveryResult deliver_protected_mode(uc_engine* uc, GuestMemory& memory, uint8_t vector,
-                                      bool push_error_code, uint32_t error_code) {
+                                      bool push_error_code, uint32_t error_code, bool fault_rf) {
   const uint32_t flags = reg(uc, UC_X86_REG_EFLAGS);
   if (flags & kFlagVM)
     return {DeliveryResult::Unsupported, "virtual-8086 mode is not supported by the emu backend"};
@@ -120,7 +120,7 @@ DeliveryResult deliver_protected_mode(uc_engine* uc, GuestMemory& memory, uint8_
   const Segment ss = protected_mode_segment(memory, gdt, ldt, ss_sel);
   uint32_t esp = reg(uc, UC_X86_REG_ESP);
   const uint32_t eip = reg(uc, UC_X86_REG_EIP);
-  uint32_t frame[4] = {flags, cs, eip, error_code};
+  uint32_t frame[4] = {fault_rf ? flags | kFlagRF : flags, cs, eip, error_code};
   const int n = push_error_code ? 4 : 3;
   if (!push_all(memory, ss.base, &esp, ss.db != 0, gate32 ? 4 : 2, frame, n))
     return fault("stack " + hex(ss_sel) + ":" + hex(esp) + " not in RAM");
@@ -141,11 +141,16 @@ bool exception_has_error_code(uint8_t v) {
   return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
+bool exception_is_fault(uint8_t v) {
+  return v == 0 || v == 5 || v == 6 || v == 7 || (v >= 10 && v <= 14) || v == 16 || v == 17 || v == 19 ||
+         v == 20 || v == 21;
+}
+
 DeliveryResult deliver_interrupt(uc_engine* uc, GuestMemory& memory, uint8_t vector,
-                                 bool push_error_code, uint32_t error_code) {
+                                 bool push_error_code, uint32_t error_code, bool fault_rf) {
   uint64_t cr0 = 0;
   uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
-  if (cr0 & 1) return deliver_protected_mode(uc, memory, vector, push_error_code, error_code);
+  if (cr0 & 1) return deliver_protected_mode(uc, memory, vector, push_error_code, error_code, fault_rf);
   return deliver_real_mode(uc, memory, vector);
 }
 

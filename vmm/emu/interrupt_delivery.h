@@ -24,9 +24,13 @@ struct DeliveryResult {
 // Vectors for which a CPU exception pushes an error code.
 bool exception_has_error_code(uint8_t vector);
 
+// Fault-class exceptions: the EFLAGS image the CPU pushes for them has RF set
+// (so that returning to the faulting instruction skips its breakpoint).
+bool exception_is_fault(uint8_t vector);
+
 // Pushes the return frame (and `error_code` when set) and jumps to the
 // handler. Must be called while Unicorn is not emulating.
 DeliveryResult deliver_interrupt(uc_engine* uc, GuestMemory& memory, uint8_t vector,
-                                 bool push_error_code, uint32_t error_code);
+                                 bool push_error_code, uint32_t error_code, bool fault_rf = false);
 
 }  // namespace rrvm

@@ -1,0 +1,57 @@
+#include "record/changed_pages_digest.h"
+
+#include <cstring>
+
+namespace rrvm {
+
+bool is_cpu_ram(const MemorySlot& slot) { return slot.mapped && slot.name.rfind("ram", 0) == 0; }
+
+ChangedPagesDigest::ChangedPagesDigest(GuestMemory& memory) : memory_(memory) {
+  for (const auto& slot : memory_.slots())
+    if (is_cpu_ram(slot)) copy_[slot.id].assign(slot.host, slot.host + slot.size);
+}
+
+void ChangedPagesDigest::collect() {
+  for (const auto& slot : memory_.slots()) {
+    if (!is_cpu_ram(slot)) continue;
+    DirtyBitmap bm = memory_.collect_dirty(slot.id);
+    auto& acc = candidates_[slot.id];
+    if (acc.size() < bm.size()) acc.resize(bm.size(), 0);
+    for (size_t i = 0; i < bm.size(); ++i) acc[i] |= bm[i];
+  }
+}
+
+Sha256Digest ChangedPagesDigest::digest() const {
+  Sha256 h;
+  for (const auto& slot : memory_.slots()) {
+    auto c = candidates_.find(slot.id);
+    auto ref = copy_.find(slot.id);
+    if (c == candidates_.end() || ref == copy_.end() || !is_cpu_ram(slot)) continue;
+    for (uint64_t page = 0; page < slot.pages(); ++page) {
+      if (page / 64 >= c->second.size() || !(c->second[page / 64] >> (page % 64) & 1)) continue;
+      const uint64_t off = page * kPageSize;
+      if (off + kPageSize > ref->second.size()) continue;
+      if (std::memcmp(slot.host + off, ref->second.data() + off, kPageSize) == 0) continue;
+      uint64_t gpa = slot.guest_base + off;
+      h.update(&gpa, sizeof gpa);
+      h.update(slot.host + off, kPageSize);
+    }
+  }
+  return h.finish();
+}
+
+void ChangedPagesDigest::commit() {
+  for (const auto& slot : memory_.slots()) {
+    auto c = candidates_.find(slot.id);
+    auto ref = copy_.find(slot.id);
+    if (c == candidates_.end() || ref == copy_.end()) continue;
+    for (uint64_t page = 0; page < slot.pages(); ++page) {
+      if (page / 64 >= c->second.size() || !(c->second[page / 64] >> (page % 64) & 1)) continue;
+      const uint64_t off = page * kPageSize;
+      if (off + kPageSize <= ref->second.size()) std::memcpy(ref->second.data() + off, slot.host + off, kPageSize);
+    }
+  }
+  candidates_.clear();
+}
+
+}  // namespace rrvm
