@@ -1,10 +1,9 @@
 // `rrvm frames`: rebuild the guest's screen from a trace alone and write PNGs.
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/frame_files.h"
 #include "cli/progress.h"
-#include "display/png_writer.h"
 #include "replay/frame_rebuilder.h"
 #include "replay/trace_reader.h"
 
@@ -29,19 +28,13 @@ CLI::App* add_frames_command(CLI::App& app) {
 
 int frames_command() {
   TraceReader reader(g_trace);
-  std::error_code ec;
-  std::filesystem::create_directories(g_dir, ec);
-  if (ec) throw std::runtime_error("--output: cannot create '" + g_dir + "': " + ec.message());
+  FrameFiles files(g_dir, g_every, "--output");
   FrameRebuilder rebuilder;
   Progress progress("frames", reader.event_count());
-  uint64_t index = 0, written = 0;
-  char name[64];
+  uint64_t index = 0;
   auto cursor = reader.events();
   auto write = [&](uint64_t n) {
-    if (!rebuilder.has_registers()) return;
-    std::snprintf(name, sizeof name, "/frame-%06llu.png", (unsigned long long)n);
-    write_png(g_dir + name, rebuilder.render());
-    ++written;
+    if (rebuilder.has_registers()) files.write(n, rebuilder.render());
   };
   while (const TraceEvent* e = cursor.next()) {
     if (g_at_set && cursor.ordinal() > g_at) break;
@@ -49,12 +42,12 @@ int frames_command() {
     auto* f = std::get_if<DisplayFrameEvent>(&e->body);
     if (!f) continue;
     rebuilder.apply(*f);
-    if (!g_at_set && index % g_every == 0) write(index);
+    if (!g_at_set && files.selected(index)) write(index);
     ++index;
   }
   if (g_at_set) write(g_at);
   progress.finish();
-  std::cerr << "rrvm: " << written << " frame(s) of " << index << " written to " << g_dir << "\n";
+  std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << g_dir << "\n";
   if (reader.status().state != TraceCompleteness::Complete)
     std::cerr << "rrvm: note: " << reader.status().detail << "\n";
   return 0;

@@ -2,15 +2,20 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 
 #include "cli/commands.h"
+#include "cli/frame_files.h"
+#include "cli/progress.h"
 #include "system/replay_session.h"
 
 namespace rrvm::cli {
 
 namespace {
-std::string g_trace, g_backend = "auto", g_image;
-uint64_t g_until = 0, g_until_icount = 0;
+std::string g_trace, g_backend = "auto", g_image, g_frames;
+uint64_t g_until = 0, g_until_icount = 0, g_every = 1;
 bool g_quiet = false;
 }  // namespace
 
@@ -22,6 +27,14 @@ CLI::App* add_replay_command(CLI::App& app) {
   cmd->add_option("--until", g_until, "stop after this many trace events");
   cmd->add_option("--until-icount", g_until_icount, "stop at this instruction count (emu)");
   cmd->add_option("--image", g_image, "guest image to use instead of the path stored in the trace");
+  auto* frames = cmd->add_option("--frames", g_frames,
+                                 "write the frames the replayed display renders to DIR as frame-NNNNNN.png "
+                                 "(the names `rrvm frames` gives the same frames)");
+  frames->option_text("DIR");
+  cmd->add_option("--every", g_every, "with --frames: write every Nth frame")
+      ->check(CLI::PositiveNumber)
+      ->needs(frames)
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", g_quiet, "do not print the guest's output");
   cmd->add_option("TRACE", g_trace, "trace file")->required();
   return cmd;
@@ -40,8 +53,43 @@ int replay_command() {
     };
     s.debug_out = [](uint8_t b) { std::fputc(b, stderr); };
   }
+  // Frame N is the Nth frame the replay's sampler takes, which is the trace's
+  // Nth display-frame event: the index `rrvm frames` names it by.
+  std::unique_ptr<FrameFiles> files;
+  uint64_t frame_index = 0;
+  std::optional<std::string> frame_error;
+  if (!g_frames.empty()) {
+    files = std::make_unique<FrameFiles>(g_frames, g_every, "--frames");
+    s.on_frame = [&](uint64_t, const Frame& f) {
+      uint64_t index = frame_index++;
+      if (frame_error || !files->selected(index)) return;
+      // No exception may cross the run loop: keep the first error for the end.
+      try {
+        files->write(index, f);
+      } catch (const std::exception& e) {
+        frame_error = e.what();
+      }
+    };
+  }
+  std::optional<Progress> progress;
+  if (files) {
+    progress.emplace("replay", 0);
+    s.progress = [&](uint64_t done, uint64_t total) {
+      progress->set_total(total);
+      progress->update(done);
+    };
+  }
   ReplayOutcome r = replay_trace(g_trace, s);
+  if (progress) progress->finish();
   std::fflush(stdout);
+  if (files) {
+    if (frame_error) {
+      std::fprintf(stderr, "rrvm: error: --frames: %s\n", frame_error->c_str());
+      return kExitBadInput;
+    }
+    std::fprintf(stderr, "rrvm: %llu frame(s) of %llu written to %s\n", (unsigned long long)files->written(),
+                 (unsigned long long)frame_index, files->dir().c_str());
+  }
   if (r.divergence) {
     std::fprintf(stderr, "rrvm: %s", r.divergence->to_string().c_str());
     return kExitDivergence;

@@ -10,6 +10,8 @@ class Progress {
   Progress(std::string what, uint64_t total);
   ~Progress();
   void update(uint64_t done);
+  // For callers that learn the total only once work has started.
+  void set_total(uint64_t total) { total_ = total; }
   void finish();
 
  private:

@@ -23,6 +23,23 @@ class ReplayByteSource final : public ByteSource {
   Replayer*& replayer_;
 };
 
+// Reports replay progress every few thousand exits.
+class ProgressTap final : public RunTap {
+ public:
+  ProgressTap(const Replayer& replayer, uint64_t total, const std::function<void(uint64_t, uint64_t)>& report)
+      : replayer_(replayer), total_(total), report_(report) {}
+  void on_exit(const Position&, const Exit&) override {
+    if (++exits_ % 4096 == 0) report_(replayer_.events_consumed(), total_);
+  }
+  void on_stop(const Position&, const RunResult&) override { report_(replayer_.events_consumed(), total_); }
+
+ private:
+  const Replayer& replayer_;
+  uint64_t total_;
+  const std::function<void(uint64_t, uint64_t)>& report_;
+  uint64_t exits_ = 0;
+};
+
 std::optional<uint64_t> option_u64(const TraceHeader& h, const std::string& key) {
   for (const auto& o : h.machine.options)
     if (o.key == key) return std::stoull(o.value);
@@ -81,6 +98,11 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   sys->machine().add_tap(&replayer);
   sys->machine().set_input_authority(&replayer);
   if (options.until_icount) sys->machine().set_instruction_limit(options.until_icount);
+  std::unique_ptr<ProgressTap> progress;
+  if (settings.progress) {
+    progress = std::make_unique<ProgressTap>(replayer, reader->event_count(), settings.progress);
+    sys->machine().add_tap(progress.get());
+  }
   std::unique_ptr<DisplaySampler> sampler;
   if (settings.on_frame) {
     sampler = std::make_unique<DisplaySampler>(

@@ -20,7 +20,8 @@ struct ReplaySettings {
   // Replaces the image path stored in the trace (the file must still match
   // the recorded SHA-256).
   std::optional<std::string> image_override;
-  // Called every few thousand events with (events consumed, events total).
+  // Called every few thousand exits and at the end with (events consumed,
+  // events in the trace).
   std::function<void(uint64_t, uint64_t)> progress;
   // When set, the replayed display is sampled at the recorded frame points
   // and every frame handed here (guest ns, picture).

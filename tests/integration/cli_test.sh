@@ -71,6 +71,38 @@ s=$(status_of "$RRVM" replay "$T/junk.rrt")
 check "junk trace rejected" [ "$s" = 8 ]
 check "junk trace one line" one_line_err "junk.rrt"
 
+# replay --frames: the replayed device's frames, named as `rrvm frames` names
+# the frames it rebuilds from the trace alone, are the same pictures
+PNG_DECODE="$(dirname "$0")/png_decode.py"
+s=$(status_of "$RRVM" record --backend emu -o "$T/lfb.rrt" "$GUESTS/cirrus-lfb.bin")
+check "record cirrus-lfb status" [ "$s" = 1 ]
+s=$(status_of "$RRVM" replay --backend emu -q --frames "$T/replayed" "$T/lfb.rrt")
+check "replay --frames status 0" [ "$s" = 0 ]
+check "replay --frames reports frames written" grep -q "frame(s) of .* written to $T/replayed" "$T/err"
+s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/offline")
+check "frames status 0" [ "$s" = 0 ]
+(cd "$T/replayed" && ls) >"$T/names.replayed"
+(cd "$T/offline" && ls) >"$T/names.offline"
+check "replay and frames write the same file names" cmp -s "$T/names.replayed" "$T/names.offline"
+check "at least 2 frames" [ "$(grep -c '^frame-[0-9]\{6\}\.png$' "$T/names.replayed")" -ge 2 ]
+same_pixels() {  # byte-identical, or else the same pixels per the independent decoder
+  cmp -s "$1" "$2" || python3 "$PNG_DECODE" "$1" "$2" >/dev/null
+}
+while read -r f; do
+  check "replayed $f = offline $f" same_pixels "$T/replayed/$f" "$T/offline/$f"
+done <"$T/names.offline"
+first=$(head -n 1 "$T/names.offline")
+dims=$(python3 "$PNG_DECODE" "$T/replayed/$first" 2>&1)
+check "replayed $first decodes as 640x480 or 800x600 (got $dims)" \
+  bash -c "[ '$dims' = 640x480 ] || [ '$dims' = 800x600 ]"
+s=$(status_of "$RRVM" replay --backend emu -q --frames "$T/every2" --every 2 "$T/lfb.rrt")
+s2=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/offline2" --every 2)
+check "replay and frames --every 2 write the same file names" \
+  bash -c "[ '$s' = 0 ] && [ '$s2' = 0 ] && diff <(ls '$T/every2') <(ls '$T/offline2') >/dev/null"
+s=$(status_of "$RRVM" replay --backend emu -q --frames /proc/forbidden "$T/lfb.rrt")
+check "replay --frames uncreatable dir fails" [ "$s" != 0 ]
+check "uncreatable dir one line naming it" one_line_err "/proc/forbidden"
+
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
 pid=$!

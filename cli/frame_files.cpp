@@ -1,0 +1,34 @@
+#include "cli/frame_files.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "display/png_writer.h"
+
+namespace rrvm::cli {
+
+FrameFiles::FrameFiles(std::string dir, uint64_t every, const std::string& option)
+    : dir_(std::move(dir)), every_(every ? every : 1) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error(option + ": cannot create '" + dir_ + "': " + ec.message());
+  // Fail now, not at the first frame, when the directory is not writable.
+  std::string probe = dir_ + "/.rrvm-write-test";
+  FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) throw std::runtime_error(option + ": cannot write in '" + dir_ + "': " + std::strerror(errno));
+  std::fclose(f);
+  std::remove(probe.c_str());
+}
+
+void FrameFiles::write(uint64_t index, const Frame& frame) {
+  if (frame.width == 0 || frame.height == 0) return;
+  char name[64];
+  std::snprintf(name, sizeof name, "/frame-%06llu.png", (unsigned long long)index);
+  write_png(dir_ + name, frame);
+  ++written_;
+}
+
+}  // namespace rrvm::cli

@@ -1,0 +1,34 @@
+// A directory of frame-NNNNNN.png files: the naming and --every selection
+// shared by `rrvm frames` (frames rebuilt from the trace) and `rrvm replay
+// --frames` (frames the replayed device renders), so the two directories
+// compare file by file. Frame N is the trace's Nth display-frame event.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "display/renderer.h"
+
+namespace rrvm::cli {
+
+class FrameFiles {
+ public:
+  // Creates `dir` (and parents) and checks a file can be written there.
+  // Throws std::runtime_error with one line naming `option` and `dir`.
+  FrameFiles(std::string dir, uint64_t every, const std::string& option);
+
+  // Whether frame `index` is selected by --every.
+  bool selected(uint64_t index) const { return index % every_ == 0; }
+  // Writes frame `index` as dir/frame-NNNNNN.png. An empty frame (no picture
+  // on the display) writes nothing. Throws std::runtime_error on failure.
+  void write(uint64_t index, const Frame& frame);
+
+  const std::string& dir() const { return dir_; }
+  uint64_t written() const { return written_; }
+
+ private:
+  std::string dir_;
+  uint64_t every_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace rrvm::cli
