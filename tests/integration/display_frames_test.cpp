@@ -26,6 +26,8 @@ std::vector<Case> cases() {
   for (const auto& b : available_backends()) {
     c.push_back({"cirrus-lfb", b, 2});  // 640x480x16, then 800x600x8
     c.push_back({"vga13", b, 1});
+    c.push_back({"cirrus-text", b, 5});  // five screens over guest time
+    c.push_back({"cirrus-blt", b, 5});
   }
   return c;
 }
