@@ -259,7 +259,7 @@ RunResult Machine::run() {
     result.exit_status = status;
     result.message = std::move(message);
   };
-  started_ = true;
+  start_time();
   for (;;) {
     service_point();
     if (exit_request_) {

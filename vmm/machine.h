@@ -74,6 +74,11 @@ class Machine {
 
   // Runs until the guest stops; never throws for guest behaviour.
   RunResult run();
+  // Time starts: device clock reads follow the time source from now on.
+  // run() calls it; code that drives devices without running the CPU calls it
+  // itself. Before it, reads return 0 on every backend (construction and reset
+  // happen before any tap can log them).
+  void start_time() { started_ = true; }
 
   Position position() const;
   uint64_t exits_handled() const { return exits_; }
@@ -107,9 +112,7 @@ class Machine {
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
-  // Devices built or reset before the first run() read time 0 on every
-  // backend: such reads happen before any tap can log them.
-  bool started_ = false;
+  bool started_ = false;  // see start_time()
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
 };

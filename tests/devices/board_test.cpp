@@ -108,6 +108,7 @@ struct BoardFixture : ::testing::Test {
   PcBoard board{machine, PcBoardConfig{[this](uint8_t b) { serial.push_back(char(b)); },
                                        [this](uint8_t b) { debugcon.push_back(char(b)); },
                                        &input, 1704067200}};
+  void SetUp() override { machine.start_time(); }  // devices driven without run()
 };
 
 TEST_F(BoardFixture, EveryDeviceIsOnThePortBus) {
