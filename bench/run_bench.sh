@@ -5,6 +5,9 @@
 #   - trace bytes per exit and per million instructions
 #   - emu instructions/s (bench_compute) and exits/s (bench_io)
 # Usage: bench/run_bench.sh [BUILD_DIR] [BACKEND...]   (default: build emu)
+#   BENCH_GUESTS="hello echo"  guests to time (default: all six)
+#   BENCH_TIMEOUT=120          seconds per command; a cell past it reads nan
+#   BENCH_RATES=0              skip the emu-rate lines
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
@@ -17,17 +20,19 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 now() { date +%s.%N; }
+LIMIT=${BENCH_TIMEOUT:-120}  # seconds per command; past it the cell reads nan
 secs() {  # secs CMD...: wall seconds of the best of 3 runs
   local best=999999
   for _ in 1 2 3; do
-    local a b; a=$(now); "$@" >/dev/null 2>&1 || true; b=$(now)
+    local a b rc=0; a=$(now); timeout "$LIMIT" "$@" >/dev/null 2>&1 || rc=$?; b=$(now)
+    if [ "$rc" = 124 ]; then echo nan; return; fi
     best=$(python3 -c "print(min($best, $b - $a))")
   done
   echo "$best"
 }
 printf "%-14s %-4s %9s %9s %9s %8s %8s %10s %10s\n" guest be "run s" "record s" "replay s" rec/run rep/rec "B/exit" "B/Minsn"
 for be in "${BACKENDS[@]}"; do
-  for g in hello echo timer pm32 bench_io bench_compute; do
+  for g in ${BENCH_GUESTS:-hello echo timer pm32 bench_io bench_compute}; do
     img=$G/$g.bin
     extra=()
     [ "$g" = echo ] && extra=(--serial-in "$IN")
@@ -48,6 +53,7 @@ PY
   done
 done
 # Rates from the emu benchmark guests.
+[ "${BENCH_RATES:-1}" = 0 ] && exit 0
 for be in "${BACKENDS[@]}"; do
   c=$(secs "$RRVM" run --backend "$be" "$G/bench_compute.bin")
   io=$(secs "$RRVM" run --backend "$be" "$G/bench_io.bin")

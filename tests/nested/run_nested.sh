@@ -50,6 +50,15 @@ fi
 bash "$here/prepare.sh" -q || harness_fail "tests/nested/prepare.sh failed (see above)"
 ((prepare_only)) && exit 0
 
+# Inside, /tmp, /run and /dev/shm are fresh: a checkout or build there is
+# invisible to the command.
+for p in "$PWD" "$1"; do
+  case "$(realpath -m "$p")" in
+    /tmp/* | /run/* | /dev/shm/*)
+      harness_fail "$p is under /tmp, /run or /dev/shm, which the nested VM replaces with an empty tmpfs; check out and build elsewhere" ;;
+  esac
+done
+
 io=$(mktemp -d "${TMPDIR:-/tmp}/rrvm-nested.XXXXXX") || harness_fail "mktemp failed"
 
 # The script the guest's init runs with bash, chrooted into the host root.
