@@ -282,39 +282,6 @@ text_cpu:
   pop es
   ret
 
-; wait_retrace: returns at the start of the next vertical retrace (input
-; status 1 bit 3), with a short spin between reads.
-wait_retrace:
-  push ax
-  push cx
-  push dx
-  mov dx, 0x3DA
-.out:
-  call spin
-  in al, dx
-  test al, 0x08
-  jnz .out
-.in:
-  call spin
-  in al, dx
-  test al, 0x08
-  jz .in
-  pop dx
-  pop cx
-  pop ax
-  ret
-
-wait2:
-  call wait_retrace
-  jmp wait_retrace
-
-spin:
-  mov cx, 10000                 ; ~20 us of emu guest time
-.l:
-  dec cx
-  jnz .l
-  ret
-
 %include "common.inc"
 
 mode640x16:

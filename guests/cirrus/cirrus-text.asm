@@ -253,39 +253,6 @@ set_cursor:
   pop ax
   ret
 
-; wait_retrace: returns at the start of the next vertical retrace (input
-; status 1 bit 3), polling with a short spin between reads so a guest-time
-; frame costs a few hundred port reads, not millions.
-wait_retrace:
-  push ax
-  push cx
-  push dx
-  mov dx, 0x3DA
-.out:
-  call spin
-  in al, dx
-  test al, 0x08
-  jnz .out
-.in:
-  call spin
-  in al, dx
-  test al, 0x08
-  jz .in
-  pop dx
-  pop cx
-  pop ax
-  ret
-
-wait2:
-  call wait_retrace
-  jmp wait_retrace
-
-spin:
-  mov cx, 10000                 ; ~20 us of emu guest time
-.l:
-  dec cx
-  jnz .l
-  ret
 
 %include "common.inc"
 
