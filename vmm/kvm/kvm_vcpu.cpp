@@ -99,6 +99,8 @@ class KvmVcpu final : public Vcpu {
 
   void set_cpuid(const std::vector<CpuidEntry>& cpuid);
   bool apply_guest_debug();
+  // Arms the run's deadline timer; on failure the error exit run() returns.
+  std::optional<Exit> arm_deadline(uint64_t host_ns);
   bool interrupt_still_queued();
   void match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid);
   Exit next_io_element();
@@ -230,12 +232,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
       // Let the guest enter first; the stop comes a little later.
       uint64_t earliest = HostClock::host_monotonic_ns() + kDeliverySliceNs;
       uint64_t at = limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest;
-      try {
-        deadline_timer_.arm(at);
-      } catch (const std::exception& e) {
-        running_tid_.store(0);
-        return error_exit(e.what());
-      }
+      if (auto failed = arm_deadline(at)) return *failed;
     }
   } else if (kick_now) {
     if (!completion_pending_) {
@@ -247,12 +244,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
     }
     run_->immediate_exit = 1;  // finish the pending instruction, run nothing more
   } else if (limits.deadline_host_ns) {
-    try {
-      deadline_timer_.arm(*limits.deadline_host_ns);
-    } catch (const std::exception& e) {
-      running_tid_.store(0);
-      return error_exit(e.what());
-    }
+    if (auto failed = arm_deadline(*limits.deadline_host_ns)) return *failed;
   }
 
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
@@ -263,12 +255,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
                                           interrupt_still_queued();
        slice *= 2) {
     run_->immediate_exit = 0;
-    try {
-      deadline_timer_.arm(HostClock::host_monotonic_ns() + slice);
-    } catch (const std::exception& e) {
-      running_tid_.store(0);
-      return error_exit(e.what());
-    }
+    if (auto failed = arm_deadline(HostClock::host_monotonic_ns() + slice)) return *failed;
     r = ioctl(vcpu_.get(), KVM_RUN, 0);
     err = errno;
   }
@@ -289,6 +276,16 @@ Exit KvmVcpu::run(const RunLimits& limits) {
     return error_exit(std::string("KVM_RUN failed: ") + std::strerror(err) + " " + where());
   }
   return translate_exit();
+}
+
+std::optional<Exit> KvmVcpu::arm_deadline(uint64_t host_ns) {
+  try {
+    deadline_timer_.arm(host_ns);
+  } catch (const std::exception& e) {
+    running_tid_.store(0);
+    return error_exit(e.what());
+  }
+  return std::nullopt;
 }
 
 Exit KvmVcpu::translate_exit() {
