@@ -21,8 +21,9 @@ void ChangedPagesDigest::collect() {
   }
 }
 
-Sha256Digest ChangedPagesDigest::digest() const {
-  Sha256 h;
+// Calls f(slot, offset in slot, reference copy) for every candidate page.
+template <typename F>
+void ChangedPagesDigest::for_each_candidate(F&& f) {
   for (const auto& slot : memory_.slots()) {
     auto c = candidates_.find(slot.id);
     auto ref = copy_.find(slot.id);
@@ -30,27 +31,26 @@ Sha256Digest ChangedPagesDigest::digest() const {
     for (uint64_t page = 0; page < slot.pages(); ++page) {
       if (page / 64 >= c->second.size() || !(c->second[page / 64] >> (page % 64) & 1)) continue;
       const uint64_t off = page * kPageSize;
-      if (off + kPageSize > ref->second.size()) continue;
-      if (std::memcmp(slot.host + off, ref->second.data() + off, kPageSize) == 0) continue;
-      uint64_t gpa = slot.guest_base + off;
-      h.update(&gpa, sizeof gpa);
-      h.update(slot.host + off, kPageSize);
+      if (off + kPageSize <= ref->second.size()) f(slot, off, ref->second.data());
     }
   }
+}
+
+Sha256Digest ChangedPagesDigest::digest() {
+  Sha256 h;
+  for_each_candidate([&](const MemorySlot& slot, uint64_t off, const uint8_t* ref) {
+    if (std::memcmp(slot.host + off, ref + off, kPageSize) == 0) return;
+    uint64_t gpa = slot.guest_base + off;
+    h.update(&gpa, sizeof gpa);
+    h.update(slot.host + off, kPageSize);
+  });
   return h.finish();
 }
 
 void ChangedPagesDigest::commit() {
-  for (const auto& slot : memory_.slots()) {
-    auto c = candidates_.find(slot.id);
-    auto ref = copy_.find(slot.id);
-    if (c == candidates_.end() || ref == copy_.end()) continue;
-    for (uint64_t page = 0; page < slot.pages(); ++page) {
-      if (page / 64 >= c->second.size() || !(c->second[page / 64] >> (page % 64) & 1)) continue;
-      const uint64_t off = page * kPageSize;
-      if (off + kPageSize <= ref->second.size()) std::memcpy(ref->second.data() + off, slot.host + off, kPageSize);
-    }
-  }
+  for_each_candidate([](const MemorySlot& slot, uint64_t off, uint8_t* ref) {
+    std::memcpy(ref + off, slot.host + off, kPageSize);
+  });
   candidates_.clear();
 }
 

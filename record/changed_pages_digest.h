@@ -28,11 +28,14 @@ class ChangedPagesDigest {
   // Adds the pages reported dirty since the last call to the candidate set.
   void collect();
   // Digest of the candidate pages whose content differs from the copy.
-  Sha256Digest digest() const;
+  Sha256Digest digest();
   // The current point is the new reference: copy the changed pages, clear.
   void commit();
 
  private:
+  template <typename F>
+  void for_each_candidate(F&& f);
+
   GuestMemory& memory_;
   std::map<uint32_t, std::vector<uint8_t>> copy_;   // slot id -> RAM at the last point
   std::map<uint32_t, DirtyBitmap> candidates_;      // slot id -> pages reported dirty since
