@@ -95,10 +95,14 @@ int replay_command() {
     return kExitDivergence;
   }
   std::fprintf(stderr, "rrvm: %s\n", r.message.c_str());
-  std::fprintf(stderr, "rrvm: replay on %s of a %s recording: %llu events, %llu exits", r.backend.c_str(),
+  std::fprintf(stderr, "rrvm: replay on %s of the %s recording: %llu events, %llu exits", r.backend.c_str(),
                r.recorded_backend.c_str(), (unsigned long long)r.events, (unsigned long long)r.exits);
   if (r.instructions) std::fprintf(stderr, ", %llu instructions", (unsigned long long)*r.instructions);
-  std::fprintf(stderr, ", %.3f s\n", r.wall_seconds);
+  std::fprintf(stderr, ", %.3f s", r.wall_seconds);
+  if (r.record_wall_seconds > 0)
+    std::fprintf(stderr, " (recording: %.3f s; replay/record %.2fx)", r.record_wall_seconds,
+                 r.wall_seconds / r.record_wall_seconds);
+  std::fprintf(stderr, "\n");
   return r.exit_status;
 }
 

@@ -106,6 +106,10 @@ void Recorder::on_stop(const Position& pos, const RunResult& result) {
   end.ram_sha256 = machine_.memory().content_sha256();
   end.instruction_count = pos.icount;
   end.exit_count = pos.exit_ordinal;
+  if (run_started_)
+    end.record_wall_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::steady_clock::now() - *run_started_)
+                                      .count());
   writer_.close(end);
   closed_ = true;
 }

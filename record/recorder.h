@@ -12,13 +12,12 @@
 // async point, which is how a backend without instruction counts finds the
 // point again.
 #pragma once
-#include <optional>
-
-#include "record/changed_pages_digest.h"
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 
+#include "record/changed_pages_digest.h"
 #include "record/trace_events.h"
 #include "record/trace_writer.h"
 #include "vmm/machine.h"
@@ -44,6 +43,8 @@ class Recorder final : public RunTap {
   // A byte of serial input was handed to the guest's UART.
   void on_serial_input(uint8_t byte);
   bool closed() const { return closed_; }
+  // The run loop starts now: the end record carries the wall time from here.
+  void mark_run_start() { run_started_ = std::chrono::steady_clock::now(); }
 
  private:
   std::optional<KickState> async_state(const Position& pos, const Registers* regs);
@@ -52,6 +53,7 @@ class Recorder final : public RunTap {
   Machine& machine_;
   RecorderOptions options_;
   bool closed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> run_started_;
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
 };
 

@@ -264,6 +264,10 @@ struct TraceEnd {
   hasInstructionCount @5 :Bool;
   instructionCount @6 :UInt64;
   exitCount @7 :UInt64;       # exits handled in the whole run
+  # Host wall time of the recording's run loop, nanoseconds (steady clock,
+  # from the start of the run to the stop); 0 when unknown (traces written
+  # before this field existed). Replay compares its own run time with it.
+  recordWallNs @8 :UInt64;
 }
 
 # Index of every frame before the footer, so readers seek without scanning.

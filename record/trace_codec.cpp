@@ -648,6 +648,7 @@ MessageWords encode_end(const TraceEnd& e) {
   b.setHasInstructionCount(e.instruction_count.has_value());
   b.setInstructionCount(e.instruction_count.value_or(0));
   b.setExitCount(e.exit_count);
+  b.setRecordWallNs(e.record_wall_ns);
   return to_words(message);
 }
 
@@ -662,6 +663,7 @@ TraceEnd decode_end(const MessageWords& words) {
     e.ram_sha256 = get_digest(b.getRamSha256(), "RAM hash");
     if (b.getHasInstructionCount()) e.instruction_count = b.getInstructionCount();
     e.exit_count = b.getExitCount();
+    e.record_wall_ns = b.getRecordWallNs();
     return e;
   });
 }

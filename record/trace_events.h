@@ -210,6 +210,7 @@ struct TraceEnd {
   Sha256Digest ram_sha256{};
   std::optional<uint64_t> instruction_count;
   uint64_t exit_count = 0;
+  uint64_t record_wall_ns = 0;  // host wall time of the recording's run; 0: unknown
   bool operator==(const TraceEnd&) const = default;
 };
 

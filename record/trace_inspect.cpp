@@ -228,6 +228,10 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
     if (!end->message.empty()) out << ", \"" << end->message << "\"";
     out << ", " << end->exit_count << " exits";
     if (end->instruction_count) out << ", " << *end->instruction_count << " instructions";
+    if (end->record_wall_ns) {
+      std::snprintf(buf, sizeof buf, ", recorded in %.3f s", double(end->record_wall_ns) / 1e9);
+      out << buf;
+    }
     out << ", RAM sha256 " << to_hex(end->ram_sha256) << "\n";
   }
 }

@@ -63,6 +63,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   sys->machine().add_tap_front(&sampler);
 
   auto start = std::chrono::steady_clock::now();
+  recorder.mark_run_start();
   RecordOutcome out;
   out.result = sys->run();
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -122,6 +122,7 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   out.exits = r.exits;
   out.instructions = sys->machine().vcpu().instruction_count();
   out.ram_sha256 = sys->ram_sha256();
+  if (const auto& end = reader->end()) out.record_wall_seconds = double(end->record_wall_ns) / 1e9;
   out.divergence = replayer.divergence();
   out.exit_status = r.exit_status;
   out.message = r.message;

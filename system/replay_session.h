@@ -38,7 +38,8 @@ struct ReplayOutcome {
   uint64_t exits = 0;
   std::optional<uint64_t> instructions;
   bool final_state_checked = false;  // end record present and compared
-  double wall_seconds = 0;
+  double wall_seconds = 0;         // this replay's run loop
+  double record_wall_seconds = 0;  // the recording's run loop (from the trace); 0: unknown
   Sha256Digest ram_sha256{};
 };
 

@@ -53,11 +53,13 @@ check "serial from trace equals live output" cmp -s "$T/out" "$T/echo.live"
 s=$(status_of "$RRVM" info "$T/echo.rrt")
 check "info status" [ "$s" = 0 ]
 check "info says complete" grep -qi "complete" "$T/out"
+check "info gives the recording's wall time" grep -q "recorded in [0-9.]* s" "$T/out"
 s=$(status_of "$RRVM" dump --kind exit --json "$T/echo.rrt")
 check "dump json parses" python3 -c "import json,sys; [json.loads(l) for l in open('$T/out')]; sys.exit(0 if sum(1 for _ in open('$T/out')) > 10 else 1)"
 s=$(status_of "$RRVM" replay --backend emu "$T/echo.rrt")
 check "replay status 0" [ "$s" = 0 ]
 check "replay prints the guest output" cmp -s "$T/out" "$T/echo.live"
+check "replay summary gives replay/record speed" grep -q "recording: [0-9.]* s; replay/record [0-9.]*x" "$T/err"
 s=$(status_of "$RRVM" replay --backend emu --image "$GUESTS/hello.bin" "$T/echo.rrt")
 check "replay with another image refused" [ "$s" = 8 ]
 check "image mismatch one line" one_line_err "does not match"

@@ -158,6 +158,7 @@ class EmuVcpu final : public Vcpu {
 
   // Memory map as last applied.
   uint64_t mapped_generation_ = ~0ull;
+  bool code_translated_ = false;  // guest code may sit in Unicorn's translation cache
   std::vector<std::pair<uint64_t, uint64_t>> mapped_regions_;  // base, size
   std::vector<std::unique_ptr<MmioHole>> holes_;
   std::vector<std::unique_ptr<DirtyRange>> dirty_ranges_;
@@ -295,8 +296,11 @@ void EmuVcpu::capture_mode_templates() {
   ok = ok && uc_mem_write(uc_, 0, stub, sizeof stub) == UC_ERR_OK &&
        uc_reg_write(uc_, UC_X86_REG_EAX, &cr0_real) == UC_ERR_OK &&
        uc_emu_start(uc_, 0, UINT64_MAX, 0, 0) == UC_ERR_OK && uc_context_save(uc_, real_template_) == UC_ERR_OK;
+  // Drop the stub's translation (made without our hooks). Not a full flush:
+  // Unicorn 2.0.1 memsets its whole 1 GiB code buffer on every flush, which
+  // cost each process ~1 s before anything ran. Real mode: linear = physical.
+  uc_ctl_remove_cache(uc_, 0, kPageSize);
   uc_mem_unmap(uc_, 0, kPageSize);
-  uc_ctl_flush_tlb(uc_);
   if (!ok) {
     if (real_template_) uc_context_free(real_template_);
     if (protected_template_) uc_context_free(protected_template_);
@@ -348,8 +352,11 @@ void EmuVcpu::remap() {
     }
   }
   if (cursor < k4GiB) map_hole(cursor, k4GiB);
-  // Memory hooks and mappings are baked into translated code: start afresh.
-  uc_ctl_flush_tlb(uc_);
+  // Memory hooks and mappings are baked into translated code: start afresh,
+  // unless nothing has been translated since the last flush (a flush costs a
+  // 1 GiB memset in Unicorn 2.0.1).
+  if (code_translated_) uc_ctl_flush_tlb(uc_);
+  code_translated_ = false;
   mapped_generation_ = memory_.generation();
 }
 
@@ -599,6 +606,7 @@ void EmuVcpu::fiber_main() {
     stop_ = Stop::None;
     unmapped_detail_.clear();
     const uint32_t eip = read32(UC_X86_REG_EIP);
+    code_translated_ = true;
     const uc_err err = uc_emu_start(uc_, eip, UINT64_MAX, 0, 0);
     if (closing_) break;
     switch (stop_) {
