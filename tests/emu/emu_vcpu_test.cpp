@@ -298,6 +298,28 @@ TEST(EmuVcpu, DirtyPagesAreTrackedAndCleared) {
   for (uint64_t w : again) EXPECT_EQ(w, 0u);
 }
 
+TEST(EmuVcpu, SlotMappedWhileRunningIsDirtyLoggedFromItsFirstStore) {
+  Harness h("dirty_late", Mode::Flat32, /*log_dirty=*/false);
+  // Pass 1: 0x200000 is a hole, the store is an MMIO exit.
+  Exit e = h.run();
+  ASSERT_EQ(e.kind, ExitKind::Mmio) << exit_kind_name(e.kind) << " " << e.message;
+  expect_port_write(h, 0x80);
+  // The loop is translated now, with no write hook anywhere.
+  const uint32_t id = h.memory->add_slot(0x200000, 0x1000, "late", /*log_dirty=*/true).id;
+  h.cpu->sync_memory_map();
+  for (int pass = 2; pass <= 3; ++pass) {
+    h.memory->collect_dirty(id);
+    expect_port_write(h, 0x80);
+    DirtyBitmap bits = h.memory->collect_dirty(id);
+    ASSERT_FALSE(bits.empty());
+    EXPECT_EQ(bits[0], 1u) << "store of pass " << pass << " not reported";
+    uint8_t b = 0;
+    h.memory->read(0x200000, &b, 1);
+    EXPECT_EQ(b, 4 - pass);
+  }
+  EXPECT_EQ(h.run().kind, ExitKind::Halt);
+}
+
 TEST(EmuVcpu, RegistersRoundTripInBothModes) {
   Harness real("io", Mode::Real);
   Registers want = real_mode_state(0x1234, 0x10);

@@ -158,7 +158,6 @@ class EmuVcpu final : public Vcpu {
 
   // Memory map as last applied.
   uint64_t mapped_generation_ = ~0ull;
-  bool code_translated_ = false;  // guest code may sit in Unicorn's translation cache
   std::vector<std::pair<uint64_t, uint64_t>> mapped_regions_;  // base, size
   std::vector<std::unique_ptr<MmioHole>> holes_;
   std::vector<std::unique_ptr<DirtyRange>> dirty_ranges_;
@@ -352,11 +351,11 @@ void EmuVcpu::remap() {
     }
   }
   if (cursor < k4GiB) map_hole(cursor, k4GiB);
-  // Memory hooks and mappings are baked into translated code: start afresh,
-  // unless nothing has been translated since the last flush (a flush costs a
-  // 1 GiB memset in Unicorn 2.0.1).
-  if (code_translated_) uc_ctl_flush_tlb(uc_);
-  code_translated_ = false;
+  // No flush of translated code: Unicorn 2.0.1 checks memory hooks when a
+  // store runs, not when it is translated (EmuVcpu.SlotMappedWhileRunning...
+  // shows it), and unmapping drops the unmapped pages' translations itself.
+  // A flush would memset Unicorn's whole 1 GiB code buffer: ~1 s the first
+  // time in a process, ~0.1 s after that (once per VRAM hide/show).
   mapped_generation_ = memory_.generation();
 }
 
@@ -606,7 +605,6 @@ void EmuVcpu::fiber_main() {
     stop_ = Stop::None;
     unmapped_detail_.clear();
     const uint32_t eip = read32(UC_X86_REG_EIP);
-    code_translated_ = true;
     const uc_err err = uc_emu_start(uc_, eip, UINT64_MAX, 0, 0);
     if (closing_) break;
     switch (stop_) {
