@@ -7,7 +7,14 @@
 ;              acc = rol(acc, 5) ^ x        (x0 = XORSHIFT_SEED, acc0 = 0)
 %include "boot.inc"
 
-WORK_ITERATIONS equ 10000000           ; >= several ms on any CPU, < 1 s under TCG
+WORK_ITERATIONS equ 2000000            ; >= a few ms on any CPU, ~0.1 s under TCG
+; The step is unrolled UNROLL times. Without a PMU, kvm replay finds a kicked
+; point by stopping every time the recorded RIP comes round; unrolled, each
+; RIP comes round UNROLL times less often (same checksum).
+UNROLL equ 64
+%if WORK_ITERATIONS % UNROLL
+%error "WORK_ITERATIONS must be a multiple of UNROLL"
+%endif
 XORSHIFT_SEED equ 0x12345678
 TICKS_WANTED equ 20
 
@@ -23,8 +30,9 @@ main:
 
     mov ebx, XORSHIFT_SEED
     xor edi, edi                       ; acc
-    mov ecx, WORK_ITERATIONS
+    mov ecx, WORK_ITERATIONS / UNROLL
 .work:
+%rep UNROLL
     mov eax, ebx
     shl eax, 13
     xor ebx, eax
@@ -36,6 +44,7 @@ main:
     xor ebx, eax
     rol edi, 5
     xor edi, ebx
+%endrep
     dec ecx
     jnz .work
     mov eax, [ticks]
