@@ -41,8 +41,9 @@ for be in "${BACKENDS[@]}"; do
     rep=$(secs "$RRVM" replay --backend "$be" -q "$T/$g.rrt")
     info=$("$RRVM" info "$T/$g.rrt")
     bytes=$(stat -c %s "$T/$g.rrt")
-    exits=$(echo "$info" | sed -n 's/.*exits[^0-9]*\([0-9][0-9]*\).*/\1/p' | head -1)
-    insns=$(echo "$info" | sed -n 's/.*instructions[^0-9]*\([0-9][0-9]*\).*/\1/p' | head -1)
+    # `rrvm info`: "exits: N (...)" and "end: ..., N instructions, ..." (emu only).
+    exits=$(echo "$info" | sed -n 's/^exits: \([0-9][0-9]*\).*/\1/p')
+    insns=$(echo "$info" | sed -n 's/^end: .* \([0-9][0-9]*\) instructions.*/\1/p')
     python3 - "$g" "$be" "$run" "$rec" "$rep" "$bytes" "${exits:-0}" "${insns:-0}" <<'PY'
 import sys
 g, be, run, rec, rep, b, e, i = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])

@@ -40,7 +40,8 @@ struct SystemConfig {
   ByteSource* serial_source = nullptr;
   // Called for every serial input byte the UART takes (the recorder logs it).
   std::function<void(uint8_t)> on_serial_input;
-  // Dirty-page logging on RAM (kvm record/replay: memory digests at kicks).
+  // Dirty-page logging on RAM where the backend counts no instructions (kvm
+  // record/replay: memory digests at kicks). Ignored on emu.
   bool log_ram_dirty = false;
 };
 
