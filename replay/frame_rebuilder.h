@@ -21,6 +21,9 @@ class FrameRebuilder {
   // register block).
   void apply(const DisplayFrameEvent& e);
   bool has_registers() const { return state_.has_value(); }
+  // What the registers select; render() returns a frame of this size (a
+  // Blank mode with no size before the first registers).
+  ModeInfo mode() const { return state_ ? decode_mode(*state_) : ModeInfo{}; }
   const Frame& render();
 
  private:

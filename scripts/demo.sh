@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README main command: sets everything up, builds, then records a demo
 # guest that draws on the Cirrus display, replays the trace exactly, and
-# rebuilds the screen from the trace alone as PNG files in out/frames/.
+# rebuilds the screen from the trace alone as PNG files in out/frames/ (and
+# as one animated PNG, out/frames.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,5 +16,5 @@ echo "== rrvm replay: re-execute the trace and check every input and output"
 $RRVM replay out/demo.rrt
 echo "== rrvm frames: the screen rebuilt from the trace alone"
 rm -rf out/frames
-$RRVM frames -o out/frames out/demo.rrt
+$RRVM frames -o out/frames --animation out/frames.png out/demo.rrt
 ls out/frames

@@ -16,9 +16,10 @@ status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
 one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 
 # --help everywhere
-for sub in "" run record replay info dump serial; do
+for sub in "" run record replay info dump serial frames; do
   check "help $sub" bash -c "'$RRVM' $sub --help >/dev/null"
 done
+check "frames --help describes --animation" bash -c "'$RRVM' frames --help | grep -q 'animated PNG (APNG)'"
 
 # run: output and the guest's debug-exit status ((0 << 1) | 1 = 1)
 s=$(status_of "$RRVM" run --backend emu "$GUESTS/hello.bin")
@@ -104,6 +105,52 @@ check "replay and frames --every 2 write the same file names" \
 s=$(status_of "$RRVM" replay --backend emu -q --frames /proc/forbidden "$T/lfb.rrt")
 check "replay --frames uncreatable dir fails" [ "$s" != 0 ]
 check "uncreatable dir one line naming it" one_line_err "/proc/forbidden"
+
+# frames --animation: one animated PNG of the frames written as PNGs, checked
+# by an independent decoder (Pillow) against those PNGs: frame count, order,
+# pixels, canvas (the largest frame; cirrus-lfb goes 640x480 -> 800x600) and
+# each frame's delay (guest time to the next frame written).
+APNG_CHECK="$(dirname "$0")/apng_check.py"
+quiet() { "$@" >/dev/null; }  # stderr stays: it says why a check failed
+PY=python3  # the interpreter that has Pillow (setup.sh installs python3-pil)
+"$PY" -c 'import PIL' 2>/dev/null || PY=/usr/bin/python3
+check "Pillow is installed (python3-pil)" "$PY" -c 'import PIL'
+s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-lfb" --animation "$T/lfb-anim.png")
+check "frames --animation status 0" [ "$s" = 0 ]
+check "frames --animation reports the animation" grep -q "animation of 2 frame(s) written to $T/lfb-anim.png" "$T/err"
+"$RRVM" dump --kind display-frame --json "$T/lfb.rrt" >"$T/lfb-frames.jsonl"
+check "cirrus-lfb animation = its PNGs (Pillow)" \
+  quiet "$PY" "$APNG_CHECK" "$T/lfb-anim.png" "$T/anim-lfb" "$T/lfb-frames.jsonl"
+s=$(status_of "$RRVM" record --backend emu -o "$T/blt.rrt" "$GUESTS/cirrus-blt.bin")
+check "record cirrus-blt status" [ "$s" = 1 ]
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/anim-blt" --every 3 --animation "$T/blt-anim.png")
+check "frames --every 3 --animation status 0" [ "$s" = 0 ]
+"$RRVM" dump --kind display-frame --json "$T/blt.rrt" >"$T/blt-frames.jsonl"
+check "cirrus-blt --every 3 animation = its PNGs (Pillow)" \
+  quiet "$PY" "$APNG_CHECK" "$T/blt-anim.png" "$T/anim-blt" "$T/blt-frames.jsonl"
+check "cirrus-blt animation has at least 5 different pictures" \
+  bash -c "[ \$(md5sum '$T/anim-blt'/*.png | cut -d' ' -f1 | sort -u | wc -l) -ge 5 ]"
+# The check itself must notice frames out of order or missing.
+cp -r "$T/anim-blt" "$T/swapped"
+mv "$T/swapped/frame-000003.png" "$T/swapped/tmp" && mv "$T/swapped/frame-000006.png" "$T/swapped/frame-000003.png"
+mv "$T/swapped/tmp" "$T/swapped/frame-000006.png"
+check "the animation check notices two frames swapped" \
+  bash -c "! '$PY' '$APNG_CHECK' '$T/blt-anim.png' '$T/swapped' '$T/blt-frames.jsonl' >/dev/null 2>&1"
+cp -r "$T/anim-blt" "$T/missing" && rm "$T/missing/frame-000009.png"
+check "the animation check notices a frame too many" \
+  bash -c "! '$PY' '$APNG_CHECK' '$T/blt-anim.png' '$T/missing' '$T/blt-frames.jsonl' >/dev/null 2>&1"
+# Errors: one line, status 8, no file left behind.
+head -c 5000 "$T/lfb.rrt" >"$T/lfb-head.rrt"  # the header frame only: no events
+check "the cut trace has no display frames" bash -c "'$RRVM' info '$T/lfb-head.rrt' | grep -q 'display-frame 0'"
+s=$(status_of "$RRVM" frames "$T/lfb-head.rrt" -o "$T/anim-none" --animation "$T/none.png")
+check "animation of a trace without display frames fails with 8" [ "$s" = 8 ]
+check "no display frames: one line" one_line_err "no display frames"
+check "no display frames: no file" [ ! -e "$T/none.png" ]
+s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-bad" --animation /proc/forbidden/a.png)
+check "unwritable animation fails with 8" [ "$s" = 8 ]
+check "unwritable animation: one line naming it" one_line_err "/proc/forbidden/a.png"
+s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-at" --at 100 --animation "$T/at.png")
+check "--animation with --at refused" [ "$s" != 0 ]
 
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
