@@ -60,7 +60,12 @@ int frames_command() {
     progress.update(cursor.ordinal());
     auto* f = std::get_if<DisplayFrameEvent>(&e->body);
     if (!f) continue;
-    rebuilder.apply(*f);
+    try {
+      rebuilder.apply(*f);
+    } catch (const std::exception& err) {
+      throw std::runtime_error("trace '" + g_trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
+                               err.what());
+    }
     if (!g_at_set && files.selected(index)) write(index, f->guest_ns);
     ++index;
   }

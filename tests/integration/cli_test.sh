@@ -73,6 +73,12 @@ echo "not a trace" >"$T/junk.rrt"
 s=$(status_of "$RRVM" replay "$T/junk.rrt")
 check "junk trace rejected" [ "$s" = 8 ]
 check "junk trace one line" one_line_err "junk.rrt"
+# The format fixture's display frames hold made-up register bytes: `frames`
+# refuses them with one line naming the trace and the event.
+FIXTURE=$EXPECTED/../../../traces/v1-timer-serial.rrt
+s=$(status_of "$RRVM" frames -o "$T/fixture-frames" "$FIXTURE")
+check "frames on undecodable display state: status 8" [ "$s" = 8 ]
+check "frames error names trace and event" one_line_err "v1-timer-serial.rrt': event [0-9]*: display frame"
 
 # replay --frames: the replayed device's frames, named as `rrvm frames` names
 # the frames it rebuilds from the trace alone, are the same pictures
