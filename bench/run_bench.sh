@@ -8,6 +8,7 @@
 #   BENCH_GUESTS="hello echo"  guests to time (default: all six)
 #   BENCH_TIMEOUT=120          seconds per command; a cell past it reads nan
 #   BENCH_RATES=0              skip the emu-rate lines
+#   BENCH_REPEAT=1             runs per cell (default 3, best counts)
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
@@ -21,9 +22,10 @@ trap 'rm -rf "$T"' EXIT
 
 now() { date +%s.%N; }
 LIMIT=${BENCH_TIMEOUT:-120}  # seconds per command; past it the cell reads nan
-secs() {  # secs CMD...: wall seconds of the best of 3 runs
+REPEAT=${BENCH_REPEAT:-3}  # runs per cell; the best counts
+secs() {  # secs CMD...: wall seconds of the best of $REPEAT runs
   local best=999999
-  for _ in 1 2 3; do
+  for _ in $(seq "$REPEAT"); do
     local a b rc=0; a=$(now); timeout "$LIMIT" "$@" >/dev/null 2>&1 || rc=$?; b=$(now)
     if [ "$rc" = 124 ]; then echo nan; return; fi
     best=$(python3 -c "print(min($best, $b - $a))")
