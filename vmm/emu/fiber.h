@@ -1,9 +1,11 @@
-// A single-threaded coroutine (ucontext) so that Unicorn's synchronous
-// callbacks can hand an exit back to Vcpu::run() and be resumed later with
-// the answer. Switches are annotated for AddressSanitizer.
+// A single-threaded coroutine so that Unicorn's synchronous callbacks can
+// hand an exit back to Vcpu::run() and be resumed later with the answer.
+// Built on Boost.Context's fiber (an assembly context switch): glibc's
+// swapcontext makes two sigprocmask system calls per switch, which was half
+// of the emu backend's cost per exit. Switches are annotated for
+// AddressSanitizer.
 #pragma once
-#include <ucontext.h>
-
+#include <boost/context/fiber.hpp>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -13,7 +15,8 @@ namespace rrvm {
 class Fiber {
  public:
   // `body` runs on the fiber's own stack at the first resume(); when it
-  // returns the fiber is finished and resume() does nothing more.
+  // returns the fiber is finished and resume() does nothing more. `body`
+  // must return (not be abandoned suspended) before the Fiber is destroyed.
   Fiber(std::function<void()> body, size_t stack_size);
   ~Fiber();
   Fiber(const Fiber&) = delete;
@@ -29,15 +32,15 @@ class Fiber {
   bool inside() const { return inside_; }
 
  private:
-  static void trampoline(unsigned lo, unsigned hi);
-  void switch_to_fiber();
-  void switch_to_caller(bool dying);
+  boost::context::fiber run_body(boost::context::fiber&& caller);
+  void before_switch_to_caller(bool dying);
+  void after_switch_to_fiber();
 
   std::function<void()> body_;
   std::unique_ptr<char[]> stack_;
   size_t stack_size_;
-  ucontext_t caller_{};
-  ucontext_t fiber_{};
+  boost::context::fiber fiber_;   // seen from the caller: where resume() goes
+  boost::context::fiber caller_;  // seen from the fiber: where yield() goes
   bool started_ = false;
   bool finished_ = false;
   bool inside_ = false;
