@@ -71,7 +71,7 @@ class Replayer final : public RunTap, public InputAuthority {
   uint64_t consumed_ = 0;
   uint64_t last_clock_ = 0;
   std::optional<DivergenceReport> divergence_;
-  std::deque<std::string> recent_;
+  std::deque<std::pair<uint64_t, TraceEvent>> recent_;  // (ordinal, event), oldest first
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
   // Why the last stop at the recorded RIP was not the point (for the report).
   std::string candidate_note_;
