@@ -128,6 +128,12 @@ TEST(Tampering, ChangedPortInValueIsADivergenceAtThatEvent) {
   EXPECT_EQ(out.divergence->event_ordinal, *target) << out.divergence->to_string();
   EXPECT_NE(out.divergence->what.find("0x3f8"), std::string::npos) << out.divergence->what;
   EXPECT_FALSE(out.divergence->bytes_at_rip.empty());
+  // The events just before it, oldest first, ending with the one before the target.
+  const auto& recent = out.divergence->recent_events;
+  ASSERT_FALSE(recent.empty());
+  EXPECT_LE(recent.size(), *target);
+  EXPECT_EQ(recent.back().rfind(std::to_string(*target - 1) + " ", 0), 0u) << recent.back();
+  EXPECT_NE(out.divergence->to_string().find("last events before it"), std::string::npos);
 }
 
 TEST(Tampering, ChangedInterruptPointIsADivergence) {
