@@ -77,10 +77,11 @@ std::optional<uint64_t> Pit8254::next_change(const Channel& c, uint64_t d) const
     case 1:
       if (d < n) return n;
       return std::nullopt;
-    case 2: {
-      uint64_t p = d % n, base = d - p;
-      return p < n - 1 ? base + n - 1 : base + n;
-    }
+    case 2:
+      // Only the rise: sync_irq() makes the one-tick low pulse an edge when
+      // it services the rise, so a wake-up for the fall one tick earlier would
+      // only double the timer's service points (each a kick point on kvm).
+      return d - d % n + n;
     case 3: {
       uint64_t p = d % n, base = d - p, half = (n + 1) / 2;
       return p < half ? base + half : base + n;

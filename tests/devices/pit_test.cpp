@@ -72,6 +72,16 @@ TEST_F(PitFixture, Mode2IsPeriodicWithOneTickLowPulse) {
   for (uint64_t k = 1; k <= 5; ++k) EXPECT_EQ(r2.rises[0][k - 1], Pit8254::ns_at_tick(1000 * k));
 }
 
+TEST_F(PitFixture, Mode2WakesOncePerPeriodAtTheRise) {
+  program(0, 0x04, 1000);
+  ASSERT_EQ(pit.next_deadline_ns(), Pit8254::ns_at_tick(1000));
+  pit.advance_to(Pit8254::ns_at_tick(999));  // inside the low pulse: still the rise next
+  ASSERT_EQ(pit.next_deadline_ns(), Pit8254::ns_at_tick(1000));
+  pit.advance_to(Pit8254::ns_at_tick(1000));
+  EXPECT_EQ(pit.next_deadline_ns(), Pit8254::ns_at_tick(2000));
+  EXPECT_EQ(irqs.rises[0].size(), 1u);
+}
+
 TEST_F(PitFixture, Mode3IsASquareWave) {
   program(0, 0x06, 100);
   at_tick(10);
