@@ -1,6 +1,7 @@
 // Samples the Cirrus display at frame points: every `period_ns` of guest
 // time (a TimedDevice, so frame points are service points and replay meets
-// them at the same places), and just before a VGA register write that
+// them at the same places; an observer that never stops the guest, so a
+// frame point falls at the first exit after its time), and just before a VGA register write that
 // follows drawing (which catches the last picture of a mode before the guest
 // switches modes). Each sample carries the VRAM pages written since the
 // previous one and the display registers when they changed.
@@ -35,6 +36,7 @@ class DisplaySampler final : public TimedDevice, public RunTap {
 
   std::optional<uint64_t> next_deadline_ns() override { return next_; }
   void advance_to(uint64_t now_ns) override;
+  bool stops_guest() const override { return false; }
   void on_exit(const Position& pos, const Exit& exit) override;
   void on_stop(const Position& pos, const RunResult& result) override;
 

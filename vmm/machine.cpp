@@ -69,9 +69,10 @@ const Registers* Machine::async_registers() {
   return &*async_regs_;
 }
 
-std::optional<uint64_t> Machine::next_deadline_ns() {
+std::optional<uint64_t> Machine::next_deadline_ns(bool observers) {
   std::optional<uint64_t> best;
   for (auto* d : timed_) {
+    if (!observers && !d->stops_guest()) continue;
     auto t = d->next_deadline_ns();
     if (t && (!best || *t < *best)) best = t;
   }
@@ -95,7 +96,7 @@ void Machine::service_point() {
     if (auto t = authority_->service_time(pos)) service_devices(*t);
     return;
   }
-  auto deadline = next_deadline_ns();
+  auto deadline = next_deadline_ns(/*observers=*/true);
   if (!deadline) return;
   uint64_t now = std::max(source_now_ns(), clock_.last_);
   if (now < *deadline) return;
@@ -158,7 +159,7 @@ bool Machine::handle_halt(RunResult* result) {
                         "); nothing can wake it";
       return false;
     }
-    auto deadline = next_deadline_ns();
+    auto deadline = next_deadline_ns(/*observers=*/false);
     if (!deadline) {
       result->reason = StopReason::HaltedForever;
       result->exit_status = kExitHaltedForever;
@@ -213,7 +214,7 @@ void Machine::plan_limits(RunLimits* limits) {
       limits->stop_at_icount = instruction_limit_;
     return;
   }
-  auto deadline = next_deadline_ns();
+  auto deadline = next_deadline_ns(/*observers=*/false);
   if (instruction_clock_) {
     std::optional<uint64_t> stop;
     if (deadline) stop = instruction_clock_->icount_at(*deadline);

@@ -86,7 +86,9 @@ class Machine {
  private:
   friend class MachineClock;
   uint64_t source_now_ns();
-  std::optional<uint64_t> next_deadline_ns();
+  // The earliest deadline; only of devices that may stop the guest unless
+  // `observers` is set.
+  std::optional<uint64_t> next_deadline_ns(bool observers);
   void service_point();
   void service_devices(uint64_t now_ns);
   void deliver_interrupt();

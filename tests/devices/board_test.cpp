@@ -21,7 +21,9 @@ class ScriptedVcpu final : public Vcpu {
   Registers regs;
 
   const char* backend_name() const override { return "scripted"; }
+  std::vector<uint64_t> stops_asked;  // every stop_at_icount run() was given
   Exit run(const RunLimits& limits) override {
+    if (limits.stop_at_icount) stops_asked.push_back(*limits.stop_at_icount);
     if (limits.stop_at_icount && *limits.stop_at_icount <= icount + 10 && script.empty()) {
       icount = std::max(icount, *limits.stop_at_icount);
       Exit e;
@@ -110,6 +112,42 @@ struct BoardFixture : ::testing::Test {
                                        &input, 1704067200}};
   void SetUp() override { machine.start_time(); }  // devices driven without run()
 };
+
+// A timed device that only watches (the display sampler is one) must not stop
+// the guest: its deadline is met at the first exit after it. One that stops
+// the guest gets a stop at its deadline.
+TEST(MachineDeadlines, AnObserverIsServicedAtTheNextExitWithoutStoppingTheGuest) {
+  struct Watcher final : TimedDevice {
+    bool stops = false;
+    uint64_t next = 25;  // ns = instructions: inside the second run() of 10
+    std::vector<uint64_t> served;
+    std::optional<uint64_t> next_deadline_ns() override {
+      return served.empty() ? std::optional<uint64_t>(next) : std::nullopt;
+    }
+    void advance_to(uint64_t now) override {
+      if (now >= next) served.push_back(now);
+    }
+    bool stops_guest() const override { return stops; }
+  };
+  for (bool stops : {false, true}) {
+    auto* vcpu = new ScriptedVcpu;
+    for (int i = 0; i < 5; ++i) vcpu->script.push_back(ScriptedVcpu::port_write(0x80, 1, i));
+    Machine machine{pc_memory(16ull << 20), std::unique_ptr<Vcpu>(vcpu)};
+    FileByteSource no_input{std::vector<uint8_t>{}};
+    PcBoard board{machine, PcBoardConfig{[](uint8_t) {}, [](uint8_t) {}, &no_input, 1704067200}};
+    Watcher w;
+    w.stops = stops;
+    machine.add_timed_device(&w);
+    machine.run();
+    ASSERT_EQ(w.served.size(), 1u) << "stops_guest " << stops;
+    if (stops) {  // (this scripted vCPU honours a stop only once its script is done)
+      EXPECT_NE(std::find(vcpu->stops_asked.begin(), vcpu->stops_asked.end(), 25u), vcpu->stops_asked.end());
+    } else {
+      EXPECT_EQ(w.served[0], 30u) << "at the exit that ended the run() spanning ns 25";
+      EXPECT_TRUE(vcpu->stops_asked.empty());
+    }
+  }
+}
 
 TEST_F(BoardFixture, EveryDeviceIsOnThePortBus) {
   struct Want {
