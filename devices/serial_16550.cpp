@@ -17,9 +17,8 @@ Serial16550::Serial16550(Clock& clock, IrqSink& irq, unsigned irq_line, ByteSink
                          ByteSource* input)
     : clock_(clock), irq_(irq), irq_line_(irq_line), output_(std::move(output)), input_(input) {
   msr_lines_ = modem_status_lines();
-  uint64_t now = clock_.now_ns();
-  rx_activity_ns_ = now;
-  schedule_input(now);
+  rx_activity_ns_ = access_time();
+  schedule_input();
 }
 
 uint64_t Serial16550::char_time_ns() const {
@@ -77,10 +76,10 @@ void Serial16550::receive(uint8_t byte, uint64_t now_ns) {
   timeout_pending_ = false;
 }
 
-void Serial16550::schedule_input(uint64_t now_ns) {
+void Serial16550::schedule_input() {
   if (!input_ || next_input_ns_ || loopback() || rx_.size() >= rx_capacity()) return;
   if (input_->at_end()) return;
-  next_input_ns_ = now_ns + char_time_ns();
+  next_input_ns_ = access_time() + char_time_ns();
 }
 
 void Serial16550::advance_to(uint64_t now_ns) {
@@ -110,9 +109,25 @@ std::optional<uint64_t> Serial16550::next_deadline_ns() {
   return best;
 }
 
+bool Serial16550::depends_on_time() const {
+  return next_input_ns_ || (fifo_enabled_ && !rx_.empty() && !timeout_pending_);
+}
+
+uint64_t Serial16550::access_time() {
+  if (!access_ns_) access_ns_ = clock_.now_ns();
+  return *access_ns_;
+}
+
+void Serial16550::begin_access() {
+  // The clock is read only when the answer depends on it: every read is a
+  // trace event, on kvm a few bytes of jittery host time, and a guest polling
+  // the line status to print makes one per character.
+  access_ns_.reset();
+  if (depends_on_time()) advance_to(access_time());
+}
+
 uint64_t Serial16550::io_read(uint64_t offset, unsigned /*size*/) {
-  uint64_t now = clock_.now_ns();
-  advance_to(now);
+  begin_access();
   uint8_t v = 0;
   switch (offset) {
     case 0:
@@ -123,9 +138,9 @@ uint64_t Serial16550::io_read(uint64_t offset, unsigned /*size*/) {
       if (!rx_.empty()) {
         v = rx_.front();
         rx_.pop_front();
-        rx_activity_ns_ = now;
+        rx_activity_ns_ = access_time();
         timeout_pending_ = false;
-        schedule_input(now);
+        schedule_input();
       }
       break;
     case 1: v = (lcr_ & kLcrDlab) ? dlm_ : ier_; break;
@@ -154,8 +169,7 @@ uint64_t Serial16550::io_read(uint64_t offset, unsigned /*size*/) {
 }
 
 void Serial16550::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
-  uint64_t now = clock_.now_ns();
-  advance_to(now);
+  begin_access();
   uint8_t v = uint8_t(value);
   switch (offset) {
     case 0:
@@ -163,7 +177,7 @@ void Serial16550::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
         dll_ = v;
       } else {
         if (loopback())
-          receive(v, now);
+          receive(v, access_time());
         else if (output_)
           output_(v);
         thre_pending_ = true;  // THR empties at once
@@ -186,14 +200,14 @@ void Serial16550::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
       }
       fifo_enabled_ = enable;
       fcr_trigger_ = uint8_t(v >> 6);
-      schedule_input(now);
+      schedule_input();
       break;
     }
     case 3: lcr_ = v; break;
     case 4:
       mcr_ = v & 0x1F;
       update_modem_deltas();
-      schedule_input(now);
+      schedule_input();
       break;
     case 7: scr_ = v; break;
     default: break;  // LSR and MSR writes are factory-test only

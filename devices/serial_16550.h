@@ -48,7 +48,10 @@ class Serial16550 final : public IoDevice, public TimedDevice, public DeviceStat
   bool loopback() const { return mcr_ & 0x10; }
   uint8_t modem_status_lines() const;  // MSR bits 7-4
   void receive(uint8_t byte, uint64_t now_ns);
-  void schedule_input(uint64_t now_ns);
+  void schedule_input();  // inside an access
+  bool depends_on_time() const;
+  void begin_access();
+  uint64_t access_time();  // the clock, read at most once per access
   void update_modem_deltas();
   void update_irq();
 
@@ -68,6 +71,7 @@ class Serial16550 final : public IoDevice, public TimedDevice, public DeviceStat
   bool timeout_pending_ = false;
   uint64_t rx_activity_ns_ = 0;  // last byte received or read (timeout base)
   std::optional<uint64_t> next_input_ns_;
+  std::optional<uint64_t> access_ns_;  // clock reading of the current access, once read
   bool irq_level_ = false;
 };
 

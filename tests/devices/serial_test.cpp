@@ -122,6 +122,40 @@ TEST_F(SerialFixture, InputArrivesOneCharacterTimeApart) {
   EXPECT_EQ(u.next_deadline_ns(), 6 * ct);  // the next byte one character after the read
 }
 
+// Every clock reading is a trace event (and jittery bytes on kvm): a UART
+// with nothing time-dependent in flight must not read the clock, however
+// often the guest polls it; one with input pending must.
+TEST(SerialClock, ReadsTheClockOnlyWhenItsStateDependsOnTime) {
+  struct CountingClock final : Clock {
+    uint64_t now = 0;
+    int reads = 0;
+    uint64_t now_ns() override {
+      ++reads;
+      return now;
+    }
+  };
+  ManualClock irq_clock;
+  IrqRecorder irqs{&irq_clock};
+  CountingClock clock;
+  std::string out;
+  Serial16550 idle(clock, irqs, 4, [&](uint8_t b) { out.push_back(char(b)); });
+  clock.reads = 0;
+  for (char c : std::string("polled")) {
+    EXPECT_EQ(idle.io_read(LSR, 1) & 0x20, 0x20u);
+    idle.io_write(RBR, 1, uint8_t(c));  // THR
+  }
+  EXPECT_EQ(out, "polled");
+  EXPECT_EQ(clock.reads, 0);
+
+  FileByteSource src(std::vector<uint8_t>{'a'});
+  Serial16550 fed(clock, irqs, 4, {}, &src);
+  clock.reads = 0;
+  clock.now = fed.char_time_ns();
+  EXPECT_EQ(fed.io_read(LSR, 1) & 0x01, 0x01u);  // the byte has arrived: time was read
+  EXPECT_EQ(clock.reads, 1);
+  EXPECT_EQ(fed.io_read(RBR, 1), uint64_t('a'));
+}
+
 TEST_F(SerialFixture, FifoTriggerLevelAndCapacity) {
   std::vector<uint8_t> data(40);
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i);
