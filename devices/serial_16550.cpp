@@ -110,7 +110,10 @@ std::optional<uint64_t> Serial16550::next_deadline_ns() {
 }
 
 bool Serial16550::depends_on_time() const {
-  return next_input_ns_ || (fifo_enabled_ && !rx_.empty() && !timeout_pending_);
+  // Any input source counts, idle or not: whether it is at its end is not
+  // known the same way in a recording (the file) and its replay (the trace),
+  // so it must not decide whether the clock is read.
+  return input_ != nullptr || (fifo_enabled_ && !rx_.empty() && !timeout_pending_);
 }
 
 uint64_t Serial16550::access_time() {

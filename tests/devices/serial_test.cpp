@@ -156,6 +156,50 @@ TEST(SerialClock, ReadsTheClockOnlyWhenItsStateDependsOnTime) {
   EXPECT_EQ(fed.io_read(RBR, 1), uint64_t('a'));
 }
 
+// A replay feeds the recorded bytes from a source that cannot tell when the
+// recording's input ended: the UART must read the clock at the same accesses
+// whether or not its source says it is at its end.
+TEST(SerialClock, ClockReadsDoNotDependOnWhetherTheSourceKnowsItsEnd) {
+  struct CountingClock final : Clock {
+    uint64_t now = 0;
+    std::vector<uint64_t> reads;  // access number at each read
+    uint64_t access = 0;
+    uint64_t now_ns() override {
+      reads.push_back(access);
+      return now;
+    }
+  };
+  struct EndlessSource final : ByteSource {  // like the replay's
+    std::vector<uint8_t> bytes;
+    size_t next = 0;
+    std::optional<uint8_t> next_byte() override {
+      return next < bytes.size() ? std::optional<uint8_t>(bytes[next++]) : std::nullopt;
+    }
+    bool at_end() override { return false; }
+  };
+  auto drive = [](ByteSource& src) {
+    ManualClock irq_clock;
+    IrqRecorder irqs{&irq_clock};
+    CountingClock clock;
+    Serial16550 u(clock, irqs, 4, [](uint8_t) {}, &src);
+    clock.reads.clear();
+    const uint64_t ct = u.char_time_ns();
+    for (int i = 0; i < 12; ++i) {
+      clock.access = uint64_t(i);
+      clock.now = (uint64_t(i) + 1) * ct / 2;
+      if (u.io_read(LSR, 1) & 0x01) u.io_read(RBR, 1);
+      u.advance_to(clock.now);
+    }
+    return clock.reads;
+  };
+  FileByteSource file(std::vector<uint8_t>{'o', 'k'});
+  EndlessSource endless;
+  endless.bytes = {'o', 'k'};
+  auto recorded = drive(file), replayed = drive(endless);
+  EXPECT_FALSE(recorded.empty());
+  EXPECT_EQ(recorded, replayed);
+}
+
 TEST_F(SerialFixture, FifoTriggerLevelAndCapacity) {
   std::vector<uint8_t> data(40);
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i);
