@@ -130,16 +130,17 @@ bool Replayer::expect_exit(const Exit& exit, bool check_data) {
   if (divergence_) return false;
   const TraceEvent* e = peek();
   TraceExitKind kind = live_kind(exit.kind);
-  std::string live = describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write);
+  // Described only for a report: formatting it at every exit was measurable.
+  auto live = [&] { return describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write); };
   if (!e) {
-    if (reader_.end()) diverge("exit sequence", "end of trace", live);
+    if (reader_.end()) diverge("exit sequence", "end of trace", live());
     return false;  // truncated trace: wants_stop ends the run
   }
   auto* x = std::get_if<ExitEvent>(&e->body);
   bool io = kind == TraceExitKind::PortIo || kind == TraceExitKind::Mmio;
   if (!x || x->kind != kind ||
       (io && (x->is_write != exit.is_write || x->address != exit.address || x->size != exit.size))) {
-    diverge("exit sequence", format_event_text(consumed_, *e), live);
+    diverge("exit sequence", format_event_text(consumed_, *e), live());
     return false;
   }
   if (check_data && x->data != exit.data) {
