@@ -46,13 +46,29 @@ int replay_command() {
   if (g_until) s.options.until_event = g_until;
   if (g_until_icount) s.options.until_icount = g_until_icount;
   if (!g_image.empty()) s.image_override = g_image;
+  // The bar shares the terminal with the guest's output: it is erased before
+  // guest output and drawn again only where a guest line has ended, so
+  // neither cuts into the other.
+  Progress progress("replay", 0);
+  bool mid_line = false;
   if (!g_quiet) {
-    s.serial_out = [](uint8_t b) {
+    s.serial_out = [&](uint8_t b) {
+      progress.clear();
       std::fputc(b, stdout);
       if (b == '\n') std::fflush(stdout);
+      mid_line = b != '\n';
     };
-    s.debug_out = [](uint8_t b) { std::fputc(b, stderr); };
+    s.debug_out = [&](uint8_t b) {
+      progress.clear();
+      std::fflush(stdout);
+      std::fputc(b, stderr);
+      mid_line = b != '\n';
+    };
   }
+  s.progress = [&](uint64_t done, uint64_t total) {
+    progress.set_total(total);
+    if (!mid_line) progress.update(done);
+  };
   // Frame N is the Nth frame the replay's sampler takes, which is the trace's
   // Nth display-frame event: the index `rrvm frames` names it by.
   std::unique_ptr<FrameFiles> files;
@@ -71,16 +87,8 @@ int replay_command() {
       }
     };
   }
-  std::optional<Progress> progress;
-  if (files) {
-    progress.emplace("replay", 0);
-    s.progress = [&](uint64_t done, uint64_t total) {
-      progress->set_total(total);
-      progress->update(done);
-    };
-  }
   ReplayOutcome r = replay_trace(g_trace, s);
-  if (progress) progress->finish();
+  progress.clear();
   std::fflush(stdout);
   if (files) {
     if (frame_error) {

@@ -24,6 +24,14 @@ void Progress::update(uint64_t done) {
   shown_ = true;
 }
 
+void Progress::clear() {
+  if (!shown_) return;
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+  shown_ = false;
+  last_percent_ = -1;
+}
+
 void Progress::finish() {
   if (shown_) std::fprintf(stderr, "\n");
   shown_ = false;

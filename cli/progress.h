@@ -13,6 +13,10 @@ class Progress {
   // For callers that learn the total only once work has started.
   void set_total(uint64_t total) { total_ = total; }
   void finish();
+  // Erases the bar so other output can use the line; the next update()
+  // draws it again.
+  void clear();
+  bool shown() const { return shown_; }
 
  private:
   std::string what_;

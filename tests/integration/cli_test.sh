@@ -61,6 +61,23 @@ s=$(status_of "$RRVM" replay --backend emu "$T/echo.rrt")
 check "replay status 0" [ "$s" = 0 ]
 check "replay prints the guest output" cmp -s "$T/out" "$T/echo.live"
 check "replay summary gives replay/record speed" grep -q "recording: [0-9.]* s; replay/record [0-9.]*x" "$T/err"
+# On a terminal (a pty from util-linux `script`) replay draws a progress bar,
+# and only where the guest's output is at the start of a line.
+if command -v script >/dev/null; then
+  script -qec "'$RRVM' replay --backend emu '$T/echo.rrt'" /dev/null >"$T/pty" 2>&1
+  check "replay on a terminal draws a progress bar" grep -q "replay \[#*" "$T/pty"
+  check "progress bar never cuts into a guest line" python3 - "$T/pty" <<'PY'
+import re, sys
+text = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace')
+ok = True
+for line in re.split(r'\r?\n', text):
+    i = line.find('replay [')
+    if i > 0 and line[:i].replace('\r', '').replace('\x1b[K', '') != '':
+        ok = False
+        print('bar after guest text:', repr(line[:80]))
+sys.exit(0 if ok and 'rrvm: replayed ' in text else 1)
+PY
+fi
 s=$(status_of "$RRVM" replay --backend emu --image "$GUESTS/hello.bin" "$T/echo.rrt")
 check "replay with another image refused" [ "$s" = 8 ]
 check "image mismatch one line" one_line_err "does not match"
