@@ -60,14 +60,15 @@ int replay_command() {
     };
     s.debug_out = [&](uint8_t b) {
       progress.clear();
-      std::fflush(stdout);
       std::fputc(b, stderr);
       mid_line = b != '\n';
     };
   }
   s.progress = [&](uint64_t done, uint64_t total) {
     progress.set_total(total);
-    if (!mid_line) progress.update(done);
+    if (mid_line) return;
+    std::fflush(stdout);  // the guest's finished lines first, then the bar
+    progress.update(done);
   };
   // Frame N is the Nth frame the replay's sampler takes, which is the trace's
   // Nth display-frame event: the index `rrvm frames` names it by.
