@@ -5,14 +5,14 @@
 // at their recorded positions; outputs and the exit sequence are checked.
 // The first disagreement stops the run with a DivergenceReport.
 #pragma once
-#include "record/changed_pages_digest.h"
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "record/changed_pages_digest.h"
 #include "replay/divergence_report.h"
 #include "replay/trace_reader.h"
 #include "vmm/machine.h"

@@ -1,10 +1,10 @@
 // Samples the Cirrus display at frame points: every `period_ns` of guest
 // time (a TimedDevice, so frame points are service points and replay meets
 // them at the same places; an observer that never stops the guest, so a
-// frame point falls at the first exit after its time), and just before a VGA register write that
-// follows drawing (which catches the last picture of a mode before the guest
-// switches modes). Each sample carries the VRAM pages written since the
-// previous one and the display registers when they changed.
+// frame point falls at the first exit after its time), and just before a VGA
+// register write that follows drawing (which catches the last picture of a
+// mode before the guest switches modes). Each sample carries the VRAM pages
+// written since the previous one and the display registers when they changed.
 //
 // The sampler never reads the clock itself (it would add clock events to the
 // trace that a replay without --frames would not consume); its time is the

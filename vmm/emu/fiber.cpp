@@ -55,14 +55,10 @@ void Fiber::resume() {
   __sanitizer_start_switch_fiber(&caller_fake_stack_, stack_.get(), stack_size_);
 #endif
   fiber_ = std::move(fiber_).resume();
-  after_switch_to_fiber();
-  inside_ = false;
-}
-
-void Fiber::after_switch_to_fiber() {
 #ifdef RRVM_ASAN_FIBERS
   __sanitizer_finish_switch_fiber(caller_fake_stack_, nullptr, nullptr);
 #endif
+  inside_ = false;
 }
 
 void Fiber::yield() {

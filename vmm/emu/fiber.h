@@ -34,7 +34,6 @@ class Fiber {
  private:
   boost::context::fiber run_body(boost::context::fiber&& caller);
   void before_switch_to_caller(bool dying);
-  void after_switch_to_fiber();
 
   std::function<void()> body_;
   std::unique_ptr<char[]> stack_;
