@@ -16,5 +16,7 @@ int dump_command();
 int serial_command();
 CLI::App* add_frames_command(CLI::App& app);
 int frames_command();
+CLI::App* add_host_command(CLI::App& app);
+int host_command();
 
 }  // namespace rrvm::cli

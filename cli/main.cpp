@@ -20,11 +20,12 @@ int main(int argc, char** argv) {
   CLI::App* replay = rrvm::cli::add_replay_command(app);
   rrvm::cli::add_trace_commands(app, &info, &dump, &serial);
   CLI::App* frames = rrvm::cli::add_frames_command(app);
+  CLI::App* host = rrvm::cli::add_host_command(app);
   const Command commands[] = {
       {run, rrvm::cli::run_command},       {record, rrvm::cli::record_command},
       {replay, rrvm::cli::replay_command}, {info, rrvm::cli::info_command},
       {dump, rrvm::cli::dump_command},     {serial, rrvm::cli::serial_command},
-      {frames, rrvm::cli::frames_command},
+      {frames, rrvm::cli::frames_command}, {host, rrvm::cli::host_command},
   };
   CLI11_PARSE(app, argc, argv);
   try {

@@ -32,23 +32,32 @@ class TappedByteSource final : public ByteSource {
 }  // namespace
 
 BackendKind resolve_backend(BackendKind requested, std::string* reason) {
-  std::string why_not;
   switch (requested) {
     case BackendKind::Emu:
       *reason = "requested";
       return BackendKind::Emu;
-    case BackendKind::Kvm:
-      if (!kvm_available(&why_not))
-        throw SystemError("--backend kvm: " + why_not + "; use --backend emu or auto", kExitBackendError);
-      *reason = "requested";
+    case BackendKind::Kvm: {
+      KvmAvailability a = kvm_availability(unsupported_kvm_allowed());
+      if (!a.usable)
+        throw SystemError("--backend kvm: " + a.detail +
+                              ", which rrvm's kvm backend does not support; use --backend emu, or a host with "
+                              "hardware KVM (VT-x or AMD-V: kvm_intel or kvm_amd)",
+                          kExitBackendUnavailable);
+      *reason = a.hardware ? "requested; " + a.detail
+                           : "requested; UNSUPPORTED: " + a.detail + ", allowed by " + kAllowUnsupportedKvmEnv +
+                                 "=1 for experiments: runs and recordings may misbehave";
       return BackendKind::Kvm;
-    case BackendKind::Auto:
-      if (kvm_available(&why_not)) {
-        *reason = "auto: /dev/kvm opened";
+    }
+    case BackendKind::Auto: {
+      // auto never takes an unsupported KVM, opt-in or not.
+      KvmAvailability a = kvm_availability(false);
+      if (a.usable) {
+        *reason = "auto: " + a.detail;
         return BackendKind::Kvm;
       }
-      *reason = "auto: " + why_not;
+      *reason = "auto: " + a.detail + "; the kvm backend needs hardware KVM (kvm_intel or kvm_amd)";
       return BackendKind::Emu;
+    }
   }
   return BackendKind::Emu;
 }

@@ -32,6 +32,7 @@ enum ExitStatus : int {
   kExitBadInput = 8,
   kExitHaltedForever = 10,
   kExitBackendError = 12,
+  kExitBackendUnavailable = 14,  // the backend asked for cannot run on this host
 };
 
 class Machine;

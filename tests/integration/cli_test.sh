@@ -16,7 +16,7 @@ status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
 one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 
 # --help everywhere
-for sub in "" run record replay info dump serial frames; do
+for sub in "" run record replay info dump serial frames host; do
   check "help $sub" bash -c "'$RRVM' $sub --help >/dev/null"
 done
 check "frames --help describes --animation" bash -c "'$RRVM' frames --help | grep -q 'animated PNG (APNG)'"
@@ -31,11 +31,28 @@ check "run names the backend" grep -q "backend emu" "$T/err"
 s=$(status_of "$RRVM" run "$T/missing.bin")
 check "missing image status 8" [ "$s" = 8 ]
 check "missing image one line naming it" one_line_err "missing.bin"
-if [ ! -e /dev/kvm ]; then
+# The kvm backend needs hardware KVM; `rrvm host --kvm-usable` is the rule.
+if ! kvm_line=$("$RRVM" host --kvm-usable); then
+  check "host --kvm-usable status 14 when kvm is not usable" [ "$(status_of "$RRVM" host --kvm-usable)" = 14 ]
   s=$(status_of "$RRVM" run --backend kvm "$GUESTS/hello.bin")
-  check "kvm unavailable status 12" [ "$s" = 12 ]
-  check "kvm unavailable one line" one_line_err "kvm"
+  check "kvm unavailable status 14" [ "$s" = 14 ]
+  check "kvm unavailable: one line with the way out" one_line_err "use --backend emu, or a host with hardware KVM"
+  check "kvm unavailable names what was found" grep -qF "${kvm_line#kvm: not usable: }" "$T/err"
+  check "kvm unavailable runs nothing" [ ! -s "$T/out" ]
+  s=$(status_of "$RRVM" run "$GUESTS/hello.bin")
+  check "auto falls back to emu" [ "$s" = 1 ]
+  check "auto says why it took emu" grep -q "backend emu (auto: .*the kvm backend needs hardware KVM" "$T/err"
+  if [ -e /sys/module/kvm_pvm ] && [ -c /dev/kvm ]; then
+    check "PVM host: the error names PVM" grep -q "kvm_pvm (PVM" "$T/err"
+    s=$(status_of env RRVM_ALLOW_UNSUPPORTED_KVM=1 "$RRVM" run --backend kvm "$GUESTS/hello.bin")
+    check "opt-in: an unsupported KVM is labelled" grep -q "backend kvm (requested; UNSUPPORTED" "$T/err"
+    s=$(status_of env RRVM_ALLOW_UNSUPPORTED_KVM=1 "$RRVM" run "$GUESTS/hello.bin")
+    check "opt-in: auto still takes emu" grep -q "backend emu (auto" "$T/err"
+  fi
 fi
+s=$(status_of "$RRVM" host)
+check "host status 0" [ "$s" = 0 ]
+check "host says which backends work" grep -q "^backend emu: usable" "$T/out"
 s=$(status_of "$RRVM" run --backend emu --max-instructions 100000 "$GUESTS/spin.bin")
 check "instruction limit status 6" [ "$s" = 6 ]
 check "instruction limit message" grep -q "max-instructions" "$T/err"

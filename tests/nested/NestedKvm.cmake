@@ -1,7 +1,8 @@
 # add_kvm_test(NAME <name> COMMAND <cmd> [args...] [TIMEOUT <seconds>])
 #
-# Registers a ctest (label "nested") that runs <cmd> where /dev/kvm works:
-# directly when this host has a usable /dev/kvm, otherwise inside QEMU's
+# Registers a ctest (label "nested") that runs <cmd> where the kvm backend
+# works: directly when this host has hardware KVM (`rrvm host --kvm-usable`
+# decides, the rule the backend itself follows), otherwise inside QEMU's
 # software emulation with an AMD CPU via tests/nested/run_nested.sh, where
 # Debian's stock kvm_amd provides /dev/kvm. If <cmd> is a target name it is
 # replaced by the target's file. The kernel download (once, ~70 MB) runs as
@@ -15,7 +16,7 @@ set(RRVM_RUN_NESTED "${CMAKE_CURRENT_LIST_DIR}/run_nested.sh"
 
 function(_rrvm_add_nested_prepare_fixture)
   if(NOT TEST nested_prepare)
-    add_test(NAME nested_prepare COMMAND "${RRVM_RUN_NESTED}" --prepare-only)
+    add_test(NAME nested_prepare COMMAND "${RRVM_RUN_NESTED}" --probe $<TARGET_FILE:rrvm> --prepare-only)
     set_tests_properties(nested_prepare PROPERTIES
       LABELS nested FIXTURES_SETUP nested_kernel TIMEOUT 900)
   endif()
@@ -38,7 +39,8 @@ function(add_kvm_test)
   endif()
   _rrvm_add_nested_prepare_fixture()
   add_test(NAME ${ARG_NAME}
-           COMMAND "${RRVM_RUN_NESTED}" --timeout ${ARG_TIMEOUT} -- ${program} ${ARG_COMMAND})
+           COMMAND "${RRVM_RUN_NESTED}" --probe $<TARGET_FILE:rrvm> --timeout ${ARG_TIMEOUT}
+                   -- ${program} ${ARG_COMMAND})
   # ctest's own limit leaves room for the harness to stop QEMU and say why.
   math(EXPR ctest_timeout "${ARG_TIMEOUT} + 30")
   set_tests_properties(${ARG_NAME} PROPERTIES

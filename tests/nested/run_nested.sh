@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs COMMAND where /dev/kvm works and exits with its status.
+# Runs COMMAND where rrvm's kvm backend works and exits with its status.
 #
-# With a usable /dev/kvm on this host it simply execs COMMAND. Without one it
-# boots Debian's stock kernel in QEMU's software emulation with an AMD CPU
+# Where this host has hardware KVM (kvm_intel or kvm_amd: the rule is
+# `rrvm host --kvm-usable`, the same function the backend and the kvm tests
+# use) it simply execs COMMAND. Otherwise (no /dev/kvm, PVM, an unknown KVM)
+# it boots Debian's stock kernel in QEMU's software emulation with an AMD CPU
 # model, where kvm_amd loads and /dev/kvm works, and runs COMMAND there:
 # chrooted into this host's root (shared read-only over 9p, so binaries run
 # with their shared libraries), in the same working directory (shared
@@ -11,13 +13,17 @@
 # the names listed in RRVM_NESTED_ENV). /tmp, /run and /dev/shm inside are
 # fresh tmpfs; every other path is read-only.
 #
-# Usage: run_nested.sh [--timeout SECONDS] [--mem MB] [--quiet] -- COMMAND [ARGS...]
-#        run_nested.sh --prepare-only
+# Usage: run_nested.sh [--probe RRVM] [--timeout SECONDS] [--mem MB] [--quiet] -- COMMAND [ARGS...]
+#        run_nested.sh [--probe RRVM] --prepare-only
+#   --probe    the rrvm program that decides (default $RRVM_HOST_PROBE, else
+#              build/cli/rrvm; without one the harness always boots)
 #   --timeout  kill QEMU after this many seconds and exit 124 (default 300)
 #   --mem      guest memory in MB (default 3072, or $RRVM_NESTED_MEM: the emu
 #              backend reserves a 1 GiB translation buffer inside)
 #   --quiet    do not stream the guest console; print its tail on failure
-# Environment: RRVM_NESTED_FORCE=1 boots QEMU even where /dev/kvm works;
+# COMMAND runs with RRVM_REQUIRE_KVM=1: a kvm test that finds no usable kvm
+# fails instead of skipping. It prints which path it took and why.
+# Environment: RRVM_NESTED_FORCE=1 boots QEMU even where hardware KVM works;
 #   RRVM_NESTED_CPU (default EPYC) is QEMU's -cpu; RRVM_NESTED_CACHE see prepare.sh.
 # Exit status: COMMAND's; 124 on timeout; 125 when the harness itself failed.
 set -uo pipefail
@@ -26,12 +32,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${RRVM_NESTED_CACHE:-$repo/.cache/nested}
 
-usage() { sed -n '14,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 125; }
+usage() { sed -n '16,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 125; }
 harness_fail() { echo "nested: harness failure: $*" >&2; exit 125; }
 
-timeout=300 mem=${RRVM_NESTED_MEM:-3072} quiet=0 prepare_only=0
+timeout=300 mem=${RRVM_NESTED_MEM:-3072} quiet=0 prepare_only=0 probe=${RRVM_HOST_PROBE:-}
 while (($#)); do
   case $1 in
+    --probe) [ -n "${2:-}" ] || usage; probe=$2; shift 2 ;;
     --timeout) [[ ${2:-} =~ ^[0-9]+$ ]] || usage; timeout=$2; shift 2 ;;
     --mem) [[ ${2:-} =~ ^[0-9]+$ ]] || usage; mem=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
@@ -42,10 +49,20 @@ while (($#)); do
 done
 ((prepare_only || $#)) || usage
 
-if [ "${RRVM_NESTED_FORCE:-0}" != 1 ] && [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; then
-  ((prepare_only)) && { echo "nested: /dev/kvm works here, nothing to prepare" >&2; exit 0; }
+export RRVM_REQUIRE_KVM=1
+[ -n "$probe" ] || { [ -x "$repo/build/cli/rrvm" ] && probe=$repo/build/cli/rrvm; }
+if [ "${RRVM_NESTED_FORCE:-0}" = 1 ]; then
+  why="RRVM_NESTED_FORCE=1"
+elif [ -z "$probe" ]; then
+  why="no rrvm program to ask whether this host's KVM is usable (pass --probe)"
+elif verdict=$("$probe" host --kvm-usable 2>&1); then
+  echo "nested: running directly on this host: $verdict" >&2
+  ((prepare_only)) && { echo "nested: nothing to prepare" >&2; exit 0; }
   exec "$@"
+else
+  why=${verdict:-"$probe host --kvm-usable failed"}
 fi
+echo "nested: booting the nested-KVM harness (QEMU TCG, AMD CPU, kvm_amd inside): $why" >&2
 
 bash "$here/prepare.sh" -q || harness_fail "tests/nested/prepare.sh failed (see above)"
 ((prepare_only)) && exit 0

@@ -504,9 +504,25 @@ bool KvmVcpu::set_single_step(bool enable) {
 
 }  // namespace
 
+KvmAvailability kvm_availability(bool allow_unsupported) {
+  KvmAvailability a;
+  KvmHostVerdict host = classify_kvm_host(probe_kvm_host());
+  a.kind = host.kind;
+  a.hardware = host.hardware;
+  a.detail = host.description;
+  std::string why;
+  if (!kvm::open_kvm_system(host, allow_unsupported, &why)) {
+    a.detail = why;
+    return a;
+  }
+  a.usable = true;
+  return a;
+}
+
 bool kvm_available(std::string* why_not) {
-  kvm::Fd fd = kvm::open_kvm_system(why_not);
-  return bool(fd);
+  KvmAvailability a = kvm_availability(unsupported_kvm_allowed());
+  if (!a.usable && why_not) *why_not = a.detail;
+  return a.usable;
 }
 
 std::unique_ptr<Vcpu> create_kvm_vcpu(GuestMemory& memory, const std::vector<CpuidEntry>& cpuid) {

@@ -20,12 +20,26 @@
 
 #include "vmm/cpuid.h"
 #include "vmm/guest_memory.h"
+#include "vmm/kvm/kvm_host.h"
 #include "vmm/vcpu.h"
 
 namespace rrvm {
 
-// True when /dev/kvm opens, speaks API version 12 and has the capabilities
-// the backend needs; otherwise false with a one-line reason in *why_not.
+// Whether the kvm backend can run here. It needs /dev/kvm to open, speak API
+// version 12 and have the capabilities the backend uses, and to be hardware
+// KVM (kvm_host.h): kvm_intel or kvm_amd. Another kind (PVM, unknown) is
+// usable only when `allow_unsupported` (the RRVM_ALLOW_UNSUPPORTED_KVM
+// opt-in); `hardware` then stays false.
+struct KvmAvailability {
+  bool usable = false;
+  bool hardware = false;
+  KvmHostKind kind = KvmHostKind::None;
+  std::string detail;  // one clause: what was found (and why not usable)
+};
+KvmAvailability kvm_availability(bool allow_unsupported);
+
+// kvm_availability(unsupported_kvm_allowed()).usable, with the reason in
+// *why_not when false. The kvm tests decide whether to run by this.
 bool kvm_available(std::string* why_not);
 
 // Creates a VM over `memory` (its mapped slots become KVM memslots; dirty

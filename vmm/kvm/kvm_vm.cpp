@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "vmm/kvm/kvm_host.h"
+
 namespace rrvm::kvm {
 
 namespace {
@@ -24,7 +26,11 @@ std::string hex(uint64_t v) {
 bool has_cap(int fd, long cap) { return ioctl_retry(fd, KVM_CHECK_EXTENSION, cap) > 0; }
 }  // namespace
 
-Fd open_kvm_system(std::string* why_not) {
+Fd open_kvm_system(const KvmHostVerdict& host, bool allow_unsupported, std::string* why_not) {
+  if (!host.hardware && !(allow_unsupported && host.kind != KvmHostKind::None)) {
+    if (why_not) *why_not = host.description;
+    return Fd();
+  }
   Fd fd(open("/dev/kvm", O_RDWR | O_CLOEXEC));
   if (!fd) {
     if (why_not)
@@ -56,7 +62,7 @@ Fd open_kvm_system(std::string* why_not) {
 
 KvmVm::KvmVm(GuestMemory& memory) : memory_(memory) {
   std::string why;
-  system_ = open_kvm_system(&why);
+  system_ = open_kvm_system(classify_kvm_host(probe_kvm_host()), unsupported_kvm_allowed(), &why);
   if (!system_) throw std::runtime_error("kvm: " + why);
   vm_ = Fd(ioctl_retry(system_.get(), KVM_CREATE_VM, 0ul));
   if (!vm_) fail("KVM_CREATE_VM");

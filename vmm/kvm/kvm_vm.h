@@ -8,12 +8,14 @@
 
 #include "vmm/guest_memory.h"
 #include "vmm/kvm/kvm_fd.h"
+#include "vmm/kvm/kvm_host.h"
 
 namespace rrvm::kvm {
 
-// Opens /dev/kvm and checks the API version and the capabilities rrvm needs.
-// Returns an invalid Fd and sets *why_not on failure.
-Fd open_kvm_system(std::string* why_not);
+// Opens /dev/kvm when `host` says it is hardware KVM (another kind only when
+// `allow_unsupported`) and checks the API version and the capabilities rrvm
+// needs. Returns an invalid Fd and sets *why_not on failure.
+Fd open_kvm_system(const KvmHostVerdict& host, bool allow_unsupported, std::string* why_not);
 
 class KvmVm {
  public:
