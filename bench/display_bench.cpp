@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "display/png_writer.h"
-#include "record/trace_writer.h"
+#include "trace/trace_writer.h"
 #include "replay/frame_rebuilder.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 #include "vmm/guest_memory.h"
 
 using namespace rrvm;

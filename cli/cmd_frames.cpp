@@ -8,7 +8,7 @@
 #include "cli/frame_files.h"
 #include "cli/progress.h"
 #include "replay/frame_rebuilder.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 
 namespace rrvm::cli {
 

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "record/trace_inspect.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_inspect.h"
+#include "trace/trace_reader.h"
 #include "vmm/machine.h"
 
 namespace rrvm::cli {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "display/apng_writer.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 
 namespace rrvm::cli {
 

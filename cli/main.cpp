@@ -3,7 +3,7 @@
 #include <exception>
 
 #include "cli/commands.h"
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 #include "system/pc_system.h"
 
 int main(int argc, char** argv) {

@@ -17,9 +17,9 @@
 #include <memory>
 #include <optional>
 
-#include "record/changed_pages_digest.h"
-#include "record/trace_events.h"
-#include "record/trace_writer.h"
+#include "trace/changed_pages_digest.h"
+#include "trace/trace_events.h"
+#include "trace/trace_writer.h"
 #include "vmm/machine.h"
 
 namespace rrvm {

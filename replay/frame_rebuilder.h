@@ -8,7 +8,7 @@
 
 #include "display/display_state.h"
 #include "display/renderer.h"
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 
 namespace rrvm {
 

@@ -2,8 +2,7 @@
 
 #include <cstdio>
 
-#include "record/recorder.h"
-#include "record/trace_inspect.h"
+#include "trace/trace_inspect.h"
 #include "vmm/cpu_state.h"
 
 namespace rrvm {

@@ -12,9 +12,9 @@
 #include <string>
 #include <utility>
 
-#include "record/changed_pages_digest.h"
+#include "trace/changed_pages_digest.h"
 #include "replay/divergence_report.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 #include "vmm/machine.h"
 
 namespace rrvm {

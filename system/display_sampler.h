@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "display/renderer.h"
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 #include "vmm/guest_memory.h"
 #include "vmm/interrupts.h"
 #include "vmm/run_tap.h"

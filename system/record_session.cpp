@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "record/recorder.h"
-#include "record/trace_writer.h"
+#include "trace/trace_writer.h"
 #include "system/display_sampler.h"
 #include "vmm/cpuid.h"
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "display/renderer.h"
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 #include "system/pc_system.h"
 
 namespace rrvm {

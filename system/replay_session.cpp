@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "devices/byte_source.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 #include "system/display_sampler.h"
 #include "vmm/cpu_state.h"
 

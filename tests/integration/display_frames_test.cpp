@@ -6,7 +6,7 @@
 
 #include "display/png_writer.h"
 #include "replay/frame_rebuilder.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 #include "system/record_session.h"
 #include "system/replay_session.h"
 #include "tests/integration/test_support.h"

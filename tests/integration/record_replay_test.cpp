@@ -5,9 +5,9 @@
 // divergence at that event; a different image is refused before running.
 #include <gtest/gtest.h>
 
-#include "record/trace_inspect.h"
-#include "record/trace_writer.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_inspect.h"
+#include "trace/trace_writer.h"
+#include "trace/trace_reader.h"
 #include "system/record_session.h"
 #include "system/replay_session.h"
 #include "tests/integration/test_support.h"

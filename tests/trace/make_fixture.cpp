@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "record/trace_writer.h"
+#include "trace/trace_writer.h"
 #include "vmm/guest_memory.h"
 
 using namespace rrvm;

@@ -5,8 +5,8 @@
 
 #include <sstream>
 
-#include "record/trace_inspect.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_inspect.h"
+#include "trace/trace_reader.h"
 #include "vmm/guest_memory.h"
 
 namespace rrvm {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "record/trace_inspect.h"
-#include "record/trace_writer.h"
+#include "trace/trace_inspect.h"
+#include "trace/trace_writer.h"
 #include "tests/trace/trace_samples.h"
 
 namespace rrvm {

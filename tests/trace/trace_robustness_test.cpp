@@ -6,8 +6,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "record/trace_writer.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_writer.h"
+#include "trace/trace_reader.h"
 #include "tests/trace/trace_samples.h"
 
 namespace rrvm {

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "record/trace_writer.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_writer.h"
+#include "trace/trace_reader.h"
 #include "tests/trace/trace_samples.h"
 
 namespace rrvm {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 
 namespace rrvm::trace_samples {
 

@@ -13,7 +13,7 @@
 #include <random>
 #include <string>
 
-#include "record/trace_writer.h"
+#include "trace/trace_writer.h"
 
 using namespace rrvm;
 

@@ -10,8 +10,8 @@
 #include <streambuf>
 #include <string>
 
-#include "record/trace_inspect.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_inspect.h"
+#include "trace/trace_reader.h"
 
 namespace {
 class NullBuffer : public std::streambuf {

@@ -1,4 +1,4 @@
-#include "record/trace_writer.h"
+#include "trace/trace_writer.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "record/trace_events.h"
-#include "record/trace_frame.h"
+#include "trace/trace_events.h"
+#include "trace/trace_frame.h"
 
 namespace rrvm {
 

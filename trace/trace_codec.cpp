@@ -1,4 +1,4 @@
-#include "record/trace_codec.h"
+#include "trace/trace_codec.h"
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "record/trace.capnp.h"
+#include "trace/trace.capnp.h"
 #include "vmm/guest_memory.h"
 
 namespace rrvm {

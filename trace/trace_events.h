@@ -1,6 +1,6 @@
 // The trace's content as plain C++ values. The recorder fills these, the
 // replayer and the inspection tools read them; only the trace library itself
-// knows Cap'n Proto (record/trace.capnp documents every field's units and
+// knows Cap'n Proto (trace/trace.capnp documents every field's units and
 // invariants; the structs below mirror it).
 #pragma once
 #include <cstdint>
@@ -158,7 +158,7 @@ struct DisplayFrameEvent {
 };
 
 // Timed devices were brought up to guest time `ns` at this point (see
-// record/trace.capnp ServicePoint).
+// trace/trace.capnp ServicePoint).
 struct ServicePointEvent {
   uint64_t ns = 0;
   uint64_t exit_ordinal = 0;

@@ -1,4 +1,4 @@
-#include "replay/trace_reader.h"
+#include "trace/trace_reader.h"
 
 #include <fcntl.h>
 #include <lz4.h>

@@ -3,7 +3,7 @@
 # A trace is one file:
 #
 #   file header   16 bytes: magic "RRVMTRC\0", u32 LE format version, u32 LE 0
-#   frames        each: a 32-byte frame header (record/trace_frame.h) and a
+#   frames        each: a 32-byte frame header (trace/trace_frame.h) and a
 #                 payload; the payload is one Cap'n Proto message in flat-array
 #                 form (segment table + segments, capnp::messageToFlatArray),
 #                 LZ4-block compressed when the frame header's flag says so.

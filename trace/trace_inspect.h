@@ -7,8 +7,8 @@
 #include <ostream>
 #include <string>
 
-#include "record/trace_events.h"
-#include "replay/trace_reader.h"
+#include "trace/trace_events.h"
+#include "trace/trace_reader.h"
 
 namespace rrvm {
 

@@ -1,6 +1,6 @@
-#include "record/trace_events.h"
+#include "trace/trace_events.h"
 
-#include "record/trace_frame.h"
+#include "trace/trace_frame.h"
 
 namespace rrvm {
 

@@ -1,4 +1,4 @@
-#include "record/trace_frame.h"
+#include "trace/trace_frame.h"
 
 #include <lz4.h>
 #include <zlib.h>

@@ -1,4 +1,4 @@
-#include "record/changed_pages_digest.h"
+#include "trace/changed_pages_digest.h"
 
 #include <cstring>
 

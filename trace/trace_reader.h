@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "record/trace_codec.h"
-#include "record/trace_events.h"
-#include "record/trace_frame.h"
+#include "trace/trace_codec.h"
+#include "trace/trace_events.h"
+#include "trace/trace_frame.h"
 
 namespace rrvm {
 

@@ -1,4 +1,4 @@
-#include "record/trace_inspect.h"
+#include "trace/trace_inspect.h"
 
 #include <array>
 #include <cinttypes>

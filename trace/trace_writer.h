@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "record/trace_codec.h"
-#include "record/trace_events.h"
+#include "trace/trace_codec.h"
+#include "trace/trace_events.h"
 
 namespace rrvm {
 
