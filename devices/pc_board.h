@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/byte_source.h"
+#include "vmm/byte_source.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_port.h"
 #include "devices/device_state.h"

@@ -18,8 +18,9 @@ Serial16550::Serial16550(Clock& clock, IrqSink& irq, unsigned irq_line, ByteSink
     : clock_(clock), irq_(irq), irq_line_(irq_line), output_(std::move(output)), input_(input) {
   msr_lines_ = modem_status_lines();
   rx_activity_ns_ = access_time();
-  schedule_input();
 }
+
+void Serial16550::start() { schedule_input(); }
 
 uint64_t Serial16550::char_time_ns() const {
   uint64_t divisor = std::max<uint64_t>(1, uint64_t(dll_) | uint64_t(dlm_) << 8);

@@ -10,7 +10,7 @@
 #include <functional>
 #include <optional>
 
-#include "devices/byte_source.h"
+#include "vmm/byte_source.h"
 #include "devices/device_state.h"
 #include "vmm/clock.h"
 #include "vmm/interrupts.h"
@@ -32,6 +32,8 @@ class Serial16550 final : public IoDevice, public TimedDevice, public DeviceStat
 
   std::optional<uint64_t> next_deadline_ns() override;
   void advance_to(uint64_t now_ns) override;
+  // Schedules the first input character (the input is connected by now).
+  void start() override;
 
   std::vector<uint8_t> save_state() const override;
   void load_state(std::span<const uint8_t> bytes) override;

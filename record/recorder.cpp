@@ -42,7 +42,7 @@ void Recorder::on_exit(const Position& pos, const Exit& exit) {
   writer_.append(TraceEvent{e});
 }
 
-uint64_t Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
+void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   ExitEvent e;
   e.kind = trace_exit_kind(exit.kind);
   e.is_write = false;
@@ -50,7 +50,6 @@ uint64_t Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   e.address = exit.address;
   e.data = value;
   writer_.append(TraceEvent{e});
-  return value;
 }
 
 std::optional<KickState> Recorder::async_state(const Position& pos, const Registers* regs) {

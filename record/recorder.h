@@ -34,14 +34,13 @@ class Recorder final : public RunTap {
   Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options = {});
 
   void on_exit(const Position& pos, const Exit& exit) override;
-  uint64_t on_read(const Position& pos, const Exit& exit, uint64_t value) override;
+  void on_read(const Position& pos, const Exit& exit, uint64_t value) override;
   void on_service(const Position& pos, uint64_t now_ns, const Registers* async_regs) override;
   void on_clock_read(const Position& pos, uint64_t now_ns) override;
   void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
+  void on_serial_input(uint8_t byte) override;
   void on_stop(const Position& pos, const RunResult& result) override;
 
-  // A byte of serial input was handed to the guest's UART.
-  void on_serial_input(uint8_t byte);
   bool closed() const { return closed_; }
   // The run loop starts now: the end record carries the wall time from here.
   void mark_run_start() { run_started_ = std::chrono::steady_clock::now(); }

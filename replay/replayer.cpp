@@ -121,7 +121,7 @@ void Replayer::skip_checksums() {
   }
 }
 
-// Checks the next trace event is this exit. Reads are checked in on_read: the
+// Checks the next trace event is this exit. Reads are checked in read_value: the
 // recorder logs them after the device answered, so clock reads the device
 // made while answering come first in the trace.
 bool Replayer::expect_exit(const Exit& exit, bool check_data) {
@@ -153,12 +153,12 @@ void Replayer::on_exit(const Position&, const Exit& exit) {
   bool io = exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio;
   if (io && !exit.is_write) {
     skip_checksums();  // logged before the exit, like every checksum
-    return;            // the exit itself is checked in on_read
+    return;            // the exit itself is checked in read_value
   }
   if (expect_exit(exit, io)) consume();
 }
 
-uint64_t Replayer::on_read(const Position&, const Exit& exit, uint64_t device_value) {
+uint64_t Replayer::read_value(const Position&, const Exit& exit, uint64_t device_value) {
   if (!expect_exit(exit, false)) return device_value;
   uint64_t recorded = std::get<ExitEvent>(peek()->body).data;
   if (device_value != recorded)
@@ -276,32 +276,56 @@ uint64_t Replayer::clock_read(const Position&) {
   return ns;
 }
 
-std::optional<uint8_t> Replayer::injection(const Position& pos) {
-  if (divergence_) return std::nullopt;
-  const TraceEvent* e = peek();
+InterruptAction Replayer::interrupt_action(const Position& pos, bool pending, bool cpu_ready) {
+  // The trace says whether an interrupt entered here; the controller and the
+  // CPU are still asked (vector_to_inject), so their disagreement is reported.
+  const TraceEvent* e = divergence_ ? nullptr : peek();
   auto* i = e ? std::get_if<InterruptEvent>(&e->body) : nullptr;
-  if (!i || !async_matches(pos, i->exit_ordinal, i->icount, i->kicked.has_value())) return std::nullopt;
-  uint8_t v = i->vector;
-  consume();
-  return v;
+  if (i && async_matches(pos, i->exit_ordinal, i->icount, i->kicked.has_value())) {
+    recorded_vector_ = i->vector;
+    consume();
+    return InterruptAction::Inject;
+  }
+  return pending && !cpu_ready ? InterruptAction::RequestWindow : InterruptAction::None;
 }
 
-bool Replayer::confirm_injection(const Position&, uint8_t recorded, std::optional<uint8_t> device_vector,
-                                 bool cpu_ready) {
+std::optional<uint8_t> Replayer::vector_to_inject(const Position&, std::optional<uint8_t> acknowledged,
+                                                  bool cpu_ready) {
+  const uint8_t recorded = recorded_vector_;
   if (!cpu_ready) {
     diverge("interrupt injection", "vector " + hex(recorded) + " injected",
             "the CPU cannot take an interrupt here (IF=0 or interrupt shadow)");
-    return false;
+    return std::nullopt;
   }
-  if (device_vector != recorded) {
+  if (acknowledged != recorded) {
     diverge("interrupt controller", "vector " + hex(recorded),
-            device_vector ? "vector " + hex(*device_vector) : std::string("no interrupt pending"));
-    return false;
+            acknowledged ? "vector " + hex(*acknowledged) : std::string("no interrupt pending"));
+    return std::nullopt;
   }
-  return true;
+  return recorded;
 }
 
-std::optional<uint8_t> Replayer::take_serial_input() {
+StopPlan Replayer::next_stop(uint64_t exit_ordinal) {
+  StopPlan plan;
+  plan.target = next_async_target(exit_ordinal);
+  return plan;
+}
+
+IdleOutcome Replayer::idle_wait(uint64_t) {
+  // Time passes for a halted guest only through the trace's service points
+  // at this exit; anything else next means the recording woke up here and
+  // the replay did not.
+  const Position pos = machine_.position();
+  const TraceEvent* e = divergence_ ? nullptr : peek();
+  if (!e) return IdleOutcome::NoMoreInput;  // the end record decides (or the trace was cut here)
+  auto* s = std::get_if<ServicePointEvent>(&e->body);
+  if (s && async_matches(pos, s->exit_ordinal, s->icount, s->async.has_value())) return IdleOutcome::Waited;
+  diverge("halted guest", format_event_text(consumed_, *e),
+          "the guest halted with no interrupt pending and no recorded service point at this exit");
+  return IdleOutcome::NoMoreInput;
+}
+
+std::optional<uint8_t> Replayer::serial_byte() {
   const TraceEvent* e = peek();
   auto* b = e ? std::get_if<SerialInputEvent>(&e->body) : nullptr;
   if (!b) return std::nullopt;

@@ -1,9 +1,9 @@
-// The replayer: a tap on the same run loop the recorder tapped, and the
-// machine's input authority. Every guest read is answered from the trace
-// while the device models still run and their own answers are compared;
-// time, timer service points, serial input and interrupts come from the trace
-// at their recorded positions; outputs and the exit sequence are checked.
-// The first disagreement stops the run with a DivergenceReport.
+// The replayer: the machine's input authority during a replay, and a tap on
+// the same run loop the recorder tapped. Every guest read is answered from
+// the trace while the device models still run and their own answers are
+// compared; time, timer service points, serial input and interrupts come
+// from the trace at their recorded positions; outputs and the exit sequence
+// are checked. The first disagreement stops the run with a DivergenceReport.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -12,9 +12,10 @@
 #include <string>
 #include <utility>
 
-#include "trace/changed_pages_digest.h"
 #include "replay/divergence_report.h"
+#include "trace/changed_pages_digest.h"
 #include "trace/trace_reader.h"
+#include "vmm/input_authority.h"
 #include "vmm/machine.h"
 
 namespace rrvm {
@@ -33,20 +34,22 @@ class Replayer final : public RunTap, public InputAuthority {
 
   // RunTap
   void on_exit(const Position& pos, const Exit& exit) override;
-  uint64_t on_read(const Position& pos, const Exit& exit, uint64_t device_value) override;
   bool wants_stop(RunResult* result) override;
 
   // InputAuthority
-  std::optional<AsyncTarget> next_async_target(uint64_t exit_ordinal) override;
-  std::optional<uint64_t> service_time(const Position& pos) override;
+  uint64_t read_value(const Position& pos, const Exit& exit, uint64_t device_value) override;
   uint64_t clock_read(const Position& pos) override;
-  std::optional<uint8_t> injection(const Position& pos) override;
-  bool confirm_injection(const Position& pos, uint8_t recorded, std::optional<uint8_t> device_vector,
-                         bool cpu_ready) override;
+  std::optional<uint64_t> service_time(const Position& pos) override;
+  InterruptAction interrupt_action(const Position& pos, bool pending, bool cpu_ready) override;
+  std::optional<uint8_t> vector_to_inject(const Position& pos, std::optional<uint8_t> acknowledged,
+                                          bool cpu_ready) override;
+  StopPlan next_stop(uint64_t exit_ordinal) override;
   bool at_async_target(const Registers& regs) override;
-
-  // Serial input recorded at this point (the UART's byte source in replay).
-  std::optional<uint8_t> take_serial_input();
+  IdleOutcome idle_wait(uint64_t deadline_ns) override;
+  // Serial input recorded at this point; the source never ends (the
+  // recording's did, but only the trace's positions say when).
+  std::optional<uint8_t> serial_byte() override;
+  bool serial_at_end() override { return false; }
 
   const std::optional<DivergenceReport>& divergence() const { return divergence_; }
   uint64_t events_consumed() const { return consumed_; }
@@ -61,6 +64,7 @@ class Replayer final : public RunTap, public InputAuthority {
                      bool async);
   void skip_checksums();
   bool expect_exit(const Exit& exit, bool check_data);
+  std::optional<AsyncTarget> next_async_target(uint64_t exit_ordinal);
 
   const TraceReader& reader_;
   Machine& machine_;
@@ -70,6 +74,7 @@ class Replayer final : public RunTap, public InputAuthority {
   bool ended_ = false;
   uint64_t consumed_ = 0;
   uint64_t last_clock_ = 0;
+  uint8_t recorded_vector_ = 0;  // between interrupt_action and vector_to_inject
   std::optional<DivergenceReport> divergence_;
   std::deque<std::pair<uint64_t, TraceEvent>> recent_;  // (ordinal, event), oldest first
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "devices/byte_source.h"
+#include "vmm/byte_source.h"
 #include "devices/cirrus/cirrus_vga.h"
 #include "devices/pc_board.h"
 #include "devices/pci/pci_host.h"
@@ -11,25 +11,6 @@
 #include "vmm/kvm/kvm_vcpu.h"
 
 namespace rrvm {
-
-namespace {
-// Passes serial input through and reports each byte the UART takes.
-class TappedByteSource final : public ByteSource {
- public:
-  TappedByteSource(ByteSource& inner, std::function<void(uint8_t)> on_byte)
-      : inner_(inner), on_byte_(std::move(on_byte)) {}
-  std::optional<uint8_t> next_byte() override {
-    auto b = inner_.next_byte();
-    if (b) on_byte_(*b);
-    return b;
-  }
-  bool at_end() override { return inner_.at_end(); }
-
- private:
-  ByteSource& inner_;
-  std::function<void(uint8_t)> on_byte_;
-};
-}  // namespace
 
 BackendKind resolve_backend(BackendKind requested, std::string* reason) {
   switch (requested) {
@@ -101,22 +82,19 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   if (config.serial_in_path) {
     try {
       if (*config.serial_in_path == "-")
-        sys->serial_in_ = std::make_unique<StdinByteSource>();
+        m.live_inputs().set_serial_source(std::make_unique<StdinByteSource>());
       else
-        sys->serial_in_ = std::make_unique<FileByteSource>(*config.serial_in_path);
+        m.live_inputs().set_serial_source(std::make_unique<FileByteSource>(*config.serial_in_path));
     } catch (const std::exception& e) {
       throw SystemError(e.what(), kExitBadInput);
     }
   }
-  ByteSource* input = config.serial_source ? config.serial_source : sys->serial_in_.get();
-  if (input && config.on_serial_input) {
-    sys->serial_tap_ = std::make_unique<TappedByteSource>(*input, config.on_serial_input);
-    input = sys->serial_tap_.get();
-  }
   PcBoardConfig board;
   board.serial_output = config.serial_out;
   board.debug_console = config.debug_out;
-  board.serial_input = input;
+  // The UART reads through the machine, whose input authority (the user's
+  // file or the trace) supplies the bytes and whose taps log them.
+  if (config.serial_in_path || config.serial_from_trace) board.serial_input = &m.serial_input();
   board.rtc_base_seconds = config.rtc_base;
   sys->board_ = std::make_unique<PcBoard>(m, board);
 

@@ -18,7 +18,6 @@
 namespace rrvm {
 
 class PcBoard;
-class ByteSource;
 class PciHost;
 class CirrusVga;
 
@@ -31,15 +30,14 @@ struct SystemConfig {
   uint64_t mem_bytes = 32ull << 20;
   std::string image_path;
   LoadOptions load;
-  std::optional<std::string> serial_in_path;  // "-" = stdin
+  std::optional<std::string> serial_in_path;  // "-" = stdin (live runs)
+  // Replay: the UART has an input whose bytes the replayer takes from the
+  // trace (the recording had one).
+  bool serial_from_trace = false;
   std::function<void(uint8_t)> serial_out;    // guest serial output
   std::function<void(uint8_t)> debug_out;     // guest debug console (0xE9)
   std::optional<uint64_t> max_instructions;
   int64_t rtc_base = kDefaultRtcBase;
-  // Replaces the serial input file: the replayer feeds recorded bytes here.
-  ByteSource* serial_source = nullptr;
-  // Called for every serial input byte the UART takes (the recorder logs it).
-  std::function<void(uint8_t)> on_serial_input;
   // Dirty-page logging on RAM where the backend counts no instructions (kvm
   // record/replay: memory digests at kicks). Ignored on emu.
   bool log_ram_dirty = false;
@@ -81,8 +79,6 @@ class PcSystem {
   SystemConfig config_;
   LoadedImage image_;
   std::string backend_, backend_reason_;
-  std::unique_ptr<ByteSource> serial_in_;
-  std::unique_ptr<ByteSource> serial_tap_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<PcBoard> board_;
   std::unique_ptr<PciHost> pci_;

@@ -19,7 +19,7 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
   h.backend = sys.backend();
   h.machine.memory_size = c.mem_bytes;
   h.machine.rtc_base_seconds = c.rtc_base;
-  h.machine.serial_input = c.serial_in_path.has_value() || c.serial_source;
+  h.machine.serial_input = c.serial_in_path.has_value();
   if (c.load.load_address) h.machine.options.push_back({"load-addr", std::to_string(*c.load.load_address)});
   if (c.load.entry) h.machine.options.push_back({"entry", std::to_string(*c.load.entry)});
   if (c.max_instructions) h.machine.options.push_back({"max-instructions", std::to_string(*c.max_instructions)});
@@ -39,19 +39,12 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame) {
   SystemConfig config = config_in;
-  // The recorder exists only after the machine does; the serial tap reaches
-  // it through this pointer.
-  Recorder* recorder_ptr = nullptr;
-  config.on_serial_input = [&recorder_ptr](uint8_t b) {
-    if (recorder_ptr) recorder_ptr->on_serial_input(b);
-  };
   config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
   auto sys = PcSystem::create(config);
   if (announce) std::fprintf(stderr, "rrvm: backend %s (%s)\n", sys->backend().c_str(), sys->backend_reason().c_str());
 
   TraceWriter writer(trace_path, make_header(*sys, command_line));
   Recorder recorder(writer, sys->machine());
-  recorder_ptr = &recorder;
   sys->machine().add_tap(&recorder);
   DisplaySampler sampler(sys->machine().memory(), sys->vga(),
                          [&](const DisplayFrameEvent& e, const Frame& f) {

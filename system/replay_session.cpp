@@ -3,7 +3,6 @@
 #include <chrono>
 #include <fstream>
 
-#include "devices/byte_source.h"
 #include "trace/trace_reader.h"
 #include "system/display_sampler.h"
 #include "vmm/cpu_state.h"
@@ -11,18 +10,6 @@
 namespace rrvm {
 
 namespace {
-// Serial input during replay: the bytes the recording's UART took, at the
-// points it took them.
-class ReplayByteSource final : public ByteSource {
- public:
-  explicit ReplayByteSource(Replayer*& r) : replayer_(r) {}
-  std::optional<uint8_t> next_byte() override { return replayer_ ? replayer_->take_serial_input() : std::nullopt; }
-  bool at_end() override { return false; }
-
- private:
-  Replayer*& replayer_;
-};
-
 // Reports replay progress every few thousand exits.
 class ProgressTap final : public RunTap {
  public:
@@ -86,17 +73,14 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   config.serial_out = settings.serial_out;
   config.debug_out = settings.debug_out;
   config.log_ram_dirty = true;
-  Replayer* replayer_ptr = nullptr;
-  ReplayByteSource input(replayer_ptr);
-  if (h.machine.serial_input) config.serial_source = &input;
+  config.serial_from_trace = h.machine.serial_input;
 
   auto sys = PcSystem::create(config);
   ReplayOptions options = settings.options;
   options.verify_cpu_checksums = options.verify_cpu_checksums && sys->backend() == h.backend;
   Replayer replayer(*reader, sys->machine(), options);
-  replayer_ptr = &replayer;
   sys->machine().add_tap(&replayer);
-  sys->machine().set_input_authority(&replayer);
+  sys->machine().set_input_authority(replayer);
   if (options.until_icount) sys->machine().set_instruction_limit(options.until_icount);
   std::unique_ptr<ProgressTap> progress;
   if (settings.progress) {

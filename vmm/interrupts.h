@@ -31,6 +31,9 @@ class TimedDevice {
   virtual std::optional<uint64_t> next_deadline_ns() = 0;
   // Bring the device up to `now_ns`, raising the interrupts that fell due.
   virtual void advance_to(uint64_t now_ns) = 0;
+  // The machine starts (guest time 0; clock reads still return 0): inputs
+  // are connected now, so a device may consult them for its first deadline.
+  virtual void start() {}
   // False for an observer the guest cannot see (the display sampler): its
   // deadline is met at the next exit or wake-up instead of stopping the
   // guest for it. Stopping a computing guest makes a kick point, which kvm

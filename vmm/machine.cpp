@@ -1,7 +1,5 @@
 #include "vmm/machine.h"
 
-#include <ctime>
-
 
 namespace rrvm {
 
@@ -28,16 +26,18 @@ uint64_t vcpu_icount(void* ctx) { return static_cast<Vcpu*>(ctx)->instruction_co
 uint64_t MachineClock::now_ns() {
   if (fixed_) return *fixed_;
   if (!machine_.started_) return last_;
-  uint64_t v;
-  if (machine_.authority_) {
-    v = machine_.authority_->clock_read(machine_.position());
-  } else {
-    v = std::max(machine_.source_now_ns(), last_);
-    Position pos = machine_.position();
-    for (auto* t : machine_.taps_) t->on_clock_read(pos, v);
-  }
+  Position pos = machine_.position();
+  uint64_t v = machine_.authority_->clock_read(pos);
   last_ = std::max(last_, v);
+  for (auto* t : machine_.taps_) t->on_clock_read(pos, v);
   return v;
+}
+
+std::optional<uint8_t> Machine::SerialInput::next_byte() {
+  auto b = machine_.authority_->serial_byte();
+  if (b)
+    for (auto* t : machine_.taps_) t->on_serial_input(*b);
+  return b;
 }
 
 Machine::Machine(std::unique_ptr<GuestMemory> memory, std::unique_ptr<Vcpu> vcpu)
@@ -57,6 +57,12 @@ uint64_t Machine::source_now_ns() { return source_->now_ns(); }
 
 void Machine::request_exit(int status) {
   if (!exit_request_) exit_request_ = status;
+}
+
+void Machine::start_time() {
+  if (started_) return;
+  for (auto* d : timed_) d->start();
+  started_ = true;
 }
 
 Position Machine::position() const {
@@ -87,102 +93,64 @@ void Machine::service_devices(uint64_t now_ns) {
   clock_.fixed_.reset();
 }
 
-// Brings timed devices up to date when one of them is due. Recording: the
-// time source decides and the taps log the point; replaying: the trace does.
+// Brings timed devices up to date when the authority says they are due here.
 void Machine::service_point() {
   if (timed_.empty()) return;
   Position pos = position();
-  if (authority_) {
-    if (auto t = authority_->service_time(pos)) service_devices(*t);
-    return;
-  }
-  auto deadline = next_deadline_ns(/*observers=*/true);
-  if (!deadline) return;
-  uint64_t now = std::max(source_now_ns(), clock_.last_);
-  if (now < *deadline) return;
+  auto t = authority_->service_time(pos);
+  if (!t) return;
   const Registers* regs = async_registers();
-  for (auto* t : taps_) t->on_service(pos, now, regs);
-  service_devices(now);
+  for (auto* tap : taps_) tap->on_service(pos, *t, regs);
+  service_devices(*t);
 }
 
+// The controller and the CPU are always asked, so that a replay whose
+// devices or CPU disagree with the trace is reported by the authority.
 void Machine::deliver_interrupt() {
-  bool pending = pic_ && pic_->has_pending_interrupt();
+  const bool pending = pic_ && pic_->has_pending_interrupt();
+  const bool ready = vcpu_->can_inject_interrupt();
   Position pos = position();
-  if (authority_) {
-    // The trace says whether an interrupt entered here; the controller and the
-    // CPU are still asked, so their disagreement is reported.
-    if (auto recorded = authority_->injection(pos)) {
-      std::optional<uint8_t> device_vector;
-      if (pending) device_vector = pic_->acknowledge_interrupt();
-      bool ready = vcpu_->can_inject_interrupt();
-      if (authority_->confirm_injection(pos, *recorded, device_vector, ready) && ready) {
-        vcpu_->inject_interrupt(*recorded);
-        ++interrupts_;
-      }
-      vcpu_->request_interrupt_window(false);
-    } else {
-      vcpu_->request_interrupt_window(pending && !vcpu_->can_inject_interrupt());
-    }
+  InterruptAction action = authority_->interrupt_action(pos, pending, ready);
+  if (action != InterruptAction::Inject) {
+    vcpu_->request_interrupt_window(action == InterruptAction::RequestWindow);
     return;
   }
-  if (!pending) {
-    vcpu_->request_interrupt_window(false);
-    return;
+  std::optional<uint8_t> acknowledged;
+  if (pending) acknowledged = pic_->acknowledge_interrupt();
+  std::optional<uint8_t> vector = authority_->vector_to_inject(pos, acknowledged, ready);
+  if (vector && ready) {
+    const Registers* regs = async_registers();
+    for (auto* t : taps_) t->on_interrupt(pos, *vector, regs);
+    vcpu_->inject_interrupt(*vector);
+    ++interrupts_;
   }
-  if (!vcpu_->can_inject_interrupt()) {
-    vcpu_->request_interrupt_window(true);
-    return;
-  }
-  uint8_t vector = pic_->acknowledge_interrupt();
-  const Registers* regs = async_registers();
-  for (auto* t : taps_) t->on_interrupt(pos, vector, regs);
-  vcpu_->inject_interrupt(vector);
   vcpu_->request_interrupt_window(false);
-  ++interrupts_;
 }
 
 bool Machine::handle_halt(RunResult* result) {
-  if (authority_) {
-    // Replay: apply every service point the trace has while the guest halts.
-    while (auto t = authority_->service_time(position())) service_devices(*t);
-    return true;
-  }
+  auto halted_forever = [&](std::string message) {
+    result->reason = StopReason::HaltedForever;
+    result->exit_status = kExitHaltedForever;
+    result->message = std::move(message);
+    return false;
+  };
   for (int idle = 0; idle < kMaxIdleWakeups; ++idle) {
     service_point();
     if (exit_request_) return true;  // handled by the loop
     Registers regs = vcpu_->get_registers();
     if (pic_ && pic_->has_pending_interrupt() && regs.interrupts_enabled()) return true;
-    if (!regs.interrupts_enabled()) {
-      result->reason = StopReason::HaltedForever;
-      result->exit_status = kExitHaltedForever;
-      result->message = "guest executed hlt with interrupts disabled (" + format_registers(regs) +
-                        "); nothing can wake it";
-      return false;
-    }
+    if (!regs.interrupts_enabled())
+      return halted_forever("guest executed hlt with interrupts disabled (" + format_registers(regs) +
+                            "); nothing can wake it");
     auto deadline = next_deadline_ns(/*observers=*/false);
-    if (!deadline) {
-      result->reason = StopReason::HaltedForever;
-      result->exit_status = kExitHaltedForever;
-      result->message = "guest halted waiting for an interrupt that no device will raise (" +
-                        format_registers(regs) + ")";
-      return false;
-    }
-    if (instruction_clock_) {
-      instruction_clock_->skip_to(*deadline);
-    } else {
-      uint64_t now = source_now_ns();
-      if (*deadline > now) {
-        uint64_t wait = *deadline - now;
-        timespec ts{time_t(wait / 1000000000ull), long(wait % 1000000000ull)};
-        nanosleep(&ts, nullptr);
-      }
-    }
+    if (!deadline)
+      return halted_forever("guest halted waiting for an interrupt that no device will raise (" +
+                            format_registers(regs) + ")");
+    if (authority_->idle_wait(*deadline) == IdleOutcome::NoMoreInput)
+      return halted_forever("guest halted and no further input will arrive (" + format_registers(regs) + ")");
   }
-  result->reason = StopReason::HaltedForever;
-  result->exit_status = kExitHaltedForever;
-  result->message = "guest halted and no unmasked interrupt arrived in " +
-                    std::to_string(kMaxIdleWakeups) + " device deadlines";
-  return false;
+  return halted_forever("guest halted and no unmasked interrupt arrived in " + std::to_string(kMaxIdleWakeups) +
+                        " device deadlines");
 }
 
 void Machine::dispatch(const Exit& exit) {
@@ -192,39 +160,36 @@ void Machine::dispatch(const Exit& exit) {
     return;
   }
   Position pos = position();
-  uint64_t value = bus.read(exit.address, exit.size);
-  for (auto* t : taps_) value = t->on_read(pos, exit, value);
+  uint64_t value = authority_->read_value(pos, exit, bus.read(exit.address, exit.size));
+  for (auto* t : taps_) t->on_read(pos, exit, value);
   vcpu_->complete_read(value);
 }
 
 void Machine::plan_limits(RunLimits* limits) {
-  if (authority_) {
-    auto target = authority_->next_async_target(exits_);
-    if (!target) return;
-    if (target->icount && instruction_clock_) {
-      limits->stop_at_icount = target->icount;
+  StopPlan plan = authority_->next_stop(exits_);
+  if (plan.target) {
+    if (plan.target->icount && instruction_clock_) {
+      limits->stop_at_icount = plan.target->icount;
     } else if (!bp_target_) {
-      bp_target_ = target;
+      bp_target_ = plan.target;
       vcpu_->set_single_step(false);
-      vcpu_->set_breakpoint_registers(target->regs);
-      vcpu_->set_breakpoint(target->regs.pc_linear());
+      vcpu_->set_breakpoint_registers(plan.target->regs);
+      vcpu_->set_breakpoint(plan.target->regs.pc_linear());
     }
-    if (instruction_limit_ && instruction_clock_ &&
-        (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
-      limits->stop_at_icount = instruction_limit_;
-    return;
   }
-  auto deadline = next_deadline_ns(/*observers=*/false);
-  if (instruction_clock_) {
-    std::optional<uint64_t> stop;
-    if (deadline) stop = instruction_clock_->icount_at(*deadline);
-    if (instruction_limit_ && (!stop || *instruction_limit_ < *stop)) stop = instruction_limit_;
-    limits->stop_at_icount = stop;
-  } else if (deadline) {
-    uint64_t now = source_now_ns();
-    limits->deadline_host_ns =
-        HostClock::host_monotonic_ns() + (*deadline > now ? *deadline - now : 0);
+  if (plan.deadline_ns) {
+    if (instruction_clock_) {
+      uint64_t at = instruction_clock_->icount_at(*plan.deadline_ns);
+      if (!limits->stop_at_icount || at < *limits->stop_at_icount) limits->stop_at_icount = at;
+    } else {
+      uint64_t now = source_now_ns();
+      limits->deadline_host_ns =
+          HostClock::host_monotonic_ns() + (*plan.deadline_ns > now ? *plan.deadline_ns - now : 0);
+    }
   }
+  if (instruction_limit_ && instruction_clock_ &&
+      (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
+    limits->stop_at_icount = instruction_limit_;
 }
 
 // Replay without an instruction count: a breakpoint at the recorded RIP fired
@@ -236,7 +201,7 @@ bool Machine::reached_async_target() {
   Registers now = vcpu_->get_registers();
   const uint64_t pc = bp_target_->regs.pc_linear();
   const bool at_pc = now.pc_linear() == pc;
-  // Compare against memory as the guest has it (kvm patches an int3 in).
+  // Compare against memory as the guest has it (kvm patches a hlt in).
   vcpu_->set_breakpoint(std::nullopt);
   if (at_pc && authority_->at_async_target(now)) {
     vcpu_->set_breakpoint_registers(std::nullopt);

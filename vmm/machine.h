@@ -2,10 +2,11 @@
 // controller, timed devices and the clock, and the run loop that ties them
 // together (kvmtool's kvm-cpu.c exit loop is the model).
 //
-// Time: devices read a MachineClock. While recording (or just running) it is
-// backed by the instruction count (emu) or host monotonic time (kvm), and
-// every value a device consumes is reported to the taps; while replaying, an
-// InputAuthority (the replayer) supplies the recorded values instead.
+// One algorithm: everything that enters the guest is asked of one
+// InputAuthority (vmm/input_authority.h): LiveInputs by default (devices,
+// the time source, the user's serial input), the Replayer when replaying.
+// Taps observe every answer (the recorder logs them). Devices read time
+// through a MachineClock, which asks the same authority.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -13,10 +14,13 @@
 #include <optional>
 #include <vector>
 
+#include "vmm/byte_source.h"
 #include "vmm/clock.h"
 #include "vmm/guest_memory.h"
+#include "vmm/input_authority.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"
+#include "vmm/live_inputs.h"
 #include "vmm/run_tap.h"
 #include "vmm/vcpu.h"
 
@@ -67,7 +71,11 @@ class Machine {
   void add_timed_device(TimedDevice* d) { timed_.push_back(d); }
   void add_tap(RunTap* tap) { taps_.push_back(tap); }
   void add_tap_front(RunTap* tap) { taps_.insert(taps_.begin(), tap); }
-  void set_input_authority(InputAuthority* a) { authority_ = a; }
+  // The authority of a live run; replaced by set_input_authority (replay).
+  LiveInputs& live_inputs() { return live_; }
+  void set_input_authority(InputAuthority& a) { authority_ = &a; }
+  // The UART's input: bytes from the authority, each reported to the taps.
+  ByteSource& serial_input() { return serial_input_; }
   void set_instruction_limit(std::optional<uint64_t> n) { instruction_limit_ = n; }
 
   // Called by the debug-exit device: ends the run with `status`.
@@ -75,21 +83,35 @@ class Machine {
 
   // Runs until the guest stops; never throws for guest behaviour.
   RunResult run();
-  // Time starts: device clock reads follow the time source from now on.
-  // run() calls it; code that drives devices without running the CPU calls it
-  // itself. Before it, reads return 0 on every backend (construction and reset
-  // happen before any tap can log them).
-  void start_time() { started_ = true; }
+  // Time starts: timed devices are started (TimedDevice::start), then device
+  // clock reads follow the input authority. run() calls it (once matters);
+  // code that drives devices without running the CPU calls it itself. Before
+  // it, reads return 0 on every backend (construction and reset happen before
+  // any tap can log them, and before a replay's authority is installed).
+  void start_time();
 
   Position position() const;
   uint64_t exits_handled() const { return exits_; }
 
- private:
-  friend class MachineClock;
+  // The time source's now (what a live clock read returns).
   uint64_t source_now_ns();
   // The earliest deadline; only of devices that may stop the guest unless
   // `observers` is set.
   std::optional<uint64_t> next_deadline_ns(bool observers);
+
+ private:
+  friend class MachineClock;
+  // ByteSource over the authority's serial input.
+  class SerialInput final : public ByteSource {
+   public:
+    explicit SerialInput(Machine& m) : machine_(m) {}
+    std::optional<uint8_t> next_byte() override;
+    bool at_end() override { return machine_.authority_->serial_at_end(); }
+
+   private:
+    Machine& machine_;
+  };
+
   void service_point();
   void service_devices(uint64_t now_ns);
   void deliver_interrupt();
@@ -109,7 +131,9 @@ class Machine {
   InterruptController* pic_ = nullptr;
   std::vector<TimedDevice*> timed_;
   std::vector<RunTap*> taps_;
-  InputAuthority* authority_ = nullptr;
+  LiveInputs live_{*this};
+  InputAuthority* authority_ = &live_;
+  SerialInput serial_input_{*this};
   std::optional<uint64_t> instruction_limit_;
   std::optional<int> exit_request_;
   uint64_t exits_ = 0;

@@ -1,5 +1,8 @@
-// Taps on the run loop: the recorder and the replayer observe (and, for the
-// replayer, decide) what crosses the vCPU boundary. Devices never see taps.
+// Taps on the run loop: observers of what crosses the vCPU boundary (the
+// recorder logs it, the replayer checks it against the trace, the display
+// sampler and progress reports watch it). What enters the guest is decided
+// by the machine's one InputAuthority (vmm/input_authority.h), never by a
+// tap. Devices never see taps.
 //
 // Positions. Everything that enters the guest happens at a Position:
 //  - an exit boundary: after `exit_ordinal` guest-caused exits (port I/O,
@@ -48,12 +51,9 @@ class RunTap {
   virtual ~RunTap() = default;
   // Every guest-caused exit, in order, before it is dispatched.
   virtual void on_exit(const Position& /*pos*/, const Exit& /*exit*/) {}
-  // A read exit: the device answered `device_value`; the return value is what
-  // the guest receives (the recorder passes it through; the replayer answers
-  // from the trace and compares).
-  virtual uint64_t on_read(const Position& /*pos*/, const Exit& /*exit*/, uint64_t device_value) {
-    return device_value;
-  }
+  // A read exit was answered: the guest receives `value` (what the input
+  // authority decided, after the device answered).
+  virtual void on_read(const Position& /*pos*/, const Exit& /*exit*/, uint64_t /*value*/) {}
   // Timed devices were brought up to guest time `now_ns` at `pos`.
   virtual void on_service(const Position& /*pos*/, uint64_t /*now_ns*/, const Registers* /*async_regs*/) {}
   // A device read the clock while handling the exit at `pos`.
@@ -61,42 +61,11 @@ class RunTap {
   // An external interrupt with `vector` was injected at `pos`. `async_regs` is
   // the CPU state when the point is asynchronous (null at exit boundaries).
   virtual void on_interrupt(const Position& /*pos*/, uint8_t /*vector*/, const Registers* /*async_regs*/) {}
+  // A byte of serial input entered the guest's UART.
+  virtual void on_serial_input(uint8_t /*byte*/) {}
   // Checked after each exit: a tap may stop the run (fills message/status).
   virtual bool wants_stop(RunResult* /*result*/) { return false; }
   virtual void on_stop(const Position& /*pos*/, const RunResult& /*result*/) {}
-};
-
-// Where the replayer needs the run loop to stop next.
-struct AsyncTarget {
-  uint64_t exit_ordinal = 0;
-  std::optional<uint64_t> icount;  // exact when the trace and the backend count instructions
-  Registers regs;                  // otherwise: stop where the CPU state equals this
-};
-
-// The replayer, when present, decides everything that enters the guest
-// besides the guest's own code: time, timer service points and injections.
-class InputAuthority {
- public:
-  virtual ~InputAuthority() = default;
-  // The trace's next asynchronous point, if it lies at the current exit ordinal.
-  virtual std::optional<AsyncTarget> next_async_target(uint64_t exit_ordinal) = 0;
-  // A breakpoint placed for the async target fired with the CPU in `regs`:
-  // is this the recorded point (registers, and memory where the trace has a
-  // dirty-page digest)?
-  virtual bool at_async_target(const Registers& regs) = 0;
-  // Guest time to service timed devices with at `pos`, if the trace has a
-  // service point here.
-  virtual std::optional<uint64_t> service_time(const Position& pos) = 0;
-  // The value a device's clock read at `pos` returned when recorded.
-  virtual uint64_t clock_read(const Position& pos) = 0;
-  // The vector injected at `pos` when recorded, if any (consumed).
-  virtual std::optional<uint8_t> injection(const Position& pos) = 0;
-  // The recorded injection is about to happen: what the interrupt controller
-  // acknowledged now (nullopt if nothing was pending) and whether the CPU could
-  // take an interrupt, for comparison. Returns false to skip the injection
-  // (a divergence was reported).
-  virtual bool confirm_injection(const Position& pos, uint8_t recorded,
-                                 std::optional<uint8_t> device_vector, bool cpu_ready) = 0;
 };
 
 }  // namespace rrvm

@@ -101,6 +101,7 @@ TEST_F(SerialFixture, InterruptIdentificationPriorities) {
 TEST_F(SerialFixture, InputArrivesOneCharacterTimeApart) {
   FileByteSource src(std::vector<uint8_t>{'a', 'b', 'c'});
   Serial16550 u(clock, irqs, 4, {}, &src);
+  u.start();  // the machine starts: input connected
   u.io_write(MCR, 1, kOut2);
   u.io_write(IER, 1, 0x01);
   uint64_t ct = u.char_time_ns();  // divisor 1 at reset
@@ -149,6 +150,7 @@ TEST(SerialClock, ReadsTheClockOnlyWhenItsStateDependsOnTime) {
 
   FileByteSource src(std::vector<uint8_t>{'a'});
   Serial16550 fed(clock, irqs, 4, {}, &src);
+  fed.start();  // the machine starts: input connected
   clock.reads = 0;
   clock.now = fed.char_time_ns();
   EXPECT_EQ(fed.io_read(LSR, 1) & 0x01, 0x01u);  // the byte has arrived: time was read
@@ -182,6 +184,7 @@ TEST(SerialClock, ClockReadsDoNotDependOnWhetherTheSourceKnowsItsEnd) {
     IrqRecorder irqs{&irq_clock};
     CountingClock clock;
     Serial16550 u(clock, irqs, 4, [](uint8_t) {}, &src);
+    u.start();  // the machine starts: input connected
     clock.reads.clear();
     const uint64_t ct = u.char_time_ns();
     for (int i = 0; i < 12; ++i) {
@@ -205,6 +208,7 @@ TEST_F(SerialFixture, FifoTriggerLevelAndCapacity) {
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i);
   FileByteSource src(data);
   Serial16550 u(clock, irqs, 4, {}, &src);
+  u.start();  // the machine starts: input connected
   u.io_write(FCR, 1, 0x81);  // FIFO on, trigger 8
   u.io_write(MCR, 1, kOut2);
   u.io_write(IER, 1, 0x01);
@@ -230,6 +234,7 @@ TEST_F(SerialFixture, FifoTriggerLevelAndCapacity) {
 TEST_F(SerialFixture, CharacterTimeoutBelowTrigger) {
   FileByteSource src(std::vector<uint8_t>{1, 2, 3});
   Serial16550 u(clock, irqs, 4, {}, &src);
+  u.start();  // the machine starts: input connected
   u.io_write(FCR, 1, 0xC1);  // trigger 14
   u.io_write(MCR, 1, kOut2);
   u.io_write(IER, 1, 0x01);

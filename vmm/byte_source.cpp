@@ -1,4 +1,4 @@
-#include "devices/byte_source.h"
+#include "vmm/byte_source.h"
 
 #include <poll.h>
 #include <unistd.h>

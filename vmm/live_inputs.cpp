@@ -1,0 +1,54 @@
+#include "vmm/live_inputs.h"
+
+#include <ctime>
+
+#include "vmm/machine.h"
+
+namespace rrvm {
+
+uint64_t LiveInputs::read_value(const Position&, const Exit&, uint64_t device_value) { return device_value; }
+
+uint64_t LiveInputs::clock_read(const Position&) { return machine_.source_now_ns(); }
+
+std::optional<uint64_t> LiveInputs::service_time(const Position&) {
+  auto deadline = machine_.next_deadline_ns(/*observers=*/true);
+  if (!deadline) return std::nullopt;
+  uint64_t now = machine_.source_now_ns();
+  if (now < *deadline) return std::nullopt;
+  return now;
+}
+
+InterruptAction LiveInputs::interrupt_action(const Position&, bool pending, bool cpu_ready) {
+  if (!pending) return InterruptAction::None;
+  return cpu_ready ? InterruptAction::Inject : InterruptAction::RequestWindow;
+}
+
+std::optional<uint8_t> LiveInputs::vector_to_inject(const Position&, std::optional<uint8_t> acknowledged, bool) {
+  return acknowledged;
+}
+
+StopPlan LiveInputs::next_stop(uint64_t) {
+  StopPlan plan;
+  plan.deadline_ns = machine_.next_deadline_ns(/*observers=*/false);
+  return plan;
+}
+
+IdleOutcome LiveInputs::idle_wait(uint64_t deadline_ns) {
+  if (InstructionClock* ic = machine_.instruction_clock()) {
+    ic->skip_to(deadline_ns);
+    return IdleOutcome::Waited;
+  }
+  uint64_t now = machine_.source_now_ns();
+  if (deadline_ns > now) {
+    uint64_t wait = deadline_ns - now;
+    timespec ts{time_t(wait / 1000000000ull), long(wait % 1000000000ull)};
+    nanosleep(&ts, nullptr);
+  }
+  return IdleOutcome::Waited;
+}
+
+std::optional<uint8_t> LiveInputs::serial_byte() { return serial_ ? serial_->next_byte() : std::nullopt; }
+
+bool LiveInputs::serial_at_end() { return !serial_ || serial_->at_end(); }
+
+}  // namespace rrvm
