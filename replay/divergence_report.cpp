@@ -1,8 +1,15 @@
 #include "replay/divergence_report.h"
 
-#include <cstdio>
+#include <fmt/format.h>
+
+#include "vmm/disassembler.h"
 
 namespace rrvm {
+
+namespace {
+constexpr size_t kCodeBytes = 16;
+constexpr size_t kInstructionsShown = 3;
+}  // namespace
 
 std::string DivergenceReport::headline() const {
   std::string s = "divergence at event " + std::to_string(event_ordinal) + " (exit " +
@@ -15,13 +22,17 @@ std::string DivergenceReport::headline() const {
 
 std::string DivergenceReport::to_string() const {
   std::string s = headline() + "\n  registers: " + format_registers(registers) + "\n  bytes at rip:";
-  char b[8];
-  for (uint8_t x : bytes_at_rip) {
-    std::snprintf(b, sizeof b, " %02x", x);
-    s += b;
-  }
+  for (uint8_t x : bytes_at_rip) s += fmt::format(" {:02x}", x);
   if (bytes_at_rip.empty()) s += " (not in RAM)";
   s += "\n";
+  const uint64_t pc = registers.pc_linear();
+  auto code = disassemble(bytes_at_rip, pc, code_bits(registers), kInstructionsShown);
+  if (!code.empty()) {
+    s += fmt::format("  code at rip ({}-bit", int(code_bits(registers)));
+    if (rip_physical && *rip_physical != pc) s += fmt::format(", physical {:#x}", *rip_physical);
+    s += "):\n";
+    for (const auto& ins : code) s += fmt::format("    {:#x}: {}\n", ins.address, ins.text);
+  }
   if (!recent_events.empty()) {
     s += "  last events before it:\n";
     for (const auto& e : recent_events) s += "    " + e + "\n";
@@ -29,13 +40,17 @@ std::string DivergenceReport::to_string() const {
   return s;
 }
 
-void capture_cpu(DivergenceReport& r, const Registers& regs, const GuestMemory& memory) {
-  r.registers = regs;
+void capture_cpu(DivergenceReport& r, Vcpu& vcpu, const GuestMemory& memory) {
+  r.registers = vcpu.get_registers();
   r.bytes_at_rip.clear();
-  uint64_t pc = regs.pc_linear();
-  for (int i = 0; i < 16; ++i) {
+  r.rip_physical.reset();
+  // Linear addresses go through the guest's paging; each page on its own.
+  const uint64_t pc = r.registers.pc_linear();
+  for (size_t i = 0; i < kCodeBytes; ++i) {
+    auto gpa = vcpu.translate(pc + i);
     uint8_t byte;
-    if (!memory.read(pc + i, &byte, 1)) break;
+    if (!gpa || !memory.read(*gpa, &byte, 1)) break;
+    if (i == 0) r.rip_physical = gpa;
     r.bytes_at_rip.push_back(byte);
   }
 }

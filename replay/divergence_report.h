@@ -1,6 +1,7 @@
 // What a user needs first when replay and trace disagree: which event, where
 // (exit ordinal, instruction count), what the trace expected and what
-// happened, the registers, the bytes at RIP, and the events just before.
+// happened, the registers, the code at RIP (bytes and their disassembly in
+// the guest's current mode), and the events just before.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "vmm/guest_memory.h"
 #include "vmm/registers.h"
 #include "vmm/run_tap.h"
+#include "vmm/vcpu.h"
 
 namespace rrvm {
 
@@ -20,7 +22,8 @@ struct DivergenceReport {
   std::string expected;  // from the trace
   std::string actual;    // from the replay
   Registers registers;
-  std::vector<uint8_t> bytes_at_rip;  // up to 16 bytes at CS:RIP
+  std::vector<uint8_t> bytes_at_rip;  // up to 16 bytes at CS:RIP (through paging)
+  std::optional<uint64_t> rip_physical;  // where the first of them lies
   std::vector<std::string> recent_events;
 
   // The one-line summary ("divergence at event N (exit E, icount I): what:
@@ -30,7 +33,8 @@ struct DivergenceReport {
   std::string to_string() const;
 };
 
-// Fills registers and bytes at RIP from the live machine.
-void capture_cpu(DivergenceReport& r, const Registers& regs, const GuestMemory& memory);
+// Fills registers and the code at RIP from the live machine (RIP's linear
+// address translated by the vCPU).
+void capture_cpu(DivergenceReport& r, Vcpu& vcpu, const GuestMemory& memory);
 
 }  // namespace rrvm

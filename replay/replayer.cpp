@@ -101,7 +101,7 @@ void Replayer::diverge(const std::string& what, const std::string& expected, con
   else if (candidate_misses_)
     r.actual += " (while searching for the point: " + std::to_string(candidate_misses_) +
                 " stops at the recorded rip had other registers)";
-  capture_cpu(r, machine_.vcpu().get_registers(), machine_.memory());
+  capture_cpu(r, machine_.vcpu(), machine_.memory());
   for (const auto& [ordinal, event] : recent_) r.recent_events.push_back(format_event_text(ordinal, event));
   divergence_ = std::move(r);
 }

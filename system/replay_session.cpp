@@ -134,7 +134,7 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
     d.what = what;
     d.expected = expected;
     d.actual = actual;
-    capture_cpu(d, sys->machine().vcpu().get_registers(), sys->machine().memory());
+    capture_cpu(d, sys->machine().vcpu(), sys->machine().memory());
     out.divergence = d;
     out.exit_status = kExitDivergence;
     out.message = d.headline();

@@ -220,18 +220,32 @@ bool Machine::reached_async_target() {
 
 RunResult Machine::run() {
   RunResult result;
-  auto finish = [&](StopReason reason, int status, std::string message) {
-    result.reason = reason;
-    result.exit_status = status;
-    result.message = std::move(message);
-  };
   start_time();
+  try {
+    run_until_stop(&result);
+  } catch (const VcpuError& e) {
+    result.reason = StopReason::BackendError;
+    result.exit_status = kExitBackendError;
+    result.message = std::string(vcpu_->backend_name()) + " backend error: " + e.what();
+  }
+  result.exits = exits_;
+  result.interrupts = interrupts_;
+  Position pos = position();
+  for (auto* t : taps_) t->on_stop(pos, result);
+  return result;
+}
+
+void Machine::run_until_stop(RunResult* result) {
+  auto finish = [&](StopReason reason, int status, std::string message) {
+    result->reason = reason;
+    result->exit_status = status;
+    result->message = std::move(message);
+  };
   for (;;) {
     service_point();
     if (exit_request_) {
-      finish(StopReason::DebugExit, *exit_request_,
-             "guest requested exit with status " + std::to_string(*exit_request_));
-      break;
+      finish(StopReason::DebugExit, *exit_request_, "guest requested exit with status " + std::to_string(*exit_request_));
+      return;
     }
     deliver_interrupt();
 
@@ -253,7 +267,7 @@ RunResult Machine::run() {
       case ExitKind::Halt:
         for (auto* t : taps_) t->on_exit(pos, exit);
         ++exits_;
-        if (!handle_halt(&result)) goto stopped;
+        if (!handle_halt(result)) return;
         break;
       case ExitKind::IrqWindowOpen:
         for (auto* t : taps_) t->on_exit(pos, exit);
@@ -262,47 +276,29 @@ RunResult Machine::run() {
       case ExitKind::StopAtPosition:
         if (instruction_limit_ && pos.icount && *pos.icount >= *instruction_limit_) {
           finish(StopReason::InstructionLimit, kExitInstructionLimit,
-                 "guest ran past --max-instructions " + std::to_string(*instruction_limit_) +
-                     " (" + format_registers(vcpu_->get_registers()) + ")");
-          goto stopped;
+                 "guest ran past --max-instructions " + std::to_string(*instruction_limit_) + " (" +
+                     format_registers(vcpu_->get_registers()) + ")");
+          return;
         }
         in_async_ = true;
-        async_regs_.reset();
         break;
       case ExitKind::Kicked:
         in_async_ = true;
-        async_regs_.reset();
         break;
       case ExitKind::Debug:
-        if (reached_async_target()) {
-          in_async_ = true;
-          async_regs_.reset();
-        }
+        if (reached_async_target()) in_async_ = true;
         break;
       case ExitKind::Shutdown:
-        finish(StopReason::Shutdown, kExitTripleFault,
-               "guest triple-faulted (shutdown): " + exit.message);
-        goto stopped;
-      case ExitKind::Error:
-        finish(StopReason::BackendError, kExitBackendError,
-               std::string(vcpu_->backend_name()) + " backend error: " + exit.message);
-        goto stopped;
+        finish(StopReason::Shutdown, kExitTripleFault, "guest triple-faulted (shutdown): " + exit.message);
+        return;
     }
     for (auto* t : taps_) {
-      if (t->wants_stop(&result)) {
-        result.reason = StopReason::TapRequest;
-        goto stopped;
+      if (t->wants_stop(result)) {
+        result->reason = StopReason::TapRequest;
+        return;
       }
     }
   }
-stopped:
-  result.exits = exits_;
-  result.interrupts = interrupts_;
-  {
-    Position pos = position();
-    for (auto* t : taps_) t->on_stop(pos, result);
-  }
-  return result;
 }
 
 }  // namespace rrvm

@@ -81,7 +81,8 @@ class Machine {
   // Called by the debug-exit device: ends the run with `status`.
   void request_exit(int status);
 
-  // Runs until the guest stops; never throws for guest behaviour.
+  // Runs until the guest stops. Never throws for guest behaviour; a backend
+  // failure (VcpuError) ends the run as BackendError.
   RunResult run();
   // Time starts: timed devices are started (TimedDevice::start), then device
   // clock reads follow the input authority. run() calls it (once matters);
@@ -112,6 +113,7 @@ class Machine {
     Machine& machine_;
   };
 
+  void run_until_stop(RunResult* result);
   void service_point();
   void service_devices(uint64_t now_ns);
   void deliver_interrupt();

@@ -12,7 +12,6 @@ const char* exit_kind_name(ExitKind kind) {
     case ExitKind::Debug: return "debug";
     case ExitKind::StopAtPosition: return "stop-at-position";
     case ExitKind::Kicked: return "kicked";
-    case ExitKind::Error: return "error";
   }
   return "unknown";
 }

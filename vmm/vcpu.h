@@ -4,10 +4,18 @@
 // something needs the VMM and describes it in an Exit. Reads (port in, MMIO
 // read) are answered with complete_read() before the next run(). Backends
 // know nothing about devices, recording or replay.
+//
+// Errors: one channel. Whatever the guest does is an Exit (a triple fault is
+// Shutdown); when the backend itself cannot go on (an ioctl fails, the
+// engine rejects a state, a mode it cannot run), the failing call throws
+// VcpuError with one line. Work a backend must defer to the next
+// instruction boundary (emu: a register write or injection that arrives
+// mid-instruction) fails from the next run().
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "vmm/registers.h"
@@ -23,18 +31,23 @@ enum class ExitKind : uint8_t {
   Debug,           // breakpoint or single-step trap requested by the VMM
   StopAtPosition,  // RunLimits::stop_at_icount reached exactly
   Kicked,          // run() interrupted by kick() / a deadline (kvm)
-  Error,           // the backend failed; message says why
+};
+
+// A backend failure (not a guest action): one line, naming the backend.
+class VcpuError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 const char* exit_kind_name(ExitKind kind);
 
 struct Exit {
-  ExitKind kind = ExitKind::Error;
+  ExitKind kind = ExitKind::Kicked;
   bool is_write = false;  // PortIo: out; Mmio: write
   uint8_t size = 0;       // access size in bytes: 1, 2, 4 (8 for MMIO)
   uint64_t address = 0;   // port number or guest-physical address
   uint64_t data = 0;      // value written (writes only)
-  std::string message;    // Shutdown / Error detail, one line
+  std::string message;    // Shutdown detail, one line
 };
 
 struct RunLimits {
@@ -66,12 +79,19 @@ class Vcpu {
   // interrupt shadow (sti / mov ss), no injection already pending.
   virtual bool can_inject_interrupt() = 0;
   // Injects external interrupt `vector`; only valid when can_inject_interrupt().
+  // A delivery the guest cannot survive (emu: no valid gate, escalating to a
+  // triple fault) is the next run()'s Shutdown exit.
   virtual void inject_interrupt(uint8_t vector) = 0;
   // Ask for an IrqWindowOpen exit as soon as the guest can take an interrupt.
   virtual void request_interrupt_window(bool enable) = 0;
 
   // Instructions retired so far, when the backend knows (emu); nullopt on kvm.
   virtual std::optional<uint64_t> instruction_count() const = 0;
+
+  // The guest-physical address of linear address `linear` under the current
+  // CPU state (segments already applied: linear = base + offset), through the
+  // page tables when paging is on; nullopt when it is not mapped.
+  virtual std::optional<uint64_t> translate(uint64_t linear) = 0;
 
   // The guest wrote to guest memory behind the backend's back (image load,
   // device DMA): drop any cached translation of that range.

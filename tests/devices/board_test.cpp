@@ -43,6 +43,7 @@ class ScriptedVcpu final : public Vcpu {
   void inject_interrupt(uint8_t vector) override { injected.push_back({vector, clock ? clock->now_ns() : 0}); }
   void request_interrupt_window(bool) override {}
   std::optional<uint64_t> instruction_count() const override { return icount; }
+  std::optional<uint64_t> translate(uint64_t linear) override { return linear; }
   void invalidate_code(uint64_t, uint64_t) override {}
   void sync_memory_map() override {}
   void kick() override {}

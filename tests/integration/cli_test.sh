@@ -14,6 +14,8 @@ check() {  # check NAME CONDITION-COMMAND...
 }
 status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
 one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
+# The same after the "rrvm: backend ..." line a run prints first.
+one_line_err_after_backend() { [ "$(grep -vc '^rrvm: backend ' "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 
 # --help everywhere
 for sub in "" run record replay info dump serial frames host; do
@@ -59,6 +61,17 @@ check "instruction limit message" grep -q "max-instructions" "$T/err"
 s=$(status_of "$RRVM" run --backend emu "$GUESTS/triple.bin")
 check "triple fault status 4" [ "$s" = 4 ]
 check "triple fault message" grep -q "triple" "$T/err"
+# A backend failure (not a guest action): code fetched from the VGA window,
+# which no RAM backs. One line, status 12; recorded, it replays to that end.
+printf '\xea\x00\x00\x00\xb0' >"$T/jmpvga.bin"  # jmp far b000:0000
+s=$(status_of "$RRVM" run --backend emu "$T/jmpvga.bin")
+check "backend error status 12" [ "$s" = 12 ]
+check "backend error: one line naming the backend and where" one_line_err_after_backend "emu backend error: emu: .* at CS:EIP b000:00000000"
+s=$(status_of "$RRVM" record --backend emu -o "$T/be.rrt" "$T/jmpvga.bin")
+check "backend error recorded: status 12" [ "$s" = 12 ]
+s=$(status_of "$RRVM" replay -q "$T/be.rrt")
+check "a recording that ended in a backend error replays to that end" [ "$s" = 0 ]
+check "its replay names the status" grep -q "guest ended with status 12" "$T/err"
 s=$(status_of "$RRVM" run --backend emu --mem 12345 "$GUESTS/hello.bin")
 check "bad --mem status 8" [ "$s" = 8 ]
 

@@ -128,6 +128,12 @@ TEST(Tampering, ChangedPortInValueIsADivergenceAtThatEvent) {
   EXPECT_EQ(out.divergence->event_ordinal, *target) << out.divergence->to_string();
   EXPECT_NE(out.divergence->what.find("0x3f8"), std::string::npos) << out.divergence->what;
   EXPECT_FALSE(out.divergence->bytes_at_rip.empty());
+  // The code at RIP, disassembled in the guest's mode (real mode: 16-bit):
+  // echo reads the byte with `in al, dx` (ec).
+  EXPECT_EQ(out.divergence->bytes_at_rip.front(), 0xEC);
+  EXPECT_NE(out.divergence->to_string().find("code at rip (16-bit):\n    0x"), std::string::npos)
+      << out.divergence->to_string();
+  EXPECT_NE(out.divergence->to_string().find(": in al, dx\n"), std::string::npos) << out.divergence->to_string();
   // The events just before it, oldest first, ending with the one before the target.
   const auto& recent = out.divergence->recent_events;
   ASSERT_FALSE(recent.empty());

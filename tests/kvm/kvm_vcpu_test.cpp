@@ -9,6 +9,7 @@
 
 #include "kvm_test_support.h"
 #include "vmm/clock.h"
+#include "vmm/page_walk.h"
 
 using namespace rrvm;
 using namespace rrvm::kvmtest;
@@ -454,11 +455,53 @@ TEST_F(KvmVcpuTest, InvalidStateIsRejectedWithOneLine) {
   try {
     cpu_->set_registers(r);
     FAIL() << "KVM accepted CR0.PG without CR0.PE";
-  } catch (const std::runtime_error& e) {
+  } catch (const VcpuError& e) {
     std::string msg = e.what();
     EXPECT_NE(msg.find("KVM_SET_SREGS"), std::string::npos) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos);
   }
+}
+
+// translate() on kvm is KVM_TRANSLATE; it must agree with the software page
+// walk (what emu and the tools use) on page tables the guest could have built.
+TEST_F(KvmVcpuTest, TranslateAgreesWithThePageWalk) {
+  create();
+  auto put32 = [&](uint64_t gpa, uint32_t v) { ASSERT_TRUE(mem_.write(gpa, &v, 4)); };
+  auto put64 = [&](uint64_t gpa, uint64_t v) { ASSERT_TRUE(mem_.write(gpa, &v, 8)); };
+  write_flat_gdt_at_0x500(mem_);
+  Registers r = flat32_at(kPmEntry);
+  // 32-bit paging: linear 0x00400000.. -> a page table; 0x00800000.. -> a 4 MiB page would
+  // leave RAM (2 MiB), so use 4 KiB pages only.
+  r.cr0 = 0x80000011;
+  r.cr3 = 0x100000;
+  put32(0x100000 + 1 * 4, 0x101000 | 3);
+  put32(0x101000 + 5 * 4, 0x1A3000 | 1);
+  put32(0x100000 + 0 * 4, 0x102000 | 3);
+  put32(0x102000 + 0x10 * 4, 0x010000 | 3);  // 0x10000 identity (the entry point)
+  cpu_->set_registers(r);
+  const uint64_t probes32[] = {0x00405ABC, 0x00010123, 0x00406000, 0x00C00000, 0xFFFFF000};
+  for (uint64_t linear : probes32)
+    EXPECT_EQ(cpu_->translate(linear), linear_to_physical(cpu_->get_registers(), mem_, linear)) << std::hex << linear;
+  EXPECT_EQ(cpu_->translate(0x00405ABC), 0x1A3ABCu);
+
+  // 4-level long mode with a 2 MiB page in the higher half.
+  r.cr4 = 1u << 5;
+  r.efer = (1u << 8) | (1u << 10);
+  r.cs.l = 1;
+  r.cs.db = 0;
+  r.cr3 = 0x110000;
+  put64(0x110000 + 511 * 8, 0x111000 | 3);
+  put64(0x111000 + 510 * 8, 0x112000 | 3);
+  put64(0x112000 + 0 * 8, 0x000000 | 3 | 0x80);
+  put64(0x110000 + 0 * 8, 0x113000 | 3);
+  put64(0x113000 + 0 * 8, 0x114000 | 3);
+  put64(0x114000 + 0 * 8, 0x115000 | 3);
+  put64(0x115000 + 0x10 * 8, 0x010000 | 3);
+  cpu_->set_registers(r);
+  const uint64_t probes64[] = {0xFFFFFFFF80012345ull, 0x10FEDull, 0xFFFFFFFF80200000ull, 0x7FFF0000ull};
+  for (uint64_t linear : probes64)
+    EXPECT_EQ(cpu_->translate(linear), linear_to_physical(cpu_->get_registers(), mem_, linear)) << std::hex << linear;
+  EXPECT_EQ(cpu_->translate(0xFFFFFFFF80012345ull), 0x12345u);
 }
 
 TEST(KvmUnavailable, CreateThrowsOneClearLine) {

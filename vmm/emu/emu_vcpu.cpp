@@ -6,6 +6,7 @@
 // outside uc_emu_start, where registers can be rewritten safely.
 #include "vmm/emu/emu_vcpu.h"
 
+#include <fmt/format.h>
 #include <unicorn/unicorn.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "vmm/emu/interrupt_delivery.h"
 #include "vmm/emu/segments.h"
 #include "vmm/image_loader.h"
+#include "vmm/page_walk.h"
 
 // Exits are built with designated initializers naming only what matters.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -34,12 +36,6 @@ constexpr size_t kFiberStackSize = 256 * 1024;
 constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint32_t kFlagIF = 1u << 9;
 constexpr uint8_t kVectorUD = 6, kVectorDF = 8;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
 
@@ -74,6 +70,9 @@ class EmuVcpu final : public Vcpu {
     update_attention();
   }
   std::optional<uint64_t> instruction_count() const override { return icount_; }
+  std::optional<uint64_t> translate(uint64_t linear) override {
+    return linear_to_physical(get_registers(), memory_, linear);
+  }
   void invalidate_code(uint64_t gpa, uint64_t size) override;
   void sync_memory_map() override;
   bool set_breakpoint(std::optional<uint64_t> rip) override {
@@ -128,15 +127,30 @@ class EmuVcpu final : public Vcpu {
   }
   bool interrupts_enabled();
   void apply_boundary_work();
-  void apply_registers(const Registers& r);
   void remap();
   void unmap_all();
-  // Delivers `vector`, escalating to #DF and then to shutdown like the CPU.
-  std::optional<Exit> deliver(uint8_t vector, bool push_error_code, bool fault = false);
+  // Delivers `vector`, escalating to #DF and then to shutdown like the CPU:
+  // nothing (delivered), a Shutdown exit, or a failure text (a mode Unicorn
+  // cannot deliver in).
+  struct Delivery {
+    std::optional<Exit> shutdown;
+    std::string failure;
+  };
+  Delivery deliver(uint8_t vector, bool push_error_code, bool fault = false);
+  // Inside the fiber: hand a Delivery's outcome to run().
+  void post_delivery(Delivery d);
   void handle_exception();
   void emulate_rdtsc();
-  Exit error_exit(const std::string& what);
-  std::optional<Exit> check_unsupported_mode();
+  // "emu: <what> at CS:EIP ..." (one line for VcpuError).
+  std::string failure_text(const std::string& what);
+  // Inside the fiber: the backend cannot go on; run() throws it.
+  void post_failure(std::string text) {
+    fiber_failure_ = std::move(text);
+    fiber_->yield();
+  }
+  std::optional<std::string> check_unsupported_mode();
+  // Applies `regs` to Unicorn; the failure text, if the engine rejects them.
+  std::string apply_registers(const Registers& regs);
   const uint8_t* code_bytes(uint64_t address, uint32_t size);
   uint32_t read32(int id) {
     uint32_t v = 0;
@@ -197,7 +211,9 @@ class EmuVcpu final : public Vcpu {
   uint32_t pending_vector_ = 0;
   std::optional<uint8_t> pending_injection_;
   std::optional<Registers> pending_registers_;
-  std::string set_registers_error_;
+  std::string fiber_failure_;                // set by the fiber, thrown by run()
+  std::optional<Exit> pending_guest_exit_;   // a Shutdown an injection caused
+
   std::string unmapped_detail_;
 };
 
@@ -384,8 +400,7 @@ void EmuVcpu::on_dirty_write(const DirtyRange& r, uint64_t address, int size) {
 
 void EmuVcpu::on_unmapped(uc_mem_type type, uint64_t address, int size) {
   const char* what = type == UC_MEM_FETCH_UNMAPPED ? "fetch" : type == UC_MEM_WRITE_UNMAPPED ? "write" : "read";
-  unmapped_detail_ = std::string(what) + " of " + std::to_string(size) + " bytes at " + hex(address) +
-                     " (beyond 4 GiB or outside every slot)";
+  unmapped_detail_ = fmt::format("{} of {} bytes at {:#x} (beyond 4 GiB or outside every slot)", what, size, address);
 }
 
 const uint8_t* EmuVcpu::code_bytes(uint64_t address, uint32_t size) {
@@ -523,50 +538,58 @@ void EmuVcpu::on_intr(uint32_t vector) {
 
 // ---- the fiber's loop ----------------------------------------------------------
 
-Exit EmuVcpu::error_exit(const std::string& what) {
+std::string EmuVcpu::failure_text(const std::string& what) {
   const uint32_t cs = read32(UC_X86_REG_CS) & 0xFFFF, eip = read32(UC_X86_REG_EIP);
-  char where[64];
-  std::snprintf(where, sizeof where, " at CS:EIP %04x:%08x", cs, eip);
-  return Exit{.kind = ExitKind::Error, .message = "emu: " + what + where};
+  return fmt::format("emu: {} at CS:EIP {:04x}:{:08x}", what, cs, eip);
 }
 
-std::optional<Exit> EmuVcpu::check_unsupported_mode() {
+std::optional<std::string> EmuVcpu::check_unsupported_mode() {
   uint64_t cr0 = 0;
   uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
   if (cr0 & (1ull << 31))
-    return error_exit("guest enabled paging, which Unicorn 2.0.1 translates wrongly; use the kvm backend");
+    return failure_text("guest enabled paging, which Unicorn 2.0.1 translates wrongly; use the kvm backend");
   return std::nullopt;
+}
+
+void EmuVcpu::post_delivery(Delivery d) {
+  if (!d.failure.empty()) post_failure(std::move(d.failure));
+  else if (d.shutdown) post(std::move(*d.shutdown));
 }
 
 void EmuVcpu::apply_boundary_work() {
   if (memory_.generation() != mapped_generation_) remap();
   if (pending_registers_) {
-    apply_registers(*pending_registers_);
+    std::string problem = apply_registers(*pending_registers_);
     pending_registers_.reset();
+    if (!problem.empty()) {
+      update_attention();
+      post_failure(std::move(problem));
+    }
   }
   if (pending_injection_) {
     const uint8_t v = *pending_injection_;
     pending_injection_.reset();
-    if (auto exit = deliver(v, false)) {
-      update_attention();
-      post(std::move(*exit));
-    }
+    Delivery d = deliver(v, false);
+    update_attention();
+    post_delivery(std::move(d));
   }
   update_attention();
 }
 
-std::optional<Exit> EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
+EmuVcpu::Delivery EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
   shadow_ = false;
   // Unicorn does not expose the error code of a CPU exception: push 0.
   DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0, fault);
-  if (r.kind == DeliveryResult::Delivered) return std::nullopt;
-  if (r.kind == DeliveryResult::Unsupported) return error_exit(r.message);
-  if (vector == kVectorDF) return Exit{.kind = ExitKind::Shutdown, .message = "triple fault: delivering #DF failed: " + r.message};
+  if (r.kind == DeliveryResult::Delivered) return {};
+  if (r.kind == DeliveryResult::Unsupported) return {std::nullopt, failure_text(r.message)};
+  if (vector == kVectorDF)
+    return {Exit{.kind = ExitKind::Shutdown, .message = "triple fault: delivering #DF failed: " + r.message}, {}};
   DeliveryResult df = deliver_interrupt(uc_, memory_, kVectorDF, true, 0);
-  if (df.kind == DeliveryResult::Delivered) return std::nullopt;
-  if (df.kind == DeliveryResult::Unsupported) return error_exit(df.message);
-  return Exit{.kind = ExitKind::Shutdown,
-              .message = "triple fault: vector " + std::to_string(vector) + ": " + r.message + "; then #DF: " + df.message};
+  if (df.kind == DeliveryResult::Delivered) return {};
+  if (df.kind == DeliveryResult::Unsupported) return {std::nullopt, failure_text(df.message)};
+  return {Exit{.kind = ExitKind::Shutdown,
+               .message = "triple fault: vector " + std::to_string(vector) + ": " + r.message + "; then #DF: " + df.message},
+          {}};
 }
 
 void EmuVcpu::handle_exception() {
@@ -579,9 +602,7 @@ void EmuVcpu::handle_exception() {
   const uint64_t pc = cs_base + uint64_t{read32(UC_X86_REG_EIP)};
   const bool software = pc == next && (last_op0_ == 0xCD || last_op0_ == 0xCC || last_op0_ == 0xCE ||
                                        last_op0_ == 0xF1);
-  if (auto exit = deliver(vector, !software && exception_has_error_code(vector),
-                          !software && exception_is_fault(vector)))
-    post(std::move(*exit));
+  post_delivery(deliver(vector, !software && exception_has_error_code(vector), !software && exception_is_fault(vector)));
 }
 
 void EmuVcpu::emulate_rdtsc() {
@@ -598,8 +619,8 @@ void EmuVcpu::fiber_main() {
   while (!closing_) {
     apply_boundary_work();
     if (closing_) break;
-    if (auto exit = check_unsupported_mode()) {
-      post(std::move(*exit));
+    if (auto failure = check_unsupported_mode()) {
+      post_failure(std::move(*failure));
       continue;
     }
     stop_ = Stop::None;
@@ -625,11 +646,11 @@ void EmuVcpu::fiber_main() {
     if (err == UC_ERR_OK) {
       post(Exit{.kind = ExitKind::Halt});  // hlt: EIP is already past it
     } else if (err == UC_ERR_INSN_INVALID) {
-      if (auto exit = deliver(kVectorUD, false, true)) post(std::move(*exit));
+      post_delivery(deliver(kVectorUD, false, true));
     } else {
       std::string what = std::string(uc_strerror(err)) + " (Unicorn error " + std::to_string(err) + ")";
       if (!unmapped_detail_.empty()) what += ": " + unmapped_detail_;
-      post(error_exit(what));
+      post_failure(failure_text(what));
     }
   }
 }
@@ -637,21 +658,16 @@ void EmuVcpu::fiber_main() {
 // ---- the Vcpu interface ------------------------------------------------------------
 
 Exit EmuVcpu::run(const RunLimits& limits) {
-  if (fiber_->finished()) return Exit{.kind = ExitKind::Error, .message = "emu: the vCPU was shut down"};
-  if (awaiting_read_)
-    return Exit{.kind = ExitKind::Error,
-                .message = "emu: run() called before complete_read() answered the pending read exit"};
-  if (!set_registers_error_.empty()) {
-    Exit e{.kind = ExitKind::Error, .message = set_registers_error_};
-    set_registers_error_.clear();
-    return e;
-  }
+  if (fiber_->finished()) throw VcpuError("emu: the vCPU was shut down");
+  if (awaiting_read_) throw VcpuError("emu: run() called before complete_read() answered the pending read exit");
+  if (pending_guest_exit_) return *std::exchange(pending_guest_exit_, std::nullopt);
   stop_at_ = limits.stop_at_icount;
   // Resuming inside an I/O callback finishes that instruction: it counts as
   // the step single-stepping waits for.
   executed_since_run_ = mid_instruction_ ? 1 : 0;
   update_attention();
   fiber_->resume();
+  if (!fiber_failure_.empty()) throw VcpuError(std::exchange(fiber_failure_, {}));
   return pending_exit_;
 }
 
@@ -670,11 +686,9 @@ void EmuVcpu::inject_interrupt(uint8_t vector) {
     update_attention();
     return;
   }
-  if (auto exit = deliver(vector, false)) {
-    // Reported by the next run().
-    set_registers_error_ = exit->kind == ExitKind::Error ? exit->message : "";
-    if (exit->kind == ExitKind::Shutdown) set_registers_error_ = "emu: guest shut down: " + exit->message;
-  }
+  Delivery d = deliver(vector, false);
+  if (!d.failure.empty()) throw VcpuError(d.failure);
+  pending_guest_exit_ = std::move(d.shutdown);  // the next run() reports the triple fault
 }
 
 Registers EmuVcpu::get_registers() {
@@ -725,10 +739,11 @@ void EmuVcpu::set_registers(const Registers& regs) {
     update_attention();
     return;
   }
-  apply_registers(regs);
+  std::string problem = apply_registers(regs);
+  if (!problem.empty()) throw VcpuError(problem);
 }
 
-void EmuVcpu::apply_registers(const Registers& r) {
+std::string EmuVcpu::apply_registers(const Registers& r) {
   std::string problem;
   auto w = [&](int id, const void* value, const char* name) {
     if (uc_reg_write(uc_, id, value) != UC_ERR_OK && problem.empty())
@@ -767,12 +782,12 @@ void EmuVcpu::apply_registers(const Registers& r) {
   for (auto [id, seg] : segs) {
     const uint32_t sel = seg->selector;
     if (uc_reg_write(uc_, id, &sel) != UC_ERR_OK && problem.empty())
-      problem = "emu: Unicorn rejected segment selector " + hex(sel) + " (check the GDT in guest memory)";
+      problem = fmt::format("emu: Unicorn rejected segment selector {:#x} (check the GDT in guest memory)", sel);
   }
   const uint32_t eip = static_cast<uint32_t>(r.rip);
   w(UC_X86_REG_EIP, &eip, "EIP");
   shadow_ = false;
-  set_registers_error_ = problem;
+  return problem;
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <stdexcept>
+
+#include "vmm/vcpu.h"
 
 namespace rrvm::kvm {
 
@@ -38,7 +39,7 @@ int ioctl_retry(int fd, unsigned long request, unsigned long arg) {
 }
 
 void fail(const std::string& what, int err) {
-  throw std::runtime_error("kvm: " + what + " failed: " + std::strerror(err));
+  throw VcpuError("kvm: " + what + " failed: " + std::strerror(err));
 }
 
 }  // namespace rrvm::kvm

@@ -27,7 +27,7 @@ class Fd {
 int ioctl_retry(int fd, unsigned long request, void* arg);
 int ioctl_retry(int fd, unsigned long request, unsigned long arg);
 
-// Throws std::runtime_error("kvm: <what> failed: <strerror(err)>").
+// Throws VcpuError("kvm: <what> failed: <strerror(err)>").
 [[noreturn]] void fail(const std::string& what, int err = errno);
 
 }  // namespace rrvm::kvm

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "vmm/clock.h"
+#include "vmm/kvm/kvm_exit.h"
 #include "vmm/kvm/kvm_fd.h"
 #include "vmm/kvm/kvm_kick.h"
 #include "vmm/kvm/kvm_state.h"
@@ -47,22 +48,11 @@ static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 layout");
 constexpr unsigned long kSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 static_assert(kSetCpuid2 == 0x4008AE90, "KVM_SET_CPUID2 as the kernel defines it");
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 // How long a guest with a freshly injected interrupt runs before a pending
 // stop may take it out again (it needs one VM entry; nested entries are slow).
 constexpr uint64_t kDeliverySliceNs = 50'000;
 
-Exit error_exit(std::string message) {
-  Exit e;
-  e.kind = ExitKind::Error;
-  e.message = std::move(message);
-  return e;
-}
+[[noreturn]] void backend_failure(const std::string& message) { throw VcpuError("kvm: " + message); }
 
 class KvmVcpu final : public Vcpu {
  public:
@@ -78,6 +68,7 @@ class KvmVcpu final : public Vcpu {
   void inject_interrupt(uint8_t vector) override;
   void request_interrupt_window(bool enable) override { run_->request_interrupt_window = enable; }
   std::optional<uint64_t> instruction_count() const override { return std::nullopt; }
+  std::optional<uint64_t> translate(uint64_t linear) override;
   void invalidate_code(uint64_t, uint64_t) override {}  // KVM executes guest memory directly
   void sync_memory_map() override { vm_.sync_memory_map(); }
   void kick() override;
@@ -98,13 +89,11 @@ class KvmVcpu final : public Vcpu {
   enum class AwaitingRead { None, Port, Mmio };
 
   void set_cpuid(const std::vector<CpuidEntry>& cpuid);
-  bool apply_guest_debug();
-  // Arms the run's deadline timer; on failure the error exit run() returns.
-  std::optional<Exit> arm_deadline(uint64_t host_ns);
+  void apply_guest_debug();
   bool interrupt_still_queued();
   void match_apic_to_cpuid(const std::vector<CpuidEntry>& cpuid);
   Exit next_io_element();
-  Exit translate_exit();
+  Exit act_on_exit();
   std::string where();
 
   kvm::KvmVm vm_;
@@ -119,7 +108,6 @@ class KvmVcpu final : public Vcpu {
   bool completion_pending_ = false;  // KVM must re-enter to finish an instruction
   bool exit_state_fresh_ = false;    // kvm_run's if_flag / ready flags describe the vCPU
   bool injected_since_exit_ = false;
-  std::string deferred_error_;
 
   // Replay breakpoint: a hlt written over the instruction's first byte; the
   // HLT exit at the byte after it is the hit. Hardware breakpoints and int3
@@ -135,7 +123,6 @@ class KvmVcpu final : public Vcpu {
   bool single_step_ = false;
   GuestMemory& memory_;
   void remove_breakpoint();
-  std::optional<uint64_t> linear_to_physical(uint64_t linear);
 
   std::atomic<bool> kick_pending_{false};
   std::atomic<pid_t> running_tid_{0};
@@ -176,8 +163,8 @@ KvmVcpu::~KvmVcpu() {
 void KvmVcpu::set_cpuid(const std::vector<CpuidEntry>& cpuid) {
   constexpr size_t kMaxEntries = 256;  // KVM_MAX_CPUID_ENTRIES in 6.x
   if (cpuid.size() > kMaxEntries)
-    throw std::runtime_error("kvm: CPUID table has " + std::to_string(cpuid.size()) +
-                             " entries, KVM accepts at most " + std::to_string(kMaxEntries));
+    backend_failure("CPUID table has " + std::to_string(cpuid.size()) + " entries, KVM accepts at most " +
+                    std::to_string(kMaxEntries));
   std::vector<uint8_t> buf(sizeof(CpuidHeader) + cpuid.size() * sizeof(kvm_cpuid_entry2), 0);
   auto* header = reinterpret_cast<CpuidHeader*>(buf.data());
   auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(CpuidHeader));
@@ -205,24 +192,18 @@ std::string KvmVcpu::where() {
 }
 
 Exit KvmVcpu::run(const RunLimits& limits) {
-  if (!deferred_error_.empty()) return error_exit(std::exchange(deferred_error_, {}));
   // The rest of a string I/O instruction: its instruction is mid-flight, so
   // kicks wait until KVM has been re-entered.
   if (io_.active && io_.next < io_.count) return next_io_element();
   io_ = PendingIo{};
   awaiting_ = AwaitingRead::None;
-  try {
-    vm_.sync_memory_map();
-  } catch (const std::exception& e) {
-    return error_exit(e.what());
-  }
+  vm_.sync_memory_map();
 
   kvm::RunningOnThisThread running(run_);
   // An interrupt injected since the last exit is only queued; KVM delivers it
   // on the next VM entry. Nothing may stop the vCPU between, or the state
   // seen at that stop would be "interrupt pending", which no other backend has.
   const bool delivering = injected_since_exit_;
-  running_tid_.store(gettid());
   run_->immediate_exit = 0;
   bool kick_now = kick_pending_.load();
   if (!kick_now && limits.deadline_host_ns)
@@ -231,12 +212,10 @@ Exit KvmVcpu::run(const RunLimits& limits) {
     if (kick_now || limits.deadline_host_ns) {
       // Let the guest enter first; the stop comes a little later.
       uint64_t earliest = HostClock::host_monotonic_ns() + kDeliverySliceNs;
-      uint64_t at = limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest;
-      if (auto failed = arm_deadline(at)) return *failed;
+      deadline_timer_.arm(limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest);
     }
   } else if (kick_now) {
     if (!completion_pending_) {
-      running_tid_.store(0);
       kick_pending_.store(false);
       Exit e;
       e.kind = ExitKind::Kicked;
@@ -244,9 +223,10 @@ Exit KvmVcpu::run(const RunLimits& limits) {
     }
     run_->immediate_exit = 1;  // finish the pending instruction, run nothing more
   } else if (limits.deadline_host_ns) {
-    if (auto failed = arm_deadline(*limits.deadline_host_ns)) return *failed;
+    deadline_timer_.arm(*limits.deadline_host_ns);
   }
 
+  running_tid_.store(gettid());
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
   int err = errno;
   // A kick that beat the VM entry leaves the interrupt queued: enter again,
@@ -255,7 +235,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
                                           interrupt_still_queued();
        slice *= 2) {
     run_->immediate_exit = 0;
-    if (auto failed = arm_deadline(HostClock::host_monotonic_ns() + slice)) return *failed;
+    deadline_timer_.arm(HostClock::host_monotonic_ns() + slice);
     r = ioctl(vcpu_.get(), KVM_RUN, 0);
     err = errno;
   }
@@ -273,55 +253,33 @@ Exit KvmVcpu::run(const RunLimits& limits) {
       e.kind = ExitKind::Kicked;
       return e;
     }
-    return error_exit(std::string("KVM_RUN failed: ") + std::strerror(err) + " " + where());
+    backend_failure(std::string("KVM_RUN failed: ") + std::strerror(err) + " " + where());
   }
-  return translate_exit();
+  return act_on_exit();
 }
 
-std::optional<Exit> KvmVcpu::arm_deadline(uint64_t host_ns) {
-  try {
-    deadline_timer_.arm(host_ns);
-  } catch (const std::exception& e) {
-    running_tid_.store(0);
-    return error_exit(e.what());
-  }
-  return std::nullopt;
-}
-
-Exit KvmVcpu::translate_exit() {
+Exit KvmVcpu::act_on_exit() {
+  using Kind = kvm::DecodedExit::Kind;
+  const kvm::DecodedExit d = kvm::decode_kvm_exit(*run_, run_size_);
   Exit e;
-  switch (run_->exit_reason) {
-    case KVM_EXIT_IO: {
-      const auto& io = run_->io;
-      uint64_t bytes = uint64_t(io.size) * io.count;
-      if ((io.size != 1 && io.size != 2 && io.size != 4) || io.count == 0 ||
-          io.data_offset > run_size_ || bytes > run_size_ - io.data_offset)
-        return error_exit("KVM reported a malformed I/O exit (port " + hex(io.port) + ", size " +
-                          std::to_string(io.size) + ", count " + std::to_string(io.count) + ")");
-      io_ = PendingIo{true, io.direction == KVM_EXIT_IO_IN, io.port, io.size, io.count, 0,
-                      io.data_offset};
+  switch (d.kind) {
+    case Kind::PortIo:
+      io_ = PendingIo{true, !d.is_write, d.port, d.size, d.count, 0, d.data_offset};
       completion_pending_ = true;
       return next_io_element();
-    }
-    case KVM_EXIT_MMIO: {
-      const auto& m = run_->mmio;
-      if (m.len == 0 || m.len > 8)
-        return error_exit("KVM reported an MMIO exit of " + std::to_string(m.len) +
-                          " bytes at " + hex(m.phys_addr));
+    case Kind::Mmio:
       e.kind = ExitKind::Mmio;
-      e.is_write = m.is_write;
-      e.size = uint8_t(m.len);
-      e.address = m.phys_addr;
-      if (m.is_write) {
-        std::memcpy(&e.data, m.data, m.len);
-      } else {
+      e.is_write = d.is_write;
+      e.size = d.size;
+      e.address = d.address;
+      e.data = d.data;
+      if (!d.is_write) {
         std::memset(run_->mmio.data, 0, sizeof run_->mmio.data);
         awaiting_ = AwaitingRead::Mmio;
       }
       completion_pending_ = true;
       return e;
-    }
-    case KVM_EXIT_HLT:
+    case Kind::Halt:
       e.kind = ExitKind::Halt;
       if (breakpoint_) {
         // KVM has stepped past the hlt. Ours: put the guest back before it.
@@ -334,40 +292,23 @@ Exit KvmVcpu::translate_exit() {
         }
       }
       return e;
-    case KVM_EXIT_IRQ_WINDOW_OPEN:
+    case Kind::IrqWindowOpen:
       e.kind = ExitKind::IrqWindowOpen;
       return e;
-    case KVM_EXIT_INTR:
+    case Kind::Interrupted:
       e.kind = ExitKind::Kicked;
       return e;
-    case KVM_EXIT_SHUTDOWN:
-      e.kind = ExitKind::Shutdown;
-      e.message = "triple fault " + where();
-      return e;
-    case KVM_EXIT_DEBUG:
+    case Kind::Debug:
       e.kind = ExitKind::Debug;
       return e;
-    case KVM_EXIT_SYSTEM_EVENT:
+    case Kind::Shutdown:
       e.kind = ExitKind::Shutdown;
-      e.message = "KVM system event type " + std::to_string(run_->system_event.type) + " " + where();
+      e.message = d.message + " " + where();
       return e;
-    case KVM_EXIT_FAIL_ENTRY:
-      return error_exit("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason " +
-                        hex(run_->fail_entry.hardware_entry_failure_reason) + ") " + where() +
-                        "; the register state is not valid for this CPU");
-    case KVM_EXIT_INTERNAL_ERROR: {
-      const auto& ie = run_->internal;
-      std::string msg = "KVM internal error (KVM_EXIT_INTERNAL_ERROR, suberror " +
-                        std::to_string(ie.suberror);
-      if (ie.suberror == KVM_INTERNAL_ERROR_EMULATION) msg += ": instruction emulation failed";
-      msg += ", data";
-      for (uint32_t i = 0; i < ie.ndata && i < 16; ++i) msg += " " + hex(ie.data[i]);
-      return error_exit(msg + ") " + where());
-    }
-    default:
-      return error_exit("unhandled KVM exit reason " + std::to_string(run_->exit_reason) + " " +
-                        where());
+    case Kind::Failure:
+      break;
   }
+  backend_failure(d.message + " " + where());
 }
 
 Exit KvmVcpu::next_io_element() {
@@ -419,8 +360,8 @@ void KvmVcpu::set_registers(const Registers& in) {
   if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
   kvm::registers_to_kvm(in, &regs, &sregs);
   if (ioctl_retry(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0)
-    throw std::runtime_error(std::string("kvm: KVM_SET_SREGS rejected the state: ") +
-                             std::strerror(errno) + " (" + format_registers(in) + ")");
+    backend_failure(std::string("KVM_SET_SREGS rejected the state: ") + std::strerror(errno) + " (" +
+                    format_registers(in) + ")");
   if (ioctl_retry(vcpu_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
   exit_state_fresh_ = false;
 }
@@ -440,12 +381,9 @@ bool KvmVcpu::can_inject_interrupt() {
 void KvmVcpu::inject_interrupt(uint8_t vector) {
   kvm_interrupt irq{};
   irq.irq = vector;
-  if (ioctl_retry(vcpu_.get(), KVM_INTERRUPT, &irq) < 0) {
-    // No error channel here; report it at the next run().
-    deferred_error_ = "KVM_INTERRUPT of vector " + std::to_string(vector) + " failed: " +
-                      std::strerror(errno) + " (inject only when can_inject_interrupt())";
-    return;
-  }
+  if (ioctl_retry(vcpu_.get(), KVM_INTERRUPT, &irq) < 0)
+    backend_failure("KVM_INTERRUPT of vector " + std::to_string(vector) + " failed: " + std::strerror(errno) +
+                    " (inject only when can_inject_interrupt())");
   injected_since_exit_ = true;
 }
 
@@ -462,17 +400,13 @@ bool KvmVcpu::interrupt_still_queued() {
 }
 
 // KVM's single step (the trap flag, hidden from the guest).
-bool KvmVcpu::apply_guest_debug() {
+void KvmVcpu::apply_guest_debug() {
   kvm_guest_debug dbg{};
   if (single_step_) dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-  if (ioctl_retry(vcpu_.get(), KVM_SET_GUEST_DEBUG, &dbg) < 0) {
-    deferred_error_ = std::string("KVM_SET_GUEST_DEBUG failed: ") + std::strerror(errno);
-    return false;
-  }
-  return true;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_GUEST_DEBUG, &dbg) < 0) fail("KVM_SET_GUEST_DEBUG");
 }
 
-std::optional<uint64_t> KvmVcpu::linear_to_physical(uint64_t linear) {
+std::optional<uint64_t> KvmVcpu::translate(uint64_t linear) {
   kvm_translation t{};
   t.linear_address = linear;
   if (ioctl_retry(vcpu_.get(), KVM_TRANSLATE, &t) < 0 || !t.valid) return std::nullopt;
@@ -489,7 +423,7 @@ bool KvmVcpu::set_breakpoint(std::optional<uint64_t> rip) {
   if (!rip) return true;
   // Host writes do not reach KVM's dirty log, so the patch is invisible to
   // the memory digests; replay undoes it before it compares memory.
-  auto gpa = linear_to_physical(*rip);
+  auto gpa = translate(*rip);
   uint8_t* host = gpa ? memory_.host_ptr(*gpa, 1) : nullptr;
   if (!host) return false;  // not in RAM: nothing to patch
   breakpoint_ = SoftBreakpoint{*rip, host, *host};
@@ -499,7 +433,8 @@ bool KvmVcpu::set_breakpoint(std::optional<uint64_t> rip) {
 
 bool KvmVcpu::set_single_step(bool enable) {
   single_step_ = enable;
-  return apply_guest_debug();
+  apply_guest_debug();
+  return true;
 }
 
 }  // namespace

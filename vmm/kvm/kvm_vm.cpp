@@ -1,13 +1,14 @@
 #include "vmm/kvm/kvm_vm.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/kvm.h>
 
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "vmm/kvm/kvm_host.h"
+#include "vmm/vcpu.h"
 
 namespace rrvm::kvm {
 
@@ -16,12 +17,6 @@ namespace {
 // (the addresses QEMU uses, just below the BIOS ROM); ignored on AMD.
 constexpr uint64_t kIdentityMapAddress = 0xFEFFC000;
 constexpr uint64_t kTssAddress = 0xFEFFD000;
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 bool has_cap(int fd, long cap) { return ioctl_retry(fd, KVM_CHECK_EXTENSION, cap) > 0; }
 }  // namespace
@@ -63,7 +58,7 @@ Fd open_kvm_system(const KvmHostVerdict& host, bool allow_unsupported, std::stri
 KvmVm::KvmVm(GuestMemory& memory) : memory_(memory) {
   std::string why;
   system_ = open_kvm_system(classify_kvm_host(probe_kvm_host()), unsupported_kvm_allowed(), &why);
-  if (!system_) throw std::runtime_error("kvm: " + why);
+  if (!system_) throw VcpuError("kvm: " + why);
   vm_ = Fd(ioctl_retry(system_.get(), KVM_CREATE_VM, 0ul));
   if (!vm_) fail("KVM_CREATE_VM");
   int slots = ioctl_retry(system_.get(), KVM_CHECK_EXTENSION, long(KVM_CAP_NR_MEMSLOTS));
@@ -92,16 +87,15 @@ void KvmVm::set_region(uint32_t slot, uint64_t guest_base, uint64_t size, uint8_
   region.memory_size = size;  // 0 deletes the slot
   region.userspace_addr = reinterpret_cast<uint64_t>(host);
   if (ioctl_retry(vm_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
-    fail("KVM_SET_USER_MEMORY_REGION (slot " + std::to_string(slot) + ", guest 0x" +
-         hex(guest_base) + ", " + std::to_string(size) + " bytes)");
+    fail(fmt::format("KVM_SET_USER_MEMORY_REGION (slot {}, guest {:#x}, {} bytes)", slot, guest_base, size));
 }
 
 void KvmVm::sync_memory_map() {
   if (memory_.generation() == generation_seen_) return;
   const auto& slots = memory_.slots();
   if (slots.size() > max_slots_)
-    throw std::runtime_error("kvm: guest has " + std::to_string(slots.size()) +
-                             " memory slots, this host's KVM allows " + std::to_string(max_slots_));
+    throw VcpuError("kvm: guest has " + std::to_string(slots.size()) + " memory slots, this host's KVM allows " +
+                    std::to_string(max_slots_));
   registered_.resize(slots.size());
   carried_dirty_.resize(slots.size());
   auto wanted = [](const MemorySlot& s, const Registered& r) {
