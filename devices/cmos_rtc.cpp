@@ -256,8 +256,9 @@ void CmosRtc::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
 }
 
 std::vector<uint8_t> CmosRtc::save_state() const {
-  StateWriter w("RTC ", 1);
-  w.bytes(cmos_.data(), cmos_.size());
+  ByteWriter w;
+  w.header("RTC ", 1);
+  w.bytes(cmos_);
   w.u8(index_);
   w.boolean(nmi_masked_);
   w.u64(uint64_t(base_seconds_));
@@ -269,9 +270,10 @@ std::vector<uint8_t> CmosRtc::save_state() const {
 }
 
 void CmosRtc::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "RTC ", 1);
+  ByteReader r(bytes, "rtc state");
+  r.header("RTC ", 1);
   std::array<uint8_t, 128> cmos;
-  r.bytes(cmos.data(), cmos.size());
+  r.bytes(cmos);
   uint8_t index = r.u8();
   bool nmi = r.boolean();
   int64_t base = int64_t(r.u64()), offset = int64_t(r.u64()), frozen = int64_t(r.u64());

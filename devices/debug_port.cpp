@@ -10,10 +10,15 @@ void DebugConsole::io_write(uint64_t /*offset*/, unsigned size, uint64_t value) 
   for (unsigned i = 0; i < size && i < 8; ++i) sink_(uint8_t(value >> (8 * i)));
 }
 
-std::vector<uint8_t> DebugConsole::save_state() const { return StateWriter("DCON", 1).take(); }
+std::vector<uint8_t> DebugConsole::save_state() const {
+  ByteWriter w;
+  w.header("DCON", 1);
+  return w.take();
+}
 
 void DebugConsole::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "DCON", 1);
+  ByteReader r(bytes, "debug-console state");
+  r.header("DCON", 1);
   r.finish();
 }
 
@@ -23,10 +28,15 @@ void DebugExit::io_write(uint64_t /*offset*/, unsigned /*size*/, uint64_t value)
   if (on_exit_) on_exit_(exit_status(value));
 }
 
-std::vector<uint8_t> DebugExit::save_state() const { return StateWriter("DEXT", 1).take(); }
+std::vector<uint8_t> DebugExit::save_state() const {
+  ByteWriter w;
+  w.header("DEXT", 1);
+  return w.take();
+}
 
 void DebugExit::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "DEXT", 1);
+  ByteReader r(bytes, "debug-exit state");
+  r.header("DEXT", 1);
   r.finish();
 }
 

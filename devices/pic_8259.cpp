@@ -148,7 +148,7 @@ void Pic8259Chip::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
   pair_->update_cascade();
 }
 
-void Pic8259Chip::save(StateWriter& w) const {
+void Pic8259Chip::save(ByteWriter& w) const {
   for (uint8_t v : {irr_, isr_, imr_, lines_, elcr_, vector_base_, icw3_, init_step_,
                     lowest_priority_})
     w.u8(v);
@@ -157,7 +157,7 @@ void Pic8259Chip::save(StateWriter& w) const {
     w.boolean(b);
 }
 
-void Pic8259Chip::load(StateReader& r) {
+void Pic8259Chip::load(ByteReader& r) {
   for (uint8_t* v : {&irr_, &isr_, &imr_, &lines_, &elcr_, &vector_base_, &icw3_, &init_step_,
                      &lowest_priority_})
     *v = r.u8();
@@ -224,14 +224,16 @@ uint8_t Pic8259Pair::acknowledge_interrupt() {
 }
 
 std::vector<uint8_t> Pic8259Pair::save_state() const {
-  StateWriter w("PIC ", 1);
+  ByteWriter w;
+  w.header("PIC ", 1);
   master_.save(w);
   slave_.save(w);
   return w.take();
 }
 
 void Pic8259Pair::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "PIC ", 1);
+  ByteReader r(bytes, "pic state");
+  r.header("PIC ", 1);
   Pic8259Chip m = master_, s = slave_;
   m.load(r);
   s.load(r);

@@ -42,8 +42,8 @@ class Pic8259Chip final : public IoDevice {
   void write_command(uint8_t v);
   void write_data(uint8_t v);
   void end_of_interrupt(uint8_t ocw2);
-  void save(StateWriter& w) const;
-  void load(StateReader& r);
+  void save(ByteWriter& w) const;
+  void load(ByteReader& r);
 
   Pic8259Pair* pair_;
   bool master_;

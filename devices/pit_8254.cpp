@@ -313,7 +313,8 @@ void SystemControlPortB::io_write(uint64_t /*offset*/, unsigned /*size*/, uint64
 }
 
 std::vector<uint8_t> Pit8254::save_state() const {
-  StateWriter w("PIT ", 1);
+  ByteWriter w;
+  w.header("PIT ", 1);
   for (const Channel& c : ch_) {
     w.u8(c.mode);
     w.u8(c.access);
@@ -335,7 +336,8 @@ std::vector<uint8_t> Pit8254::save_state() const {
 }
 
 void Pit8254::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "PIT ", 1);
+  ByteReader r(bytes, "pit state");
+  r.header("PIT ", 1);
   Channel ch[3];
   for (Channel& c : ch) {
     c.mode = r.u8();

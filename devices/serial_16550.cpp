@@ -220,7 +220,8 @@ void Serial16550::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
 }
 
 std::vector<uint8_t> Serial16550::save_state() const {
-  StateWriter w("UART", 1);
+  ByteWriter w;
+  w.header("UART", 1);
   w.u8(uint8_t(rx_.size()));
   for (uint8_t b : rx_) w.u8(b);
   for (uint8_t v : {ier_, lcr_, mcr_, scr_, dll_, dlm_, msr_deltas_, msr_lines_, fcr_trigger_})
@@ -234,7 +235,8 @@ std::vector<uint8_t> Serial16550::save_state() const {
 }
 
 void Serial16550::load_state(std::span<const uint8_t> bytes) {
-  StateReader r(bytes, "UART", 1);
+  ByteReader r(bytes, "uart state");
+  r.header("UART", 1);
   uint8_t n = r.u8();
   if (n > kFifoSize) r.fail("receive FIFO holds " + std::to_string(n) + " bytes (max 16)");
   std::deque<uint8_t> rx;

@@ -1,6 +1,6 @@
 #include "display/display_state.h"
 
-#include "display/byte_stream.h"
+#include "vmm/state_bytes.h"
 
 namespace rrvm {
 
@@ -24,7 +24,7 @@ std::vector<uint8_t> serialize(const DisplayState& s) {
   w.bytes(s.cursor_palette);
   w.u16(s.cursor_x);
   w.u16(s.cursor_y);
-  return std::move(w.data());
+  return w.take();
 }
 
 DisplayState deserialize_display_state(std::span<const uint8_t> bytes) {

@@ -234,7 +234,7 @@ struct KeyframeSlot {
   pages @3 :List(RamPage);   # all-zero pages are omitted; indexes ascending
 }
 
-struct DeviceState {
+struct KeyframeDevice {
   name @0 :Text;
   state @1 :Data;        # the device's own serialization
 }
@@ -248,7 +248,7 @@ struct Keyframe {
   icount @3 :UInt64;
   registers @4 :Registers;
   memory @5 :List(KeyframeSlot);
-  devices @6 :List(DeviceState);
+  devices @6 :List(KeyframeDevice);
 }
 
 # ----------------------------------------------------------------- the end

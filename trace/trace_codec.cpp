@@ -630,7 +630,7 @@ Keyframe decode_keyframe(const MessageWords& words, uint64_t max_memory_bytes) {
       }
       k.memory.push_back(std::move(slot));
     }
-    for (auto d : b.getDevices()) k.devices.push_back(DeviceState{d.getName(), to_vector(d.getState())});
+    for (auto d : b.getDevices()) k.devices.push_back(KeyframeDevice{d.getName(), to_vector(d.getState())});
     return k;
   });
 }

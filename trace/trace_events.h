@@ -185,10 +185,11 @@ struct KeyframeSlot {
   bool operator==(const KeyframeSlot&) const = default;
 };
 
-struct DeviceState {
+// One device's saved state in a keyframe (devices/device_state.h makes it).
+struct KeyframeDevice {
   std::string name;
   std::vector<uint8_t> state;  // device-defined serialization
-  bool operator==(const DeviceState&) const = default;
+  bool operator==(const KeyframeDevice&) const = default;
 };
 
 // A full machine snapshot; replay can start here instead of at the beginning.
@@ -198,7 +199,7 @@ struct Keyframe {
   std::optional<uint64_t> icount;
   Registers registers;
   std::vector<KeyframeSlot> memory;
-  std::vector<DeviceState> devices;
+  std::vector<KeyframeDevice> devices;
   bool operator==(const Keyframe&) const = default;
 };
 

@@ -1,6 +1,6 @@
 #include "devices/cirrus/cirrus_blitter.h"
 
-#include "display/byte_stream.h"
+#include "vmm/state_bytes.h"
 
 namespace rrvm {
 

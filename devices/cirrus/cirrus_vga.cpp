@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "display/byte_stream.h"
+#include "vmm/state_bytes.h"
 
 namespace rrvm {
 
@@ -414,7 +414,7 @@ std::vector<uint8_t> CirrusVga::save_state() const {
   w.u16(cursor_y_);
   w.u32(latch_);
   blitter_.save(w);
-  return std::move(w.data());
+  return w.take();
 }
 
 void CirrusVga::load_state(std::span<const uint8_t> bytes) {
