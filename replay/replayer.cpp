@@ -1,20 +1,13 @@
 #include "replay/replayer.h"
 
-#include <cstdio>
-
 #include "trace/trace_inspect.h"
 #include "vmm/cpu_state.h"
+#include "vmm/format.h"
 
 namespace rrvm {
 
 namespace {
 constexpr size_t kRecentEvents = 8;
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-  return b;
-}
 
 const char* exit_name(TraceExitKind k) { return trace_exit_kind_name(k); }
 

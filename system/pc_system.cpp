@@ -1,6 +1,6 @@
 #include "system/pc_system.h"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "vmm/byte_source.h"
 #include "devices/cirrus/cirrus_vga.h"
@@ -116,11 +116,8 @@ PcSystem::~PcSystem() = default;
 
 std::vector<std::pair<std::string, std::string>> PcSystem::device_descriptions() const {
   std::vector<std::pair<std::string, std::string>> d;
-  char cfg[64];
-  for (const auto& c : board_->port_claims()) {
-    std::snprintf(cfg, sizeof cfg, "ports=0x%x-0x%x", c.base, c.base + c.length - 1);
-    d.emplace_back(c.device->device_name(), cfg);
-  }
+  for (const auto& c : board_->port_claims())
+    d.emplace_back(c.device->device_name(), fmt::format("ports={:#x}-{:#x}", c.base, c.base + c.length - 1));
   d.emplace_back("pci-host", "ports=0xcf8-0xcff host-bridge=00:00.0");
   d.emplace_back("cirrus-vga", "pci=00:02.0 vendor=0x1013 device=0x00b8 vram=4MiB");
   return d;

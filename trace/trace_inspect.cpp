@@ -1,18 +1,12 @@
 #include "trace/trace_inspect.h"
 
 #include <array>
-#include <cinttypes>
-#include <cstdio>
 #include <sstream>
+
+#include "vmm/format.h"
 
 namespace rrvm {
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -21,9 +15,7 @@ std::string json_string(const std::string& s) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < 0x20 || c >= 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
+      out += fmt::format("\\u{:04x}", c);
     } else {
       out += static_cast<char>(c);
     }
@@ -32,14 +24,9 @@ std::string json_string(const std::string& s) {
 }
 
 std::string human_bytes(uint64_t n) {
-  char buf[32];
-  if (n >= (uint64_t{1} << 20) && n % (uint64_t{1} << 20) == 0)
-    std::snprintf(buf, sizeof buf, "%" PRIu64 " MiB", n >> 20);
-  else if (n >= 1024 && n % 1024 == 0)
-    std::snprintf(buf, sizeof buf, "%" PRIu64 " KiB", n >> 10);
-  else
-    std::snprintf(buf, sizeof buf, "%" PRIu64 " bytes", n);
-  return buf;
+  if (n >= (uint64_t{1} << 20) && n % (uint64_t{1} << 20) == 0) return fmt::format("{} MiB", n >> 20);
+  if (n >= 1024 && n % 1024 == 0) return fmt::format("{} KiB", n >> 10);
+  return fmt::format("{} bytes", n);
 }
 
 }  // namespace
@@ -205,15 +192,11 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
   for (int k = 0; k < 4; ++k)
     out << (k ? ", " : " (") << trace_exit_kind_name(static_cast<TraceExitKind>(k)) << " " << exit_counts[static_cast<size_t>(k)];
   out << ")\n";
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "guest duration: %.6f s (last clock reading)\n", static_cast<double>(last_ns) / 1e9);
-  out << buf;
+  out << fmt::format("guest duration: {:.6f} s (last clock reading)\n", static_cast<double>(last_ns) / 1e9);
   out << "file size: " << reader.file_size() << " bytes; Cap'n Proto messages before LZ4: " << reader.uncompressed_bytes()
       << " bytes\n";
-  if (exits > 0) {
-    std::snprintf(buf, sizeof buf, "bytes per exit: %.3f\n", static_cast<double>(reader.file_size()) / static_cast<double>(exits));
-    out << buf;
-  }
+  if (exits > 0)
+    out << fmt::format("bytes per exit: {:.3f}\n", static_cast<double>(reader.file_size()) / static_cast<double>(exits));
   const TraceStatus& st = reader.status();
   out << "status: " << trace_completeness_name(st.state);
   if (st.state != TraceCompleteness::Complete)
@@ -228,10 +211,7 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
     if (!end->message.empty()) out << ", \"" << end->message << "\"";
     out << ", " << end->exit_count << " exits";
     if (end->instruction_count) out << ", " << *end->instruction_count << " instructions";
-    if (end->record_wall_ns) {
-      std::snprintf(buf, sizeof buf, ", recorded in %.3f s", double(end->record_wall_ns) / 1e9);
-      out << buf;
-    }
+    if (end->record_wall_ns) out << fmt::format(", recorded in {:.3f} s", double(end->record_wall_ns) / 1e9);
     out << ", RAM sha256 " << to_hex(end->ram_sha256) << "\n";
   }
 }

@@ -9,18 +9,14 @@
 #include <iterator>
 #include <vector>
 
+#include "vmm/format.h"
+
 namespace rrvm {
 
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw ImageError("guest image '" + path + "': " + what);
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {

@@ -1,15 +1,10 @@
 #include "vmm/io_bus.h"
 
-#include <cstdio>
 #include <stdexcept>
 
-namespace rrvm {
+#include "vmm/format.h"
 
-static std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-  return b;
-}
+namespace rrvm {
 
 void IoBus::add(uint64_t base, uint64_t length, IoDevice* device) {
   if (length == 0 || base + length < base)

@@ -1,20 +1,13 @@
 #include "vmm/emu/interrupt_delivery.h"
 
-#include <cstdio>
-
 #include "vmm/emu/segments.h"
+#include "vmm/format.h"
 
 namespace rrvm {
 namespace {
 
 constexpr uint32_t kFlagTF = 1u << 8, kFlagIF = 1u << 9, kFlagNT = 1u << 14, kFlagRF = 1u << 16,
                    kFlagVM = 1u << 17, kFlagAC = 1u << 18;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 uint32_t reg(uc_engine* uc, int id) {
   uint32_t v = 0;
