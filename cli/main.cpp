@@ -5,11 +5,12 @@
 #include "cli/commands.h"
 #include "trace/trace_events.h"
 #include "system/pc_system.h"
+#include "vmm/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"rrvm: record and replay whole x86 machines on KVM or a software CPU"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "rrvm 0.1.0");
+  app.set_version_flag("--version", std::string("rrvm ") + rrvm::kRrvmVersion);
   struct Command {
     CLI::App* app;
     int (*run)();

@@ -15,6 +15,10 @@
 
 namespace rrvm {
 
+// 2026-01-01T00:00:00Z: the RTC's time at guest time 0 unless the user asks
+// for another, fixed so that runs are reproducible.
+constexpr int64_t kDefaultRtcBase = 1767225600;
+
 class CmosRtc final : public IoDevice, public TimedDevice, public DeviceState {
  public:
   // `base_seconds`: wall time (seconds since the Unix epoch, UTC) at guest

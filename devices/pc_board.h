@@ -30,7 +30,7 @@ struct PcBoardConfig {
   std::function<void(uint8_t)> serial_output;
   std::function<void(uint8_t)> debug_console;
   ByteSource* serial_input = nullptr;  // not owned; may be null
-  int64_t rtc_base_seconds = 1704067200;  // 2024-01-01 00:00:00 UTC: fixed for determinism
+  int64_t rtc_base_seconds = kDefaultRtcBase;
 };
 
 struct BoardDevice {

@@ -4,17 +4,6 @@
 
 namespace rrvm {
 
-namespace {
-TraceExitKind trace_exit_kind(ExitKind k) {
-  switch (k) {
-    case ExitKind::PortIo: return TraceExitKind::PortIo;
-    case ExitKind::Mmio: return TraceExitKind::Mmio;
-    case ExitKind::Halt: return TraceExitKind::Halt;
-    default: return TraceExitKind::IrqWindow;
-  }
-}
-}  // namespace
-
 Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
     : writer_(writer), machine_(machine), options_(options) {
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());

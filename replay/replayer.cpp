@@ -9,20 +9,9 @@ namespace rrvm {
 namespace {
 constexpr size_t kRecentEvents = 8;
 
-const char* exit_name(TraceExitKind k) { return trace_exit_kind_name(k); }
-
-TraceExitKind live_kind(ExitKind k) {
-  switch (k) {
-    case ExitKind::PortIo: return TraceExitKind::PortIo;
-    case ExitKind::Mmio: return TraceExitKind::Mmio;
-    case ExitKind::Halt: return TraceExitKind::Halt;
-    default: return TraceExitKind::IrqWindow;
-  }
-}
-
 std::string describe_exit(TraceExitKind kind, bool write, uint64_t address, unsigned size, uint64_t data,
                           bool with_data) {
-  std::string s = exit_name(kind);
+  std::string s = trace_exit_kind_name(kind);
   if (kind == TraceExitKind::PortIo || kind == TraceExitKind::Mmio) {
     s += write ? " write " : " read ";
     s += hex(address) + " size " + std::to_string(size);
@@ -121,7 +110,7 @@ bool Replayer::expect_exit(const Exit& exit, bool check_data) {
   skip_checksums();
   if (divergence_) return false;
   const TraceEvent* e = peek();
-  TraceExitKind kind = live_kind(exit.kind);
+  TraceExitKind kind = trace_exit_kind(exit.kind);
   // Described only for a report: formatting it at every exit was measurable.
   auto live = [&] { return describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write); };
   if (!e) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "devices/cmos_rtc.h"
 #include "vmm/image_loader.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
@@ -20,10 +21,6 @@ namespace rrvm {
 class PcBoard;
 class PciHost;
 class CirrusVga;
-
-// 2026-01-01T00:00:00Z: the RTC's default time at guest time 0, fixed so that
-// runs are reproducible unless the user asks for another time.
-constexpr int64_t kDefaultRtcBase = 1767225600;
 
 struct SystemConfig {
   BackendKind backend = BackendKind::Auto;

@@ -8,6 +8,7 @@
 #include "trace/trace_writer.h"
 #include "system/display_sampler.h"
 #include "vmm/cpuid.h"
+#include "vmm/version.h"
 
 namespace rrvm {
 
@@ -15,14 +16,14 @@ namespace {
 TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_line) {
   const SystemConfig& c = sys.config();
   TraceHeader h;
-  h.rrvm_version = "0.1.0";
+  h.rrvm_version = kRrvmVersion;
   h.backend = sys.backend();
   h.machine.memory_size = c.mem_bytes;
   h.machine.rtc_base_seconds = c.rtc_base;
   h.machine.serial_input = c.serial_in_path.has_value();
-  if (c.load.load_address) h.machine.options.push_back({"load-addr", std::to_string(*c.load.load_address)});
-  if (c.load.entry) h.machine.options.push_back({"entry", std::to_string(*c.load.entry)});
-  if (c.max_instructions) h.machine.options.push_back({"max-instructions", std::to_string(*c.max_instructions)});
+  h.machine.load_address = c.load.load_address;
+  h.machine.entry = c.load.entry;
+  h.machine.max_instructions = c.max_instructions;
   for (const auto& s : sys.machine().memory().slots())
     h.memory_map.push_back({s.name, s.guest_base, s.size, s.log_dirty, s.mapped});
   for (const auto& d : sys.device_descriptions()) h.devices.push_back({d.first, d.second});

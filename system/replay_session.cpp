@@ -27,12 +27,6 @@ class ProgressTap final : public RunTap {
   uint64_t exits_ = 0;
 };
 
-std::optional<uint64_t> option_u64(const TraceHeader& h, const std::string& key) {
-  for (const auto& o : h.machine.options)
-    if (o.key == key) return std::stoull(o.value);
-  return std::nullopt;
-}
-
 void check_image(const TraceImage& img, const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f)
@@ -67,8 +61,8 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   config.backend = settings.backend;
   config.mem_bytes = h.machine.memory_size;
   config.image_path = image;
-  config.load.load_address = option_u64(h, "load-addr");
-  config.load.entry = option_u64(h, "entry");
+  config.load.load_address = h.machine.load_address;
+  config.load.entry = h.machine.entry;
   config.rtc_base = h.machine.rtc_base_seconds.value_or(kDefaultRtcBase);
   config.serial_out = settings.serial_out;
   config.debug_out = settings.debug_out;

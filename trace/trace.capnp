@@ -1,4 +1,4 @@
-# rrvm trace schema, format version 1.
+# rrvm trace schema, format version 3 (1 and 2 still read).
 #
 # A trace is one file:
 #
@@ -106,7 +106,15 @@ struct MachineConfig {
   hasRtcBase @1 :Bool;
   rtcBaseSeconds @2 :Int64;     # CMOS clock start, Unix seconds; valid if hasRtcBase
   serialInput @3 :Bool;         # SerialInput events may appear
-  options @4 :List(Option);     # every other machine option, in order
+  options @4 :List(Option);     # informational only (format version 3); in
+                                # versions 1-2 also "load-addr", "entry" and
+                                # "max-instructions" as decimal text
+  hasLoadAddress @5 :Bool;      # format version 3:
+  loadAddress @6 :UInt64;       #   raw image load address (guest-physical)
+  hasEntry @7 :Bool;
+  entry @8 :UInt64;             #   entry point (real-mode offset or EIP)
+  hasMaxInstructions @9 :Bool;
+  maxInstructions @10 :UInt64;  #   the recording stopped after this many
 }
 
 struct TraceHeader {

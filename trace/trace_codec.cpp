@@ -6,6 +6,7 @@
 #include <lz4.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "trace/trace.capnp.h"
@@ -485,6 +486,16 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
 
 // ---- header ---------------------------------------------------------------
 
+namespace {
+uint64_t parse_legacy_number(const TraceOption& o) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(o.value.data(), o.value.data() + o.value.size(), v, 10);
+  if (ec != std::errc() || end != o.value.data() + o.value.size() || o.value.empty())
+    throw CodecError("machine option " + o.key + "='" + o.value + "' is not a decimal number");
+  return v;
+}
+}  // namespace
+
 MessageWords encode_header(const TraceHeader& h) {
   capnp::MallocMessageBuilder message;
   auto b = message.initRoot<schema::TraceHeader>();
@@ -496,6 +507,12 @@ MessageWords encode_header(const TraceHeader& h) {
   m.setHasRtcBase(h.machine.rtc_base_seconds.has_value());
   m.setRtcBaseSeconds(h.machine.rtc_base_seconds.value_or(0));
   m.setSerialInput(h.machine.serial_input);
+  m.setHasLoadAddress(h.machine.load_address.has_value());
+  m.setLoadAddress(h.machine.load_address.value_or(0));
+  m.setHasEntry(h.machine.entry.has_value());
+  m.setEntry(h.machine.entry.value_or(0));
+  m.setHasMaxInstructions(h.machine.max_instructions.has_value());
+  m.setMaxInstructions(h.machine.max_instructions.value_or(0));
   auto opts = m.initOptions(static_cast<unsigned>(h.machine.options.size()));
   for (size_t i = 0; i < h.machine.options.size(); ++i) {
     opts[i].setKey(h.machine.options[i].key);
@@ -547,7 +564,21 @@ TraceHeader decode_header(const MessageWords& words) {
     h.machine.memory_size = m.getMemorySize();
     if (m.getHasRtcBase()) h.machine.rtc_base_seconds = m.getRtcBaseSeconds();
     h.machine.serial_input = m.getSerialInput();
-    for (auto o : m.getOptions()) h.machine.options.push_back(TraceOption{o.getKey(), o.getValue()});
+    if (m.getHasLoadAddress()) h.machine.load_address = m.getLoadAddress();
+    if (m.getHasEntry()) h.machine.entry = m.getEntry();
+    if (m.getHasMaxInstructions()) h.machine.max_instructions = m.getMaxInstructions();
+    for (auto o : m.getOptions()) {
+      TraceOption opt{o.getKey(), o.getValue()};
+      // Versions 1-2 kept these as decimal text.
+      if (std::optional<uint64_t>* typed = opt.key == "load-addr"          ? &h.machine.load_address
+                                           : opt.key == "entry"            ? &h.machine.entry
+                                           : opt.key == "max-instructions" ? &h.machine.max_instructions
+                                                                           : nullptr) {
+        *typed = parse_legacy_number(opt);
+        continue;
+      }
+      h.machine.options.push_back(std::move(opt));
+    }
     for (auto s : b.getMemoryMap())
       h.memory_map.push_back(TraceMemorySlot{s.getName(), s.getBase(), s.getSize(), s.getLogDirty(), s.getMapped()});
     for (auto d : b.getDevices()) h.devices.push_back(TraceDevice{d.getName(), d.getConfig()});

@@ -25,6 +25,15 @@ std::optional<TraceEventKind> trace_event_kind_from_name(const std::string& name
   return std::nullopt;
 }
 
+TraceExitKind trace_exit_kind(ExitKind k) {
+  switch (k) {
+    case ExitKind::PortIo: return TraceExitKind::PortIo;
+    case ExitKind::Mmio: return TraceExitKind::Mmio;
+    case ExitKind::Halt: return TraceExitKind::Halt;
+    default: return TraceExitKind::IrqWindow;
+  }
+}
+
 const char* trace_exit_kind_name(TraceExitKind kind) {
   switch (kind) {
     case TraceExitKind::PortIo: return "port-io";

@@ -19,7 +19,9 @@ namespace rrvm {
 
 // Version of the file format this library writes. Readers accept every
 // version from kTraceMinReadableVersion to this one (fixtures in traces/).
-constexpr uint32_t kTraceFormatVersion = 2;  // 2: service points
+// 2: service points; 3: typed machine options (load address, entry,
+// instruction limit) instead of text options an older reader would need.
+constexpr uint32_t kTraceFormatVersion = 3;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -63,7 +65,10 @@ struct TraceMachineConfig {
   uint64_t memory_size = 0;                 // guest RAM bytes
   std::optional<int64_t> rtc_base_seconds;  // CMOS clock start, Unix seconds
   bool serial_input = false;                // the recording fed serial input
-  std::vector<TraceOption> options;         // anything else, in order
+  std::optional<uint64_t> load_address;     // raw image load address (--load-addr)
+  std::optional<uint64_t> entry;            // entry point (--entry)
+  std::optional<uint64_t> max_instructions;  // --max-instructions
+  std::vector<TraceOption> options;         // anything else, in order (informational)
   bool operator==(const TraceMachineConfig&) const = default;
 };
 
@@ -98,6 +103,8 @@ std::optional<TraceEventKind> trace_event_kind_from_name(const std::string& name
 
 enum class TraceExitKind : uint8_t { PortIo = 0, Mmio = 1, Halt = 2, IrqWindow = 3 };
 const char* trace_exit_kind_name(TraceExitKind kind);
+// The trace kind of a guest-caused exit (port I/O, MMIO, HLT, IRQ window).
+TraceExitKind trace_exit_kind(ExitKind kind);
 
 // An exit that carried information: for reads, `data` is what the guest
 // received; for writes, what it wrote. Halt / IrqWindow carry no address/data.

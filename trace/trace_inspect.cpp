@@ -148,6 +148,9 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
   out << "machine: memory " << human_bytes(h.machine.memory_size);
   if (h.machine.rtc_base_seconds) out << ", rtc base " << *h.machine.rtc_base_seconds << " s";
   out << ", serial input " << (h.machine.serial_input ? "yes" : "no");
+  if (h.machine.load_address) out << ", load address " << hex(*h.machine.load_address);
+  if (h.machine.entry) out << ", entry " << hex(*h.machine.entry);
+  if (h.machine.max_instructions) out << ", max instructions " << *h.machine.max_instructions;
   for (const auto& o : h.machine.options) out << ", " << o.key << "=" << o.value;
   out << "\n";
   for (const auto& s : h.memory_map)

@@ -52,6 +52,10 @@ TraceReader::TraceReader(const std::string& path, TraceReaderOptions options)
   } catch (const CodecError& e) {
     fail(kTraceFileHeaderSize, std::string("header frame: ") + e.what(), "the trace is unusable; record it again");
   }
+  if (header_.format_version != version_)
+    fail(8, "the file header says format version " + std::to_string(version_) + " but the header frame says " +
+                std::to_string(header_.format_version),
+         "the trace is damaged; record it again");
   data_start_ = frame.end_offset;
   frames_.push_back(FrameIndexEntry{kTraceFileHeaderSize, FrameKind::Header, 0, 0, std::nullopt});
   uncompressed_bytes_ = frame.header.uncompressed_size;

@@ -225,6 +225,53 @@ TEST(TraceReaderErrors, NewerFormatVersionIsRefusedClearly) {
   }
 }
 
+// Format versions 1-2 kept the load address, entry and instruction limit as
+// decimal text options; they still read, into the typed fields, and a value
+// that is not a number is one clear line naming the trace and the option.
+TEST(TraceReaderErrors, LegacyTextOptionsBecomeTypedFieldsOrAClearError) {
+  std::string path = temp_path("legacy-options.rrt");
+  TraceHeader h = header();
+  h.machine.load_address.reset();
+  h.machine.max_instructions.reset();
+  h.machine.options = {{"load-addr", "31744"}, {"entry", "256"}, {"max-instructions", "1000"}, {"clock", "x"}};
+  { TraceWriter(path, h).close(end()); }
+  TraceReader reader(path);
+  EXPECT_EQ(reader.header().machine.load_address, 31744u);
+  EXPECT_EQ(reader.header().machine.entry, 256u);
+  EXPECT_EQ(reader.header().machine.max_instructions, 1000u);
+  EXPECT_EQ(reader.header().machine.options, (std::vector<TraceOption>{{"clock", "x"}}));
+
+  for (const char* bad : {"banana", "", "12x", "-5", "99999999999999999999999"}) {
+    h.machine.options = {{"load-addr", bad}};
+    { TraceWriter(path, h).close(end()); }
+    try {
+      TraceReader r(path);
+      ADD_FAILURE() << "load-addr='" << bad << "' was accepted";
+    } catch (const TraceError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(path), std::string::npos) << msg;
+      EXPECT_NE(msg.find("load-addr='" + std::string(bad) + "' is not a decimal number"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(TraceReaderErrors, FileAndHeaderFrameMustAgreeOnTheVersion) {
+  std::string path = temp_path("version-mismatch.rrt");
+  write_full_trace(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put(static_cast<char>(kTraceFormatVersion - 1));  // a version this reader also reads
+  }
+  try {
+    TraceReader reader(path);
+    FAIL() << "expected TraceError";
+  } catch (const TraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("but the header frame says"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TraceRegisterHash, DependsOnEveryField) {
   Registers a = registers(1);
   uint64_t h = register_state_hash(a);

@@ -35,7 +35,9 @@ TraceHeader header() {
   h.machine.memory_size = 16 << 20;
   h.machine.rtc_base_seconds = -86400;  // signed on purpose: before 1970
   h.machine.serial_input = true;
-  h.machine.options = {{"max-instructions", "1000000"}, {"clock", "instructions"}};
+  h.machine.max_instructions = 1000000;
+  h.machine.load_address = 0x7C00;
+  h.machine.options = {{"clock", "instructions"}};
   h.memory_map = {{"ram", 0, 16 << 20, false, true}, {"vram", 0xE0000000, 4 << 20, true, false}};
   h.devices = {{"serial0", "port=0x3f8 irq=4"}, {"pit", ""}, {"cirrus", "vram=4MiB"}};
   h.cpuid = {{0, 0, 1, 0x6D767272, 0x6D767272, 0x4D565252}, {1, 0, 0x633, 0, 0, 0x0789A9BF}, {7, 1, 0, 0, 0, 0}};
