@@ -16,7 +16,6 @@ class Progress {
   // Erases the bar so other output can use the line; the next update()
   // draws it again.
   void clear();
-  bool shown() const { return shown_; }
 
  private:
   std::string what_;

@@ -28,8 +28,8 @@ using MessageWords = std::vector<uint64_t>;
 // one each and reset it at every keyframe frame.
 class VramDeltaState {
  public:
-  // XORs `bytes` with the stored page in place... of a copy, and stores
-  // the new content (encoder side).
+  // The delta of `content` against the stored page (a new vector), and
+  // stores `content` as the page's new base (encoder side).
   std::vector<uint8_t> encode(uint32_t index, const std::vector<uint8_t>& content);
   // Applies a delta and stores the result (decoder side).
   std::vector<uint8_t> decode(uint32_t index, const uint8_t* delta, size_t size);

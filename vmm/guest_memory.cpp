@@ -116,12 +116,6 @@ DirtyBitmap GuestMemory::collect_dirty(uint32_t id) {
   return out;
 }
 
-uint64_t GuestMemory::total_size() const {
-  uint64_t t = 0;
-  for (const auto& s : slots_) t += s.size;
-  return t;
-}
-
 }  // namespace rrvm
 
 namespace rrvm {

@@ -74,7 +74,6 @@ class GuestMemory {
   // Pages of slot `id` written since the previous call; clears the log.
   DirtyBitmap collect_dirty(uint32_t id);
 
-  uint64_t total_size() const;
   // SHA-256 over every mapped slot's bytes, in slot order (final-state checks).
   Sha256Digest content_sha256() const;
   // Turns dirty logging of a slot on or off (before a backend is created).

@@ -20,6 +20,10 @@ struct Case {
   std::string guest, backend;
   size_t min_frames;
 };
+// How gtest prints the parameter (in ctest names and failures).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.guest << " on " << c.backend << ", at least " << c.min_frames << " frames";
+}
 
 std::vector<Case> cases() {
   std::vector<Case> c;

@@ -41,6 +41,8 @@ ReplayOutcome replay(const std::string& trace, const std::string& backend, std::
 struct Case {
   std::string guest, record_backend, replay_backend;
 };
+// How gtest prints the parameter (in ctest names and failures).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.guest << " recorded on " << c.record_backend << ", replayed on " << c.replay_backend; }
 
 std::vector<Case> cases() {
   std::vector<Case> c;

@@ -18,6 +18,8 @@ namespace {
 struct Case {
   std::string guest, backend;
 };
+// How gtest prints the parameter (in ctest names and failures).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.guest << " on " << c.backend; }
 
 std::vector<Case> cases() {
   std::vector<Case> c;

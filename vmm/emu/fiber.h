@@ -29,7 +29,6 @@ class Fiber {
 
   bool started() const { return started_; }
   bool finished() const { return finished_; }
-  bool inside() const { return inside_; }
 
  private:
   boost::context::fiber run_body(boost::context::fiber&& caller);
