@@ -24,6 +24,12 @@ CLI::App* add_record_command(CLI::App& app, int argc, char** argv) {
 int record_command() {
   GuestOutputs outputs(g_opts);
   RecordOutcome r = record_to_trace(make_system_config(g_opts, outputs), g_output, g_argv, true);
+  if (r.write_error) {
+    // Said once, whether writing failed during the run or at the end record.
+    std::fprintf(stderr, "rrvm: error: cannot write the trace: %s (the trace is readable up to its last whole frame)\n",
+                 r.write_error->c_str());
+    return kExitIoError;
+  }
   if (r.result.reason != StopReason::DebugExit) std::fprintf(stderr, "rrvm: %s\n", r.result.message.c_str());
   std::fprintf(stderr, "rrvm: recorded %llu events (%llu exits) into %s: %llu bytes, %.2f bytes/exit, %.3f s\n",
                (unsigned long long)r.events, (unsigned long long)r.result.exits, g_output.c_str(),

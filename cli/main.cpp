@@ -35,6 +35,15 @@ int main(int argc, char** argv) {
   } catch (const rrvm::SystemError& e) {
     std::fprintf(stderr, "rrvm: error: %s\n", e.what());
     return e.status();
+  } catch (const rrvm::TraceWriteError& e) {
+    std::fprintf(stderr, "rrvm: error: %s\n", e.what());
+    return rrvm::kExitIoError;
+  } catch (const rrvm::OutputError& e) {
+    std::fprintf(stderr, "rrvm: error: %s\n", e.what());
+    return rrvm::kExitIoError;
+  } catch (const rrvm::VcpuError& e) {
+    std::fprintf(stderr, "rrvm: error: %s\n", e.what());
+    return rrvm::kExitBackendError;
   } catch (const rrvm::TraceError& e) {
     std::fprintf(stderr, "rrvm: error: %s\n", e.what());
     return rrvm::kExitBadInput;

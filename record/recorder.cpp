@@ -9,6 +9,22 @@ Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions option
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
 }
 
+void Recorder::append(const TraceEvent& event) {
+  if (write_error_) return;  // the trace ends where writing failed
+  try {
+    writer_.append(event);
+  } catch (const TraceError& e) {
+    write_error_ = e.what();
+  }
+}
+
+bool Recorder::wants_stop(RunResult* result) {
+  if (!write_error_) return false;
+  result->exit_status = kExitIoError;
+  result->message = "recording stopped: cannot write the trace: " + *write_error_;
+  return true;
+}
+
 void Recorder::on_exit(const Position& pos, const Exit& exit) {
   if (options_.checksum_interval && pos.exit_ordinal % options_.checksum_interval == 0 &&
       pos.exit_ordinal) {
@@ -16,7 +32,7 @@ void Recorder::on_exit(const Position& pos, const Exit& exit) {
     c.exit_ordinal = pos.exit_ordinal;
     c.icount = pos.icount;
     c.register_hash = register_state_hash(machine_.vcpu().get_registers());
-    writer_.append(TraceEvent{c});
+    append(TraceEvent{c});
   }
   if (!exit.is_write && (exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio))
     return;  // written in on_read, with the value the guest received
@@ -28,7 +44,7 @@ void Recorder::on_exit(const Position& pos, const Exit& exit) {
     e.address = exit.address;
     e.data = exit.data;
   }
-  writer_.append(TraceEvent{e});
+  append(TraceEvent{e});
 }
 
 void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
@@ -38,7 +54,7 @@ void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   e.size = exit.size;
   e.address = exit.address;
   e.data = value;
-  writer_.append(TraceEvent{e});
+  append(TraceEvent{e});
 }
 
 std::optional<KickState> Recorder::async_state(const Position& pos, const Registers* regs) {
@@ -61,11 +77,11 @@ void Recorder::on_service(const Position& pos, uint64_t now_ns, const Registers*
   s.exit_ordinal = pos.exit_ordinal;
   s.icount = pos.async ? pos.icount : std::nullopt;
   s.async = async_state(pos, regs);
-  writer_.append(TraceEvent{s});
+  append(TraceEvent{s});
 }
 
 void Recorder::on_clock_read(const Position&, uint64_t now_ns) {
-  writer_.append(TraceEvent{ClockSampleEvent{now_ns}});
+  append(TraceEvent{ClockSampleEvent{now_ns}});
 }
 
 void Recorder::on_interrupt(const Position& pos, uint8_t vector, const Registers* regs) {
@@ -80,17 +96,21 @@ void Recorder::on_interrupt(const Position& pos, uint8_t vector, const Registers
     k.registers = *regs;
     i.kicked = k;
   }
-  writer_.append(TraceEvent{i});
+  append(TraceEvent{i});
 }
 
-void Recorder::on_serial_input(uint8_t byte) { writer_.append(TraceEvent{SerialInputEvent{byte}}); }
+void Recorder::on_serial_input(uint8_t byte) { append(TraceEvent{SerialInputEvent{byte}}); }
 
 void Recorder::on_stop(const Position& pos, const RunResult& result) {
   TraceEnd end;
   end.reason = result.reason;
   end.exit_status = result.exit_status;
   end.message = result.message;
-  end.final_registers = machine_.vcpu().get_registers();
+  try {
+    end.final_registers = machine_.vcpu().get_registers();
+  } catch (const VcpuError&) {
+    // The backend failed for good (the end says so); its registers are gone.
+  }
   end.ram_sha256 = machine_.memory().content_sha256();
   end.instruction_count = pos.icount;
   end.exit_count = pos.exit_ordinal;
@@ -98,8 +118,13 @@ void Recorder::on_stop(const Position& pos, const RunResult& result) {
     end.record_wall_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                       std::chrono::steady_clock::now() - *run_started_)
                                       .count());
-  writer_.close(end);
-  closed_ = true;
+  if (write_error_) return;  // no end record: the trace reads as truncated at its last whole frame
+  try {
+    writer_.close(end);
+    closed_ = true;
+  } catch (const TraceError& e) {
+    write_error_ = e.what();
+  }
 }
 
 }  // namespace rrvm

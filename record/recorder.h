@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "trace/changed_pages_digest.h"
 #include "trace/trace_events.h"
@@ -39,8 +40,16 @@ class Recorder final : public RunTap {
   void on_clock_read(const Position& pos, uint64_t now_ns) override;
   void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
   void on_serial_input(uint8_t byte) override;
+  // Stops the run when the trace can no longer be written.
+  bool wants_stop(RunResult* result) override;
   void on_stop(const Position& pos, const RunResult& result) override;
 
+  // Writes one event (also the display sampler's frames). A write failure
+  // is kept, not thrown through the run loop: the run stops at the next
+  // exit with kExitIoError and everything written before stays readable.
+  void append(const TraceEvent& event);
+  // Why the trace could not be written, if it could not.
+  const std::optional<std::string>& write_error() const { return write_error_; }
   bool closed() const { return closed_; }
   // The run loop starts now: the end record carries the wall time from here.
   void mark_run_start() { run_started_ = std::chrono::steady_clock::now(); }
@@ -52,6 +61,7 @@ class Recorder final : public RunTap {
   Machine& machine_;
   RecorderOptions options_;
   bool closed_ = false;
+  std::optional<std::string> write_error_;
   std::optional<std::chrono::steady_clock::time_point> run_started_;
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
 };

@@ -49,7 +49,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   sys->machine().add_tap(&recorder);
   DisplaySampler sampler(sys->machine().memory(), sys->vga(),
                          [&](const DisplayFrameEvent& e, const Frame& f) {
-                           writer.append(TraceEvent{e});
+                           recorder.append(TraceEvent{e});
                            if (on_frame) on_frame(e, f);
                          });
   sys->machine().add_timed_device(&sampler);
@@ -65,6 +65,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   out.events = writer.events_written();
   out.trace_bytes = writer.bytes_written();
   out.frames = sampler.frames();
+  out.write_error = recorder.write_error();
   return out;
 }
 

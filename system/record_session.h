@@ -1,6 +1,7 @@
 // `rrvm record`: a PcSystem with the Recorder tapped onto its run loop,
 // writing TRACE. Used by the CLI and the integration tests alike.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,16 @@ struct RecordOutcome {
   uint64_t events = 0;
   double wall_seconds = 0;
   uint64_t frames = 0;  // display frames written
+  // The trace could not be written (from this point on): the recording is
+  // readable up to its last whole frame and rrvm exits with kExitIoError.
+  std::optional<std::string> write_error;
 };
 
 // Receives every display frame as it is recorded, with the picture the live
 // device showed at that moment.
 using FrameObserver = std::function<void(const DisplayFrameEvent&, const Frame&)>;
 
-// Throws SystemError (bad input) or TraceError (cannot write the trace).
+// Throws SystemError (bad input) or TraceWriteError (cannot create the trace).
 RecordOutcome record_to_trace(const SystemConfig& config, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame = {});

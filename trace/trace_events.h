@@ -31,6 +31,13 @@ class TraceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The trace file could not be written (disk full, permissions, a closed
+// descriptor): an I/O failure (kExitIoError), not bad input.
+class TraceWriteError : public TraceError {
+ public:
+  using TraceError::TraceError;
+};
+
 // ---- header ---------------------------------------------------------------
 
 struct TraceMemorySlot {

@@ -32,8 +32,12 @@ TraceWriter::~TraceWriter() {
 }
 
 void TraceWriter::fail(const std::string& what) const {
-  throw TraceError("trace " + path_ + ": at byte " + std::to_string(offset_) + ": " + what +
-                   "; check the path, permissions and free disk space");
+  throw TraceWriteError("trace " + path_ + ": at byte " + std::to_string(offset_) + ": " + what +
+                        "; check the path, permissions and free disk space");
+}
+
+void TraceWriter::reject(const std::string& what) const {
+  throw TraceError("trace " + path_ + ": at byte " + std::to_string(offset_) + ": " + what);
 }
 
 void TraceWriter::write_all(const uint8_t* data, size_t size) {
@@ -56,7 +60,7 @@ void TraceWriter::write_frame(FrameKind kind, uint64_t first, uint32_t count, co
     frame = build_frame(kind, first, count, reinterpret_cast<const uint8_t*>(message.data()),
                         message.size() * sizeof(uint64_t), compress);
   } catch (const std::exception& e) {
-    fail(std::string("cannot encode a ") + frame_kind_name(kind) + " frame: " + e.what());
+    reject(std::string("cannot encode a ") + frame_kind_name(kind) + " frame: " + e.what());
   }
   footer_.frames.push_back(FrameIndexEntry{offset_, kind, first, count, icount});
   footer_.uncompressed_bytes += message.size() * sizeof(uint64_t);
@@ -68,7 +72,7 @@ void TraceWriter::append(const TraceEvent& event) {
   try {
     batch_.add(event, vram_);
   } catch (const std::invalid_argument& e) {
-    fail(e.what());
+    reject(e.what());
   }
   TraceEventKind kind = event.kind();
   footer_.event_counts_by_kind[static_cast<size_t>(kind)]++;
@@ -99,7 +103,7 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
   try {
     message = encode_keyframe(k);
   } catch (const std::exception& e) {
-    fail(std::string("cannot encode keyframe: ") + e.what());
+    reject(std::string("cannot encode keyframe: ") + e.what());
   }
   // Pages are compressed one by one inside the message, so the frame is not.
   write_frame(FrameKind::Keyframe, next_ordinal_, 0, message, false, k.icount);

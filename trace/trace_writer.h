@@ -18,7 +18,7 @@ class TraceWriter {
   static constexpr uint32_t kMaxEventsPerFrame = 4096;
   static constexpr size_t kFrameTargetBytes = 64 * 1024;
 
-  // Creates (truncates) `path` and writes the header. Throws TraceError.
+  // Creates (truncates) `path` and writes the header. Throws TraceWriteError.
   TraceWriter(const std::string& path, const TraceHeader& header);
   // Without close(), flushes pending events (best effort): the file then
   // reads as truncated after its last event.
@@ -43,7 +43,10 @@ class TraceWriter {
   void write_frame(FrameKind kind, uint64_t first, uint32_t count, const MessageWords& message,
                    bool compress, std::optional<uint64_t> icount, const std::vector<uint8_t>* suffix = nullptr);
   void write_all(const uint8_t* data, size_t size);
+  // Write failures (TraceWriteError) and events that cannot be encoded
+  // (TraceError).
   [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void reject(const std::string& what) const;
 
   std::string path_;
   int fd_ = -1;

@@ -16,6 +16,7 @@
 
 #include "vmm/byte_source.h"
 #include "vmm/clock.h"
+#include "vmm/exit_status.h"
 #include "vmm/guest_memory.h"
 #include "vmm/input_authority.h"
 #include "vmm/interrupts.h"
@@ -26,18 +27,6 @@
 
 namespace rrvm {
 
-// Exit statuses of the rrvm process when the guest did not choose one.
-// Guest debug-exit statuses are always odd ((value << 1) | 1), these are even.
-enum ExitStatus : int {
-  kExitOk = 0,
-  kExitDivergence = 2,
-  kExitTripleFault = 4,
-  kExitInstructionLimit = 6,
-  kExitBadInput = 8,
-  kExitHaltedForever = 10,
-  kExitBackendError = 12,
-  kExitBackendUnavailable = 14,  // the backend asked for cannot run on this host
-};
 
 class Machine;
 

@@ -61,6 +61,18 @@ check "instruction limit message" grep -q "max-instructions" "$T/err"
 s=$(status_of "$RRVM" run --backend emu "$GUESTS/triple.bin")
 check "triple fault status 4" [ "$s" = 4 ]
 check "triple fault message" grep -q "triple" "$T/err"
+# The disk fills while recording (a 8 KiB file size limit, its signal ignored
+# so the write fails with EFBIG): the recording stops at once with status 16
+# and one error line, and the trace replays up to its last whole frame.
+s=$(status_of bash -c "ulimit -f 8; trap '' XFSZ; exec '$RRVM' record --backend emu -o '$T/full.rrt' '$GUESTS/bench_io.bin'")
+check "full disk: status 16" [ "$s" = 16 ]
+check "full disk: one error line naming the trace" [ "$(grep -c '^rrvm: error: cannot write the trace: trace .*full.rrt' "$T/err")" = 1 ]
+s=$(status_of "$RRVM" info "$T/full.rrt")
+check "full disk: the trace reads as truncated" grep -q "^status: truncated" "$T/out"
+s=$(status_of "$RRVM" replay -q "$T/full.rrt")
+check "full disk: what was written replays" [ "$s" = 0 ]
+check "full disk: replay says it was cut" grep -q "every readable event of a truncated trace" "$T/err"
+
 # A backend failure (not a guest action): code fetched from the VGA window,
 # which no RAM backs. One line, status 12; recorded, it replays to that end.
 printf '\xea\x00\x00\x00\xb0' >"$T/jmpvga.bin"  # jmp far b000:0000
