@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/frame_animation.h"
 #include "cli/frame_files.h"
+#include "cli/option_checks.h"
 #include "cli/progress.h"
 #include "replay/frame_rebuilder.h"
 #include "trace/trace_reader.h"
@@ -13,38 +14,24 @@
 namespace rrvm::cli {
 
 namespace {
-std::string g_trace, g_dir, g_animation;
-uint64_t g_every = 1;
-uint64_t g_at = 0;
-bool g_at_set = false;
-}  // namespace
+struct FramesOptions {
+  std::string trace, dir, animation;
+  uint64_t every = 1, at = 0;
+  CLI::Option* at_given = nullptr;
+};
 
-CLI::App* add_frames_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("frames", "Rebuild the guest's screen from a trace alone (no CPU) as PNG files");
-  cmd->add_option("-o,--output", g_dir, "directory for frame-NNNNNN.png")->required();
-  cmd->add_option("--every", g_every, "write every Nth frame")->check(CLI::PositiveNumber)->capture_default_str();
-  auto* at = cmd->add_option("--at", g_at, "write only the screen as it was at this event ordinal")
-                 ->each([](const std::string&) { g_at_set = true; });
-  cmd->add_option("--animation", g_animation,
-                  "also write the same frames as one animated PNG (APNG) FILE, each shown for its guest time "
-                  "until the next frame (the last for 1 s); frames smaller than the largest are padded with black")
-      ->type_name("FILE")
-      ->excludes(at);
-  cmd->add_option("TRACE", g_trace, "trace file")->required();
-  return cmd;
-}
-
-int frames_command() {
-  TraceReader reader(g_trace);
-  FrameFiles files(g_dir, g_every, "--output");
+int frames(const FramesOptions& o) {
+  const bool at_set = o.at_given->count() > 0;
+  TraceReader reader(o.trace);
+  FrameFiles files(o.dir, o.every, "--output");
   FrameRebuilder rebuilder;
   std::unique_ptr<FrameAnimation> animation;
-  if (!g_animation.empty()) {
+  if (!o.animation.empty()) {
     // The canvas must hold the largest frame before the first one is written.
     CanvasSize canvas = animation_canvas(reader, [&](uint64_t i) { return files.selected(i); });
     if (!canvas.width)
-      throw std::runtime_error("--animation: '" + g_trace + "' has no display frames with a picture to animate");
-    animation = std::make_unique<FrameAnimation>(g_animation, canvas);
+      throw std::runtime_error("--animation: '" + o.trace + "' has no display frames with a picture to animate");
+    animation = std::make_unique<FrameAnimation>(o.animation, canvas);
   }
   Progress progress("frames", reader.event_count());
   uint64_t index = 0;
@@ -56,29 +43,46 @@ int frames_command() {
     if (animation) animation->add(frame, guest_ns);
   };
   while (const TraceEvent* e = cursor.next()) {
-    if (g_at_set && cursor.ordinal() > g_at) break;
+    if (at_set && cursor.ordinal() > o.at) break;
     progress.update(cursor.ordinal());
     auto* f = std::get_if<DisplayFrameEvent>(&e->body);
     if (!f) continue;
     try {
       rebuilder.apply(*f);
     } catch (const std::exception& err) {
-      throw std::runtime_error("trace '" + g_trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
+      throw std::runtime_error("trace '" + o.trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
                                err.what());
     }
-    if (!g_at_set && files.selected(index)) write(index, f->guest_ns);
+    if (!at_set && files.selected(index)) write(index, f->guest_ns);
     ++index;
   }
-  if (g_at_set) write(g_at, 0);
+  if (at_set) write(o.at, 0);
   progress.finish();
-  std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << g_dir << "\n";
+  std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << o.dir << "\n";
   if (animation) {
     animation->finish();
-    std::cerr << "rrvm: animation of " << animation->frames() << " frame(s) written to " << g_animation << "\n";
+    std::cerr << "rrvm: animation of " << animation->frames() << " frame(s) written to " << o.animation << "\n";
   }
   if (reader.status().state != TraceCompleteness::Complete)
     std::cerr << "rrvm: note: " << reader.status().detail << "\n";
   return 0;
+}
+}  // namespace
+
+Command add_frames_command(CLI::App& app) {
+  auto o = std::make_shared<FramesOptions>();
+  auto* cmd = app.add_subcommand("frames", "Rebuild the guest's screen from a trace alone (no CPU) as PNG files");
+  cmd->add_option("-o,--output", o->dir, "directory for frame-NNNNNN.png")->required();
+  cmd->add_option("--every", o->every, "write every Nth frame")->check(whole_number(1))->capture_default_str();
+  o->at_given = cmd->add_option("--at", o->at, "write only the screen as it was at this event ordinal")
+                    ->check(whole_number());
+  cmd->add_option("--animation", o->animation,
+                  "also write the same frames as one animated PNG (APNG) FILE, each shown for its guest time "
+                  "until the next frame (the last for 1 s); frames smaller than the largest are padded with black")
+      ->type_name("FILE")
+      ->excludes(o->at_given);
+  cmd->add_option("TRACE", o->trace, "trace file")->required();
+  return {cmd, [o] { return frames(*o); }};
 }
 
 }  // namespace rrvm::cli

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "cli/commands.h"
 #include "vmm/kvm/kvm_vcpu.h"
@@ -16,10 +17,6 @@
 namespace rrvm::cli {
 
 namespace {
-struct HostOptions {
-  bool kvm_usable_only = false;
-};
-HostOptions g_host;
 
 // A hardware instruction counter for this process (user space only).
 bool host_has_pmu() {
@@ -35,20 +32,11 @@ bool host_has_pmu() {
   close(int(fd));
   return true;
 }
-}  // namespace
 
-CLI::App* add_host_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("host", "Describe what this host gives rrvm: the kind of /dev/kvm, usable backends, PMU");
-  cmd->add_flag("--kvm-usable", g_host.kvm_usable_only,
-                "print one line and exit 0 when the kvm backend can run here, " +
-                    std::to_string(kExitBackendUnavailable) + " when it cannot");
-  return cmd;
-}
-
-int host_command() {
+int host(bool kvm_usable_only) {
   KvmAvailability kvm = kvm_availability(unsupported_kvm_allowed());
   const char* label = !kvm.usable ? "not usable" : kvm.hardware ? "usable" : "usable, UNSUPPORTED (opt-in)";
-  if (g_host.kvm_usable_only) {
+  if (kvm_usable_only) {
     std::printf("kvm: %s: %s\n", label, kvm.detail.c_str());
     return kvm.usable ? kExitOk : kExitBackendUnavailable;
   }
@@ -59,6 +47,17 @@ int host_command() {
   std::printf("backend auto: %s\n", kvm.usable && kvm.hardware ? "kvm" : "emu");
   std::printf("pmu: %s\n", host_has_pmu() ? "yes (hardware instruction counter)" : "no");
   return kExitOk;
+}
+}  // namespace
+
+Command add_host_command(CLI::App& app) {
+  auto kvm_usable_only = std::make_shared<bool>(false);
+  auto* cmd =
+      app.add_subcommand("host", "Describe what this host gives rrvm: the kind of /dev/kvm, usable backends, PMU");
+  cmd->add_flag("--kvm-usable", *kvm_usable_only,
+                "print one line and exit 0 when the kvm backend can run here, " +
+                    std::to_string(kExitBackendUnavailable) + " when it cannot");
+  return {cmd, [kvm_usable_only] { return host(*kvm_usable_only); }};
 }
 
 }  // namespace rrvm::cli

@@ -8,50 +8,33 @@
 
 #include "cli/commands.h"
 #include "cli/frame_files.h"
+#include "cli/option_checks.h"
 #include "cli/progress.h"
 #include "system/replay_session.h"
 
 namespace rrvm::cli {
 
 namespace {
-std::string g_trace, g_backend = "auto", g_image, g_frames;
-uint64_t g_until = 0, g_until_icount = 0, g_every = 1;
-bool g_quiet = false;
-}  // namespace
+struct ReplayCommandOptions {
+  std::string trace, backend = "auto", image, frames;
+  uint64_t until = 0, until_icount = 0, every = 1;
+  CLI::Option* until_given = nullptr;
+  CLI::Option* until_icount_given = nullptr;
+  bool quiet = false;
+};
 
-CLI::App* add_replay_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("replay", "Replay a trace exactly; report the first divergence");
-  cmd->add_option("--backend", g_backend, "vCPU backend: auto, kvm, emu (any backend replays any trace)")
-      ->check(CLI::IsMember({"auto", "kvm", "emu"}))
-      ->capture_default_str();
-  cmd->add_option("--until", g_until, "stop after this many trace events");
-  cmd->add_option("--until-icount", g_until_icount, "stop at this instruction count (emu)");
-  cmd->add_option("--image", g_image, "guest image to use instead of the path stored in the trace");
-  auto* frames = cmd->add_option("--frames", g_frames,
-                                 "write the frames the replayed display renders to DIR as frame-NNNNNN.png "
-                                 "(the names `rrvm frames` gives the same frames)");
-  frames->option_text("DIR");
-  cmd->add_option("--every", g_every, "with --frames: write every Nth frame")
-      ->check(CLI::PositiveNumber)
-      ->needs(frames)
-      ->capture_default_str();
-  cmd->add_flag("-q,--quiet", g_quiet, "do not print the guest's output");
-  cmd->add_option("TRACE", g_trace, "trace file")->required();
-  return cmd;
-}
-
-int replay_command() {
+int replay(const ReplayCommandOptions& o) {
   ReplaySettings s;
-  s.backend = g_backend == "kvm" ? BackendKind::Kvm : g_backend == "emu" ? BackendKind::Emu : BackendKind::Auto;
-  if (g_until) s.options.until_event = g_until;
-  if (g_until_icount) s.options.until_icount = g_until_icount;
-  if (!g_image.empty()) s.image_override = g_image;
+  s.backend = o.backend == "kvm" ? BackendKind::Kvm : o.backend == "emu" ? BackendKind::Emu : BackendKind::Auto;
+  if (o.until_given->count()) s.options.until_event = o.until;
+  if (o.until_icount_given->count()) s.options.until_icount = o.until_icount;
+  if (!o.image.empty()) s.image_override = o.image;
   // The bar shares the terminal with the guest's output: it is erased before
   // guest output and drawn again only where a guest line has ended, so
   // neither cuts into the other.
   Progress progress("replay", 0);
   bool mid_line = false;
-  if (!g_quiet) {
+  if (!o.quiet) {
     s.serial_out = [&](uint8_t b) {
       progress.clear();
       std::fputc(b, stdout);
@@ -75,8 +58,8 @@ int replay_command() {
   std::unique_ptr<FrameFiles> files;
   uint64_t frame_index = 0;
   std::optional<std::string> frame_error;
-  if (!g_frames.empty()) {
-    files = std::make_unique<FrameFiles>(g_frames, g_every, "--frames");
+  if (!o.frames.empty()) {
+    files = std::make_unique<FrameFiles>(o.frames, o.every, "--frames");
     s.on_frame = [&](uint64_t, const Frame& f) {
       uint64_t index = frame_index++;
       if (frame_error || !files->selected(index)) return;
@@ -88,7 +71,7 @@ int replay_command() {
       }
     };
   }
-  ReplayOutcome r = replay_trace(g_trace, s);
+  ReplayOutcome r = replay_trace(o.trace, s);
   progress.clear();
   std::fflush(stdout);
   if (files) {
@@ -113,6 +96,31 @@ int replay_command() {
                  r.wall_seconds / r.record_wall_seconds);
   std::fprintf(stderr, "\n");
   return r.exit_status;
+}
+}  // namespace
+
+Command add_replay_command(CLI::App& app) {
+  auto o = std::make_shared<ReplayCommandOptions>();
+  auto* cmd = app.add_subcommand("replay", "Replay a trace exactly; report the first divergence");
+  cmd->add_option("--backend", o->backend, "vCPU backend: auto, kvm, emu (any backend replays any trace)")
+      ->check(CLI::IsMember({"auto", "kvm", "emu"}))
+      ->capture_default_str();
+  o->until_given = cmd->add_option("--until", o->until, "stop after this many trace events (0: before the first)")
+                       ->check(whole_number());
+  o->until_icount_given = cmd->add_option("--until-icount", o->until_icount, "stop at this instruction count (emu)")
+                              ->check(whole_number());
+  cmd->add_option("--image", o->image, "guest image to use instead of the path stored in the trace");
+  auto* frames = cmd->add_option("--frames", o->frames,
+                                 "write the frames the replayed display renders to DIR as frame-NNNNNN.png "
+                                 "(the names `rrvm frames` gives the same frames)");
+  frames->option_text("DIR");
+  cmd->add_option("--every", o->every, "with --frames: write every Nth frame")
+      ->check(whole_number(1))
+      ->needs(frames)
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", o->quiet, "do not print the guest's output");
+  cmd->add_option("TRACE", o->trace, "trace file")->required();
+  return {cmd, [o] { return replay(*o); }};
 }
 
 }  // namespace rrvm::cli

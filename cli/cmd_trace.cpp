@@ -1,7 +1,9 @@
 // `rrvm info`, `rrvm dump`, `rrvm serial`: look into a trace without running it.
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_reader.h"
 #include "vmm/machine.h"
@@ -9,47 +11,24 @@
 namespace rrvm::cli {
 
 namespace {
-std::string g_info_trace, g_dump_trace, g_serial_trace, g_kind;
-uint64_t g_from = 0, g_to = ~0ull;
-bool g_json = false;
-}  // namespace
+struct DumpCommandOptions {
+  std::string trace, kind;
+  DumpOptions dump;
+};
 
-void add_trace_commands(CLI::App& app, CLI::App** info, CLI::App** dump, CLI::App** serial) {
-  *info = app.add_subcommand("info", "Summarise a trace: header, event counts, sizes, completeness");
-  (*info)->add_option("TRACE", g_info_trace, "trace file")->required();
-  *dump = app.add_subcommand("dump", "Print a trace's events, one per line");
-  (*dump)->add_option("--from", g_from, "first event ordinal");
-  (*dump)->add_option("--to", g_to, "stop before this event ordinal");
-  (*dump)->add_option("--kind", g_kind, "only events of this kind (exit, interrupt, service, clock, serial-input, "
-                                        "cpu-checksum, display-frame)");
-  (*dump)->add_flag("--json", g_json, "JSON lines");
-  (*dump)->add_option("TRACE", g_dump_trace, "trace file")->required();
-  *serial = app.add_subcommand("serial", "Print the guest's serial and debug-console output, from the trace alone");
-  (*serial)->add_option("TRACE", g_serial_trace, "trace file")->required();
-}
-
-int info_command() {
-  TraceReader reader(g_info_trace);
-  trace_info(reader, std::cout);
-  return reader.status().state == TraceCompleteness::Corrupt ? kExitBadInput : 0;
-}
-
-int dump_command() {
-  TraceReader reader(g_dump_trace);
-  DumpOptions o;
-  o.from = g_from;
-  o.to = g_to;
-  o.json = g_json;
-  if (!g_kind.empty()) {
-    o.kind = trace_event_kind_from_name(g_kind);
-    if (!o.kind) throw std::runtime_error("--kind: unknown event kind '" + g_kind + "'");
+int dump(const DumpCommandOptions& o) {
+  TraceReader reader(o.trace);
+  DumpOptions d = o.dump;
+  if (!o.kind.empty()) {
+    d.kind = trace_event_kind_from_name(o.kind);
+    if (!d.kind) throw std::runtime_error("--kind: unknown event kind '" + o.kind + "'");
   }
-  dump_events(reader, o, std::cout);
+  dump_events(reader, d, std::cout);
   return 0;
 }
 
-int serial_command() {
-  TraceReader reader(g_serial_trace);
+int serial(const std::string& trace) {
+  TraceReader reader(trace);
   ConsoleOutput out = rebuild_serial(reader);
   std::cout << out.serial << std::flush;
   if (!out.debug_console.empty()) std::cerr << out.debug_console << std::flush;
@@ -58,6 +37,39 @@ int serial_command() {
     return kExitBadInput;
   }
   return 0;
+}
+}  // namespace
+
+Command add_info_command(CLI::App& app) {
+  auto trace = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("info", "Summarise a trace: header, event counts, sizes, completeness");
+  cmd->add_option("TRACE", *trace, "trace file")->required();
+  return {cmd, [trace] {
+            TraceReader reader(*trace);
+            trace_info(reader, std::cout);
+            return reader.status().state == TraceCompleteness::Corrupt ? int(kExitBadInput) : 0;
+          }};
+}
+
+Command add_dump_command(CLI::App& app) {
+  auto o = std::make_shared<DumpCommandOptions>();
+  auto* cmd = app.add_subcommand("dump", "Print a trace's events, one per line");
+  cmd->add_option("--from", o->dump.from, "first event ordinal")->check(whole_number());
+  cmd->add_option("--to", o->dump.to, "stop before this event ordinal")->check(whole_number());
+  cmd->add_option("--kind", o->kind,
+                  "only events of this kind (exit, interrupt, service, clock, serial-input, cpu-checksum, "
+                  "display-frame)");
+  cmd->add_flag("--json", o->dump.json, "JSON lines");
+  cmd->add_option("TRACE", o->trace, "trace file")->required();
+  return {cmd, [o] { return dump(*o); }};
+}
+
+Command add_serial_command(CLI::App& app) {
+  auto trace = std::make_shared<std::string>();
+  auto* cmd =
+      app.add_subcommand("serial", "Print the guest's serial and debug-console output, from the trace alone");
+  cmd->add_option("TRACE", *trace, "trace file")->required();
+  return {cmd, [trace] { return serial(*trace); }};
 }
 
 }  // namespace rrvm::cli

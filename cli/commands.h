@@ -1,22 +1,26 @@
-// The `rrvm` subcommands: each file adds its CLI11 subcommand and runs it.
+// The `rrvm` subcommands: each file adds its CLI11 subcommand, with its own
+// options struct, and returns what runs it.
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <functional>
+
 namespace rrvm::cli {
 
-CLI::App* add_run_command(CLI::App& app);
-int run_command();
-CLI::App* add_record_command(CLI::App& app, int argc, char** argv);
-int record_command();
-CLI::App* add_replay_command(CLI::App& app);
-int replay_command();
-void add_trace_commands(CLI::App& app, CLI::App** info, CLI::App** dump, CLI::App** serial);
-int info_command();
-int dump_command();
-int serial_command();
-CLI::App* add_frames_command(CLI::App& app);
-int frames_command();
-CLI::App* add_host_command(CLI::App& app);
-int host_command();
+// A subcommand: its CLI11 app and what runs it once the command line parsed
+// (with the options the parse filled in). Returns rrvm's exit status.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_run_command(CLI::App& app);
+Command add_record_command(CLI::App& app, int argc, char** argv);
+Command add_replay_command(CLI::App& app);
+Command add_info_command(CLI::App& app);
+Command add_dump_command(CLI::App& app);
+Command add_serial_command(CLI::App& app);
+Command add_frames_command(CLI::App& app);
+Command add_host_command(CLI::App& app);
 
 }  // namespace rrvm::cli

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cli/option_checks.h"
+
 namespace rrvm::cli {
 
 void add_machine_options(CLI::App& cmd, MachineOptions& o) {
@@ -16,8 +18,8 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o) {
   cmd.add_option("--serial-out", o.serial_out, "write the guest's serial output to FILE (default stdout)");
   cmd.add_option("--debugcon-out", o.debugcon_out,
                  "write the guest's debug console (port 0xE9) to FILE (default stderr)");
-  cmd.add_option("--max-instructions", o.max_instructions,
-                 "stop the guest after N instructions (emu; exact)");
+  cmd.add_option("--max-instructions", o.max_instructions, "stop the guest after N instructions (emu; exact)")
+      ->check(whole_number(1));
   cmd.add_option("--load-addr", o.load_addr, "load address of a raw image (default 0x7C00)");
   cmd.add_option("--entry", o.entry, "entry point (real mode 0000:ENTRY for raw images; EIP for ELF)");
   cmd.add_option("--rtc-base", o.rtc_base,

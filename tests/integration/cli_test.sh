@@ -73,6 +73,15 @@ s=$(status_of "$RRVM" replay -q "$T/full.rrt")
 check "full disk: what was written replays" [ "$s" = 0 ]
 check "full disk: replay says it was cut" grep -q "every readable event of a truncated trace" "$T/err"
 
+# Command-line errors: one line, status 8 (CLI11's own statuses are not
+# rrvm's); numbers are whole and not negative; --until 0 can be asked for.
+for args in "replay --until banana $GUESTS/hello.bin" "replay --until -5 x.rrt" "run --max-instructions -5 x.bin" \
+            "run --max-instructions 0 x.bin" "dump --from -1 x.rrt" "frames --at -3 -o d x.rrt" "replay" "nosuchcommand"; do
+  s=$(status_of "$RRVM" $args)
+  check "command-line error status 8: $args" [ "$s" = 8 ]
+  check "command-line error one line: $args" one_line_err "^rrvm: error: "
+done
+
 # A backend failure (not a guest action): code fetched from the VGA window,
 # which no RAM backs. One line, status 12; recorded, it replays to that end.
 printf '\xea\x00\x00\x00\xb0' >"$T/jmpvga.bin"  # jmp far b000:0000
