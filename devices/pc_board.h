@@ -11,7 +11,7 @@
 #include "vmm/byte_source.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_port.h"
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "devices/pic_8259.h"
 #include "devices/pit_8254.h"
 #include "devices/serial_16550.h"

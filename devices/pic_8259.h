@@ -8,7 +8,7 @@
 #pragma once
 #include <cstdint>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/clock.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"

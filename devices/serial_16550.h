@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "vmm/byte_source.h"
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/clock.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"

@@ -221,14 +221,19 @@ bool Replayer::at_async_target(const Registers& regs) {
   }
   candidate_note_.clear();
   candidate_misses_ = 0;
+  target_reached_ = true;
   return true;
 }
 
 bool Replayer::async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
                              bool async) {
   if (exit_ordinal != pos.exit_ordinal || async != pos.async) return false;
-  if (async && icount && pos.icount && *icount != *pos.icount) return false;
-  return true;
+  if (!async) return true;
+  // Inside guest execution the point is the recorded one when both sides
+  // count instructions and agree, or when the breakpoint search found it;
+  // any other stop (a pause, a snapshot) is just somewhere on the way.
+  if (icount && pos.icount) return *icount == *pos.icount;
+  return target_reached_;
 }
 
 std::optional<uint64_t> Replayer::service_time(const Position& pos) {
@@ -288,6 +293,7 @@ std::optional<uint8_t> Replayer::vector_to_inject(const Position&, std::optional
 }
 
 StopPlan Replayer::next_stop(uint64_t exit_ordinal) {
+  target_reached_ = false;  // the vCPU moves on from wherever it was found
   StopPlan plan;
   plan.target = next_async_target(exit_ordinal);
   return plan;

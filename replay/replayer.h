@@ -75,6 +75,7 @@ class Replayer final : public RunTap, public InputAuthority {
   uint64_t consumed_ = 0;
   uint64_t last_clock_ = 0;
   uint8_t recorded_vector_ = 0;  // between interrupt_action and vector_to_inject
+  bool target_reached_ = false;  // at_async_target() found the point (until the vCPU moves)
   std::optional<DivergenceReport> divergence_;
   std::deque<std::pair<uint64_t, TraceEvent>> recent_;  // (ordinal, event), oldest first
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count

@@ -62,4 +62,39 @@ void DisplaySampler::on_exit(const Position&, const Exit& exit) {
 
 void DisplaySampler::on_stop(const Position&, const RunResult&) { sample(last_ns_, false); }
 
+std::vector<uint8_t> DisplaySampler::save_state() const {
+  ByteWriter w;
+  w.header("DSMP", 1);
+  w.u64(period_);
+  w.u64(next_);
+  w.u64(last_ns_);
+  w.u64(frames_);
+  w.u32(uint32_t(pending_.size()));
+  for (uint64_t word : pending_) w.u64(word);
+  w.u32(uint32_t(last_registers_.size()));
+  w.bytes(last_registers_);
+  return w.take();
+}
+
+void DisplaySampler::load_state(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes, "display-sampler state");
+  r.header("DSMP", 1);
+  if (r.u64() != period_) r.fail("frame period differs from this sampler's");
+  const uint64_t next = r.u64(), last_ns = r.u64(), frames = r.u64();
+  const uint32_t words = r.u32();
+  if (words > vga_.vram().size() / kPageSize / 64 + 1) r.fail("dirty bitmap larger than VRAM");
+  DirtyBitmap pending(words);
+  for (auto& word : pending) word = r.u64();
+  const uint32_t n = r.u32();
+  if (n > r.remaining()) r.fail("display registers longer than the state");
+  std::vector<uint8_t> regs(n);
+  r.bytes(regs);
+  r.finish();
+  next_ = next;
+  last_ns_ = last_ns;
+  frames_ = frames;
+  pending_ = std::move(pending);
+  last_registers_ = std::move(regs);
+}
+
 }  // namespace rrvm

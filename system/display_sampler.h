@@ -17,6 +17,7 @@
 
 #include "display/renderer.h"
 #include "trace/trace_events.h"
+#include "vmm/device_state.h"
 #include "vmm/guest_memory.h"
 #include "vmm/interrupts.h"
 #include "vmm/run_tap.h"
@@ -27,7 +28,7 @@ class CirrusVga;
 
 constexpr uint64_t kDefaultFramePeriodNs = 1000000000ull / 30;
 
-class DisplaySampler final : public TimedDevice, public RunTap {
+class DisplaySampler final : public TimedDevice, public RunTap, public DeviceState {
  public:
   // `sink` receives each frame event and the frame rendered from the live
   // device at that moment.
@@ -41,6 +42,14 @@ class DisplaySampler final : public TimedDevice, public RunTap {
   void on_stop(const Position& pos, const RunResult& result) override;
 
   uint64_t frames() const { return frames_; }
+  // The last display registers a frame carried (empty before the first):
+  // what a reader starting at a keyframe renders with.
+  const std::vector<uint8_t>& last_registers() const { return last_registers_; }
+
+  // Snapshots: the next frame point, the VRAM pages written since the last
+  // frame, the last registers sent.
+  std::vector<uint8_t> save_state() const override;
+  void load_state(std::span<const uint8_t> bytes) override;
 
  private:
   void sample(uint64_t now_ns, bool force);

@@ -107,6 +107,11 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   sys->pci_->add_device(2, sys->vga_.get());
   sys->vga_->attach(m.ports(), m.mmio());
 
+  // Every device with state, for snapshots (stable names: keyframes carry them).
+  for (const auto& d : sys->board_->devices()) m.add_device_state(d.name, d.state);
+  m.add_device_state("pci-host", sys->pci_.get());
+  m.add_device_state("cirrus-vga", sys->vga_.get());
+
   m.vcpu().sync_memory_map();
   m.vcpu().set_registers(sys->image_.initial);
   return sys;

@@ -44,6 +44,9 @@ class InstructionClock final : public Clock {
     return (ns - base + ns_per_insn_ - 1) / ns_per_insn_;
   }
   uint64_t ns_per_instruction() const { return ns_per_insn_; }
+  // Halted time added so far (snapshots keep it).
+  uint64_t skipped_ns() const { return skipped_ns_; }
+  void set_skipped_ns(uint64_t ns) { skipped_ns_ = ns; }
 
  private:
   CountFn count_;

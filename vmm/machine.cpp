@@ -1,5 +1,8 @@
 #include "vmm/machine.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 
 namespace rrvm {
 
@@ -63,6 +66,57 @@ void Machine::start_time() {
   if (started_) return;
   for (auto* d : timed_) d->start();
   started_ = true;
+}
+
+void Machine::add_device_state(std::string name, DeviceState* device) {
+  device_states_.emplace_back(std::move(name), device);
+}
+
+bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_; }
+
+MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
+  if (!can_snapshot()) throw std::logic_error("Machine::snapshot: not at an instruction boundary");
+  MachineSnapshot s;
+  s.cpu = vcpu_->save_cpu();
+  s.exits = exits_;
+  s.interrupts = interrupts_;
+  s.async = in_async_;
+  s.clock_last_ns = clock_.last_;
+  s.clock_skipped_ns = instruction_clock_ ? instruction_clock_->skipped_ns() : 0;
+  for (const auto& [name, device] : device_states_) s.devices.emplace_back(name, device->save_state());
+  // Memory as the guest has it, not with a backend's breakpoint patched in.
+  vcpu_->hide_breakpoints(true);
+  s.memory = RamImage::capture(memory(), [](const MemorySlot&) { return true; }, previous ? &previous->memory : nullptr);
+  vcpu_->hide_breakpoints(false);
+  return s;
+}
+
+void Machine::restore(const MachineSnapshot& s) {
+  // The replay breakpoint belongs to the timeline left behind: the run loop
+  // arms it again for whatever comes next from here.
+  bp_target_.reset();
+  vcpu_->set_breakpoint(std::nullopt);
+  vcpu_->set_breakpoint_registers(std::nullopt);
+  vcpu_->set_single_step(false);
+  for (const auto& [name, device] : device_states_) {
+    auto it = std::find_if(s.devices.begin(), s.devices.end(), [&](const auto& d) { return d.first == name; });
+    if (it == s.devices.end()) throw std::runtime_error("snapshot has no state for device " + name);
+    device->load_state(it->second);
+  }
+  vcpu_->sync_memory_map();  // a device state may have moved or hidden a slot (PCI BARs)
+  s.memory.restore(memory(), [this](uint64_t gpa) { vcpu_->invalidate_code(gpa, kPageSize); });
+  // What the dirty logs gathered since the snapshot belongs to the timeline
+  // left behind too.
+  for (const auto& slot : memory().slots()) memory().collect_dirty(slot.id);
+  vcpu_->restore_cpu(s.cpu);
+  exits_ = s.exits;
+  interrupts_ = s.interrupts;
+  in_async_ = s.async;
+  async_regs_.reset();
+  exit_request_.reset();
+  clock_.last_ = s.clock_last_ns;
+  clock_.fixed_.reset();
+  if (instruction_clock_) instruction_clock_->set_skipped_ns(s.clock_skipped_ns);
 }
 
 Position Machine::position() const {
@@ -190,6 +244,7 @@ void Machine::plan_limits(RunLimits* limits) {
   if (instruction_limit_ && instruction_clock_ &&
       (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
     limits->stop_at_icount = instruction_limit_;
+  limits->stop_at_boundary = boundary_wanted_ && !vcpu_->at_instruction_boundary();
 }
 
 // Replay without an instruction count: a breakpoint at the recorded RIP fired
@@ -218,11 +273,15 @@ bool Machine::reached_async_target() {
   return false;
 }
 
-RunResult Machine::run() {
+RunResult Machine::run() { return *run_loop(false); }
+
+std::optional<RunResult> Machine::run_until_pause() { return run_loop(true); }
+
+std::optional<RunResult> Machine::run_loop(bool honour_pause) {
   RunResult result;
   start_time();
   try {
-    run_until_stop(&result);
+    if (run_until_stop(&result, honour_pause)) return std::nullopt;
   } catch (const VcpuError& e) {
     result.reason = StopReason::BackendError;
     result.exit_status = kExitBackendError;
@@ -235,17 +294,24 @@ RunResult Machine::run() {
   return result;
 }
 
-void Machine::run_until_stop(RunResult* result) {
+bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
   auto finish = [&](StopReason reason, int status, std::string message) {
     result->reason = reason;
     result->exit_status = status;
     result->message = std::move(message);
   };
   for (;;) {
+    if (vcpu_->at_instruction_boundary()) {
+      boundary_wanted_ = false;
+      const Position pos = position();
+      bool pause = false;
+      for (auto* t : taps_) pause |= t->on_boundary(pos);
+      if (pause && honour_pause) return true;
+    }
     service_point();
     if (exit_request_) {
       finish(StopReason::DebugExit, *exit_request_, "guest requested exit with status " + std::to_string(*exit_request_));
-      return;
+      return false;
     }
     deliver_interrupt();
 
@@ -267,7 +333,7 @@ void Machine::run_until_stop(RunResult* result) {
       case ExitKind::Halt:
         for (auto* t : taps_) t->on_exit(pos, exit);
         ++exits_;
-        if (!handle_halt(result)) return;
+        if (!handle_halt(result)) return false;
         break;
       case ExitKind::IrqWindowOpen:
         for (auto* t : taps_) t->on_exit(pos, exit);
@@ -278,7 +344,7 @@ void Machine::run_until_stop(RunResult* result) {
           finish(StopReason::InstructionLimit, kExitInstructionLimit,
                  "guest ran past --max-instructions " + std::to_string(*instruction_limit_) + " (" +
                      format_registers(vcpu_->get_registers()) + ")");
-          return;
+          return false;
         }
         in_async_ = true;
         break;
@@ -290,12 +356,12 @@ void Machine::run_until_stop(RunResult* result) {
         break;
       case ExitKind::Shutdown:
         finish(StopReason::Shutdown, kExitTripleFault, "guest triple-faulted (shutdown): " + exit.message);
-        return;
+        return false;
     }
     for (auto* t : taps_) {
       if (t->wants_stop(result)) {
         result->reason = StopReason::TapRequest;
-        return;
+        return false;
       }
     }
   }

@@ -16,12 +16,14 @@
 
 #include "vmm/byte_source.h"
 #include "vmm/clock.h"
+#include "vmm/device_state.h"
 #include "vmm/exit_status.h"
 #include "vmm/guest_memory.h"
 #include "vmm/input_authority.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"
 #include "vmm/live_inputs.h"
+#include "vmm/machine_snapshot.h"
 #include "vmm/run_tap.h"
 #include "vmm/vcpu.h"
 
@@ -71,8 +73,15 @@ class Machine {
   void request_exit(int status);
 
   // Runs until the guest stops. Never throws for guest behaviour; a backend
-  // failure (VcpuError) ends the run as BackendError.
+  // failure (VcpuError) ends the run as BackendError. Taps' pauses are not
+  // honoured (a plain run has no one to hand control to).
   RunResult run();
+  // The same, but a tap's on_boundary() may pause it: nullopt then, and the
+  // next call goes on from the same point. After the result, the run is over.
+  std::optional<RunResult> run_until_pause();
+  // Get the vCPU to an instruction boundary soon (the next stop completes
+  // the instruction under way), so that on_boundary() is called.
+  void request_boundary() { boundary_wanted_ = true; }
   // Time starts: timed devices are started (TimedDevice::start), then device
   // clock reads follow the input authority. run() calls it (once matters);
   // code that drives devices without running the CPU calls it itself. Before
@@ -82,6 +91,20 @@ class Machine {
 
   Position position() const;
   uint64_t exits_handled() const { return exits_; }
+
+  // Snapshots. Every device with state registers here under a stable name
+  // (the same names in every machine built from the same configuration).
+  void add_device_state(std::string name, DeviceState* device);
+  // Whether a snapshot can be taken now: the vCPU is at an instruction
+  // boundary and the run has not ended.
+  bool can_snapshot() const;
+  // The machine now; pages equal to `previous`'s are shared with it.
+  // Throws VcpuError (or std::logic_error when !can_snapshot()).
+  MachineSnapshot snapshot(const MachineSnapshot* previous = nullptr);
+  // Puts the machine back where `s` was taken; the next run() goes on from
+  // there. Throws std::runtime_error (a device state from another build),
+  // VcpuError.
+  void restore(const MachineSnapshot& s);
 
   // The time source's now (what a live clock read returns).
   uint64_t source_now_ns();
@@ -102,7 +125,9 @@ class Machine {
     Machine& machine_;
   };
 
-  void run_until_stop(RunResult* result);
+  std::optional<RunResult> run_loop(bool honour_pause);
+  // True when paused at a boundary, false when the run ended (result filled).
+  bool run_until_stop(RunResult* result, bool honour_pause);
   void service_point();
   void service_devices(uint64_t now_ns);
   void deliver_interrupt();
@@ -122,6 +147,7 @@ class Machine {
   InterruptController* pic_ = nullptr;
   std::vector<TimedDevice*> timed_;
   std::vector<RunTap*> taps_;
+  std::vector<std::pair<std::string, DeviceState*>> device_states_;
   LiveInputs live_{*this};
   InputAuthority* authority_ = &live_;
   SerialInput serial_input_{*this};
@@ -131,6 +157,7 @@ class Machine {
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
   bool started_ = false;  // see start_time()
+  bool boundary_wanted_ = false;
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
 };

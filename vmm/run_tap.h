@@ -65,6 +65,10 @@ class RunTap {
   virtual void on_serial_input(uint8_t /*byte*/) {}
   // Checked after each exit: a tap may stop the run (fills message/status).
   virtual bool wants_stop(RunResult* /*result*/) { return false; }
+  // The vCPU is at an instruction boundary at the top of the run loop, before
+  // anything else happens at `pos` (a snapshot can be taken now). Returning
+  // true pauses the run here (Machine::run_until_pause returns).
+  virtual bool on_boundary(const Position& /*pos*/) { return false; }
   virtual void on_stop(const Position& /*pos*/, const RunResult& /*result*/) {}
 };
 

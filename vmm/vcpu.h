@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "vmm/cpu_snapshot.h"
 #include "vmm/registers.h"
 
 namespace rrvm {
@@ -58,6 +59,9 @@ struct RunLimits {
   // count instructions use this to deliver timer interrupts to a guest that
   // computes without exiting).
   std::optional<uint64_t> deadline_host_ns;
+  // Stop as soon as the instruction under way (a port or MMIO access) is
+  // complete: StopAtPosition on emu, Debug (one single step) on kvm.
+  bool stop_at_boundary = false;
 };
 
 class Vcpu {
@@ -112,10 +116,24 @@ class Vcpu {
   // at a hit (emu) skips the others instead of returning Debug for each loop
   // iteration; others ignore it. nullopt clears it.
   virtual void set_breakpoint_registers(const std::optional<Registers>& /*regs*/) {}
+  // While hidden, guest memory holds its own bytes where a backend patches
+  // breakpoints into it (kvm's hlt): for the VMM to read or write memory as
+  // the guest has it (snapshots, reports). Backends that patch nothing
+  // ignore it.
+  virtual void hide_breakpoints(bool /*hidden*/) {}
 
   // Makes a run() in progress (or the next one) return Kicked promptly.
   // Safe to call from a signal handler or another thread.
   virtual void kick() = 0;
+
+  // Snapshots. The vCPU is at an instruction boundary when no instruction is
+  // half done (after a port or MMIO exit it is not: the instruction finishes
+  // on the next run()). save_cpu() is only valid there; restore_cpu() leaves
+  // the vCPU there, using the exact state when the snapshot came from this
+  // backend in this process, the portable part otherwise. Throws VcpuError.
+  virtual bool at_instruction_boundary() const = 0;
+  virtual CpuSnapshot save_cpu() = 0;
+  virtual void restore_cpu(const CpuSnapshot& snapshot) = 0;
 };
 
 enum class BackendKind { Auto, Kvm, Emu };

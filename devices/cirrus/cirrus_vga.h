@@ -19,6 +19,7 @@
 
 #include "devices/cirrus/cirrus_blitter.h"
 #include "devices/pci/pci_host.h"
+#include "vmm/device_state.h"
 #include "display/display_state.h"
 #include "vmm/clock.h"
 #include "vmm/guest_memory.h"
@@ -26,7 +27,7 @@
 
 namespace rrvm {
 
-class CirrusVga final : public PciDevice {
+class CirrusVga final : public PciDevice, public DeviceState {
  public:
   static constexpr uint64_t kVramSize = 4ull << 20;
   static constexpr uint64_t kMmioSize = 4096;
@@ -66,9 +67,9 @@ class CirrusVga final : public PciDevice {
 
   // Registers, DAC, latches, PCI config and blitter progress. VRAM itself is
   // the "vram" guest-memory slot and is saved with guest memory.
-  std::vector<uint8_t> save_state() const;
+  std::vector<uint8_t> save_state() const override;
   // Throws std::runtime_error (one line) on malformed input; re-applies the BAR mappings.
-  void load_state(std::span<const uint8_t> bytes);
+  void load_state(std::span<const uint8_t> bytes) override;
 
   // Register-level entry points (also used by the IoDevice adapters).
   uint8_t port_read(uint16_t port);

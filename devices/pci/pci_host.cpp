@@ -156,4 +156,23 @@ void PciHost::io_write(uint64_t offset, unsigned size, uint64_t value) {
   d->config_write(o, size, static_cast<uint32_t>(value));
 }
 
+std::vector<uint8_t> PciHost::save_state() const {
+  ByteWriter w;
+  w.header("PCIH", 1);
+  w.u32(address_);
+  w.bytes(bridge_.config_space());
+  return w.take();
+}
+
+void PciHost::load_state(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes, "pci-host state");
+  r.header("PCIH", 1);
+  uint32_t address = r.u32();
+  std::array<uint8_t, 256> config{};
+  r.bytes(config);
+  r.finish();
+  set_address_register(address);
+  bridge_.restore_config_space(config);
+}
+
 }  // namespace rrvm

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "vmm/device_state.h"
 #include "vmm/io_bus.h"
 
 namespace rrvm {
@@ -71,7 +72,7 @@ class PciHostBridge final : public PciDevice {
 };
 
 // Ports 0xCF8-0xCFF. Devices live on bus 0, function 0 of their slot.
-class PciHost final : public IoDevice {
+class PciHost final : public IoDevice, public DeviceState {
  public:
   static constexpr uint16_t kBasePort = 0xCF8;
   PciHost();
@@ -87,6 +88,11 @@ class PciHost final : public IoDevice {
 
   uint32_t address_register() const { return address_; }
   void set_address_register(uint32_t v) { address_ = v & 0x80FFFFFC; }
+
+  // The address register and the host bridge's config space (the devices in
+  // the slots keep their own).
+  std::vector<uint8_t> save_state() const override;
+  void load_state(std::span<const uint8_t> bytes) override;
 
  private:
   PciDevice* selected(unsigned* config_offset) const;

@@ -44,6 +44,17 @@ class ScriptedVcpu final : public Vcpu {
   void request_interrupt_window(bool) override {}
   std::optional<uint64_t> instruction_count() const override { return icount; }
   std::optional<uint64_t> translate(uint64_t linear) override { return linear; }
+  bool at_instruction_boundary() const override { return true; }
+  CpuSnapshot save_cpu() override {
+    CpuSnapshot c;
+    c.regs = regs;
+    c.icount = icount;
+    return c;
+  }
+  void restore_cpu(const CpuSnapshot& c) override {
+    regs = c.regs;
+    icount = c.icount.value_or(0);
+  }
   void invalidate_code(uint64_t, uint64_t) override {}
   void sync_memory_map() override {}
   void kick() override {}

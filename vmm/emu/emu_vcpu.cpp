@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -88,6 +89,11 @@ class EmuVcpu final : public Vcpu {
     return true;
   }
   void kick() override { kicked_.store(true, std::memory_order_relaxed); }
+  bool at_instruction_boundary() const override {
+    return !mid_instruction_ && !pending_registers_ && !pending_injection_ && !pending_guest_exit_;
+  }
+  CpuSnapshot save_cpu() override;
+  void restore_cpu(const CpuSnapshot& snapshot) override;
 
   // Unicorn callbacks (forwarded from static trampolines).
   void on_code(uint64_t address, uint32_t size);
@@ -169,6 +175,9 @@ class EmuVcpu final : public Vcpu {
   // `mov cr0` does, so both modes are captured once and restored first.
   uc_context* real_template_ = nullptr;
   uc_context* protected_template_ = nullptr;
+  uc_context* snapshot_context_ = nullptr;  // scratch for save_cpu / restore_cpu
+  void read_fpu(FpuState* f);
+  void write_fpu(const FpuState& f);
 
   // Memory map as last applied.
   uint64_t mapped_generation_ = ~0ull;
@@ -296,6 +305,7 @@ EmuVcpu::~EmuVcpu() {
   fiber_.reset();
   uc_context_free(real_template_);
   uc_context_free(protected_template_);
+  if (snapshot_context_) uc_context_free(snapshot_context_);
   uc_close(uc_);
 }
 
@@ -662,6 +672,9 @@ Exit EmuVcpu::run(const RunLimits& limits) {
   if (awaiting_read_) throw VcpuError("emu: run() called before complete_read() answered the pending read exit");
   if (pending_guest_exit_) return *std::exchange(pending_guest_exit_, std::nullopt);
   stop_at_ = limits.stop_at_icount;
+  // Mid-instruction the count already includes the instruction under way:
+  // stopping at it stops before the next one.
+  if (limits.stop_at_boundary && mid_instruction_) stop_at_ = std::min(stop_at_.value_or(UINT64_MAX), icount_);
   // Resuming inside an I/O callback finishes that instruction: it counts as
   // the step single-stepping waits for.
   executed_since_run_ = mid_instruction_ ? 1 : 0;
@@ -788,6 +801,103 @@ std::string EmuVcpu::apply_registers(const Registers& r) {
   w(UC_X86_REG_EIP, &eip, "EIP");
   shadow_ = false;
   return problem;
+}
+
+// ---- snapshots --------------------------------------------------------------
+
+namespace {
+// The exact part: Unicorn's whole CPU context (a flat buffer of
+// uc_context_size bytes) and this backend's own counters, valid only for
+// the engine that took it.
+struct EmuExact {
+  const void* engine;
+  uint64_t icount;
+  uint64_t last_address;
+  uint32_t last_size;
+  uint8_t last_op0, last_op1;
+  bool shadow;
+};
+}  // namespace
+
+void EmuVcpu::read_fpu(FpuState* f) {
+  uc_reg_read(uc_, UC_X86_REG_FPCW, &f->fcw);
+  uc_reg_read(uc_, UC_X86_REG_FPSW, &f->fsw);
+  uint16_t tag = 0xFFFF;
+  uc_reg_read(uc_, UC_X86_REG_FPTAG, &tag);
+  f->ftw = 0;
+  for (int i = 0; i < 8; ++i)
+    if (((tag >> (2 * i)) & 3) != 3) f->ftw |= uint8_t(1u << i);
+  uc_reg_read(uc_, UC_X86_REG_FOP, &f->fop);
+  uint32_t fip = 0;
+  uc_reg_read(uc_, UC_X86_REG_FIP, &fip);
+  f->fip = fip;
+  for (int i = 0; i < 8; ++i) uc_reg_read(uc_, UC_X86_REG_ST0 + i, f->st[i].data());
+  for (int i = 0; i < 8; ++i) uc_reg_read(uc_, UC_X86_REG_XMM0 + i, f->xmm[i].data());
+  uc_reg_read(uc_, UC_X86_REG_MXCSR, &f->mxcsr);
+}
+
+void EmuVcpu::write_fpu(const FpuState& f) {
+  uc_reg_write(uc_, UC_X86_REG_FPCW, &f.fcw);
+  uc_reg_write(uc_, UC_X86_REG_FPSW, &f.fsw);
+  uint16_t tag = 0;
+  for (int i = 0; i < 8; ++i)
+    if (!(f.ftw >> i & 1)) tag |= uint16_t(3u << (2 * i));  // empty; Unicorn keeps only valid/empty
+  uc_reg_write(uc_, UC_X86_REG_FPTAG, &tag);
+  for (int i = 0; i < 8; ++i) uc_reg_write(uc_, UC_X86_REG_ST0 + i, f.st[i].data());
+  for (int i = 0; i < 8; ++i) uc_reg_write(uc_, UC_X86_REG_XMM0 + i, f.xmm[i].data());
+  uc_reg_write(uc_, UC_X86_REG_MXCSR, &f.mxcsr);
+}
+
+CpuSnapshot EmuVcpu::save_cpu() {
+  if (!at_instruction_boundary()) throw VcpuError("emu: save_cpu() while an instruction is half done");
+  CpuSnapshot c;
+  c.backend = "emu";
+  c.regs = get_registers();
+  read_fpu(&c.fpu);
+  c.interrupt_shadow = shadow_;
+  c.icount = icount_;
+  if (!snapshot_context_ && uc_context_alloc(uc_, &snapshot_context_) != UC_ERR_OK)
+    throw VcpuError("emu: cannot allocate a Unicorn context");
+  if (uc_context_save(uc_, snapshot_context_) != UC_ERR_OK) throw VcpuError("emu: uc_context_save failed");
+  const size_t size = uc_context_size(uc_);
+  const EmuExact mine{this, icount_, last_address_, last_size_, last_op0_, last_op1_, shadow_};
+  c.exact.resize(sizeof mine + size);
+  std::memcpy(c.exact.data(), &mine, sizeof mine);
+  std::memcpy(c.exact.data() + sizeof mine, snapshot_context_, size);
+  return c;
+}
+
+void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
+  if (mid_instruction_) throw VcpuError("emu: restore_cpu() while an instruction is half done");
+  pending_registers_.reset();
+  pending_injection_.reset();
+  pending_guest_exit_.reset();
+  skip_breakpoint_ = false;
+  kicked_.store(false, std::memory_order_relaxed);
+  EmuExact mine{};
+  const size_t size = uc_context_size(uc_);
+  if (c.backend == "emu" && c.exact.size() == sizeof mine + size &&
+      (std::memcpy(&mine, c.exact.data(), sizeof mine), mine.engine == this)) {
+    if (!snapshot_context_ && uc_context_alloc(uc_, &snapshot_context_) != UC_ERR_OK)
+      throw VcpuError("emu: cannot allocate a Unicorn context");
+    std::memcpy(static_cast<void*>(snapshot_context_), c.exact.data() + sizeof mine, size);
+    if (uc_context_restore(uc_, snapshot_context_) != UC_ERR_OK) throw VcpuError("emu: uc_context_restore failed");
+    icount_ = mine.icount;
+    last_address_ = mine.last_address;
+    last_size_ = mine.last_size;
+    last_op0_ = mine.last_op0;
+    last_op1_ = mine.last_op1;
+    shadow_ = mine.shadow;
+  } else {
+    set_registers(c.regs);
+    write_fpu(c.fpu);
+    shadow_ = c.interrupt_shadow;
+    if (c.icount) icount_ = *c.icount;
+    last_address_ = 0;
+    last_size_ = 0;
+    last_op0_ = last_op1_ = 0;
+  }
+  update_attention();
 }
 
 }  // namespace

@@ -74,6 +74,10 @@ class KvmVcpu final : public Vcpu {
   void kick() override;
   bool set_breakpoint(std::optional<uint64_t> rip) override;
   bool set_single_step(bool enable) override;
+  void hide_breakpoints(bool hidden) override;
+  bool at_instruction_boundary() const override;
+  CpuSnapshot save_cpu() override;
+  void restore_cpu(const CpuSnapshot& snapshot) override;
 
  private:
   // The I/O exit being handed out element by element.
@@ -120,6 +124,7 @@ class KvmVcpu final : public Vcpu {
     uint8_t original = 0;
   };
   std::optional<SoftBreakpoint> breakpoint_;
+  bool breakpoints_hidden_ = false;  // original bytes back in memory for a while
   bool single_step_ = false;
   GuestMemory& memory_;
   void remove_breakpoint();
@@ -205,7 +210,9 @@ Exit KvmVcpu::run(const RunLimits& limits) {
   // seen at that stop would be "interrupt pending", which no other backend has.
   const bool delivering = injected_since_exit_;
   run_->immediate_exit = 0;
-  bool kick_now = kick_pending_.load();
+  // Stopping at the boundary is a kick: KVM completes the instruction under
+  // way and runs nothing more.
+  bool kick_now = kick_pending_.load() || limits.stop_at_boundary;
   if (!kick_now && limits.deadline_host_ns)
     kick_now = HostClock::host_monotonic_ns() >= *limits.deadline_host_ns;
   if (delivering) {
@@ -427,7 +434,7 @@ bool KvmVcpu::set_breakpoint(std::optional<uint64_t> rip) {
   uint8_t* host = gpa ? memory_.host_ptr(*gpa, 1) : nullptr;
   if (!host) return false;  // not in RAM: nothing to patch
   breakpoint_ = SoftBreakpoint{*rip, host, *host};
-  *host = 0xF4;
+  if (!breakpoints_hidden_) *host = 0xF4;
   return true;
 }
 
@@ -435,6 +442,145 @@ bool KvmVcpu::set_single_step(bool enable) {
   single_step_ = enable;
   apply_guest_debug();
   return true;
+}
+
+void KvmVcpu::hide_breakpoints(bool hidden) {
+  if (hidden == breakpoints_hidden_) return;
+  breakpoints_hidden_ = hidden;
+  if (breakpoint_ && breakpoint_->host) *breakpoint_->host = hidden ? breakpoint_->original : 0xF4;
+}
+
+bool KvmVcpu::at_instruction_boundary() const {
+  return !completion_pending_ && !(io_.active && io_.next < io_.count) && !injected_since_exit_;
+}
+
+namespace {
+// MSRs a snapshot keeps besides what KVM_GET_SREGS holds (EFER, APIC base):
+// the ones a 32- or 64-bit kernel programs once and relies on later.
+constexpr uint32_t kSnapshotMsrs[] = {0x174,      0x175,      0x176,      0x277,      0xC0000081, 0xC0000082,
+                                      0xC0000083, 0xC0000084, 0xC0000102, 0xC0000103};
+// struct kvm_msrs with room for the list, spelled out for the reason
+// CpuidHeader is (its flexible array in C++).
+struct MsrHeader {
+  uint32_t nmsrs;
+  uint32_t pad;
+};
+struct MsrList {
+  MsrHeader header;
+  kvm_msr_entry entries[std::size(kSnapshotMsrs)];
+};
+constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, MsrHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrHeader);
+static_assert(kGetMsrs == 0xC008AE88 && kSetMsrs == 0x4008AE89, "KVM_GET/SET_MSRS as the kernel defines them");
+
+void fpu_from_kvm(const kvm_fpu& k, FpuState* f) {
+  f->fcw = k.fcw;
+  f->fsw = k.fsw;
+  f->ftw = k.ftwx;
+  f->fop = k.last_opcode;
+  f->fip = k.last_ip;
+  f->fdp = k.last_dp;
+  for (int i = 0; i < 8; ++i) std::memcpy(f->st[i].data(), k.fpr[i], 16);
+  for (int i = 0; i < 16; ++i) std::memcpy(f->xmm[i].data(), k.xmm[i], 16);
+  f->mxcsr = k.mxcsr;
+}
+
+void fpu_to_kvm(const FpuState& f, kvm_fpu* k) {
+  *k = kvm_fpu{};
+  k->fcw = f.fcw;
+  k->fsw = f.fsw;
+  k->ftwx = f.ftw;
+  k->last_opcode = f.fop;
+  k->last_ip = f.fip;
+  k->last_dp = f.fdp;
+  for (int i = 0; i < 8; ++i) std::memcpy(k->fpr[i], f.st[i].data(), 16);
+  for (int i = 0; i < 16; ++i) std::memcpy(k->xmm[i], f.xmm[i].data(), 16);
+  k->mxcsr = f.mxcsr;
+}
+
+template <typename T>
+void put_raw(std::vector<uint8_t>& out, const T& v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);
+  out.insert(out.end(), p, p + sizeof v);
+}
+template <typename T>
+void get_raw(const std::vector<uint8_t>& in, size_t* pos, T* v) {
+  if (in.size() - *pos < sizeof *v) backend_failure("a kvm CPU snapshot is truncated");
+  std::memcpy(v, in.data() + *pos, sizeof *v);
+  *pos += sizeof *v;
+}
+}  // namespace
+
+CpuSnapshot KvmVcpu::save_cpu() {
+  if (!at_instruction_boundary()) backend_failure("save_cpu() while an instruction is half done");
+  CpuSnapshot c;
+  c.backend = "kvm";
+  kvm_regs regs{};
+  kvm_sregs sregs{};
+  kvm_fpu fpu{};
+  kvm_vcpu_events events{};
+  kvm_debugregs debug{};
+  MsrList msrs{};
+  msrs.header.nmsrs = std::size(kSnapshotMsrs);
+  for (size_t i = 0; i < std::size(kSnapshotMsrs); ++i) msrs.entries[i].index = kSnapshotMsrs[i];
+  if (ioctl_retry(vcpu_.get(), KVM_GET_REGS, &regs) < 0) fail("KVM_GET_REGS");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_SREGS, &sregs) < 0) fail("KVM_GET_SREGS");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_FPU, &fpu) < 0) fail("KVM_GET_FPU");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &events) < 0) fail("KVM_GET_VCPU_EVENTS");
+  if (ioctl_retry(vcpu_.get(), KVM_GET_DEBUGREGS, &debug) < 0) fail("KVM_GET_DEBUGREGS");
+  int n = ioctl_retry(vcpu_.get(), kGetMsrs, &msrs);
+  if (n < 0) fail("KVM_GET_MSRS");
+  msrs.header.nmsrs = uint32_t(n);  // the ones this KVM knows, in list order
+  c.regs = kvm::registers_from_kvm(regs, sregs);
+  fpu_from_kvm(fpu, &c.fpu);
+  c.interrupt_shadow = events.interrupt.shadow != 0;
+  put_raw(c.exact, regs);
+  put_raw(c.exact, sregs);
+  put_raw(c.exact, fpu);
+  put_raw(c.exact, events);
+  put_raw(c.exact, debug);
+  put_raw(c.exact, msrs);
+  return c;
+}
+
+void KvmVcpu::restore_cpu(const CpuSnapshot& c) {
+  remove_breakpoint();
+  io_ = PendingIo{};
+  awaiting_ = AwaitingRead::None;
+  completion_pending_ = false;
+  injected_since_exit_ = false;
+  exit_state_fresh_ = false;
+  if (c.backend == "kvm" && !c.exact.empty()) {
+    kvm_regs regs{};
+    kvm_sregs sregs{};
+    kvm_fpu fpu{};
+    kvm_vcpu_events events{};
+    kvm_debugregs debug{};
+    MsrList msrs{};
+    size_t pos = 0;
+    get_raw(c.exact, &pos, &regs);
+    get_raw(c.exact, &pos, &sregs);
+    get_raw(c.exact, &pos, &fpu);
+    get_raw(c.exact, &pos, &events);
+    get_raw(c.exact, &pos, &debug);
+    get_raw(c.exact, &pos, &msrs);
+    if (ioctl_retry(vcpu_.get(), KVM_SET_SREGS, &sregs) < 0) fail("KVM_SET_SREGS");
+    if (ioctl_retry(vcpu_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+    if (ioctl_retry(vcpu_.get(), KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+    if (ioctl_retry(vcpu_.get(), KVM_SET_DEBUGREGS, &debug) < 0) fail("KVM_SET_DEBUGREGS");
+    if (msrs.header.nmsrs && ioctl_retry(vcpu_.get(), kSetMsrs, &msrs) < 0) fail("KVM_SET_MSRS");
+    if (ioctl_retry(vcpu_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) fail("KVM_SET_VCPU_EVENTS");
+    return;
+  }
+  set_registers(c.regs);
+  kvm_fpu fpu{};
+  fpu_to_kvm(c.fpu, &fpu);
+  if (ioctl_retry(vcpu_.get(), KVM_SET_FPU, &fpu) < 0) fail("KVM_SET_FPU");
+  kvm_vcpu_events events{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &events) < 0) fail("KVM_GET_VCPU_EVENTS");
+  events.interrupt.shadow = c.interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
+  events.flags |= KVM_VCPUEVENT_VALID_SHADOW;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) fail("KVM_SET_VCPU_EVENTS");
 }
 
 }  // namespace
