@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/frame_animation.h"
+#include "cli/frame_export.h"
 #include "cli/frame_files.h"
 #include "cli/progress.h"
 #include "replay/frame_rebuilder.h"
@@ -39,22 +40,20 @@ int frames_command() {
   FrameFiles files(g_dir, g_every, "--output");
   FrameRebuilder rebuilder;
   std::unique_ptr<FrameAnimation> animation;
+  CanvasSize canvas;
   if (!g_animation.empty()) {
     // The canvas must hold the largest frame before the first one is written.
-    CanvasSize canvas = animation_canvas(reader, [&](uint64_t i) { return files.selected(i); });
+    canvas = animation_canvas(reader, [&](uint64_t i) { return files.selected(i); });
     if (!canvas.width)
       throw std::runtime_error("--animation: '" + g_trace + "' has no display frames with a picture to animate");
     animation = std::make_unique<FrameAnimation>(g_animation, canvas);
   }
+  // Declared after what it writes to: its workers stop before those go.
+  FrameExport out(files, animation.get(), canvas);
   Progress progress("frames", reader.event_count());
   uint64_t index = 0;
   auto cursor = reader.events();
-  auto write = [&](uint64_t n, uint64_t guest_ns) {
-    if (!rebuilder.has_registers()) return;
-    const Frame& frame = rebuilder.render();
-    files.write(n, frame);
-    if (animation) animation->add(frame, guest_ns);
-  };
+  auto write = [&](uint64_t n, uint64_t guest_ns) { out.add(n, rebuilder, guest_ns); };
   while (const TraceEvent* e = cursor.next()) {
     if (g_at_set && cursor.ordinal() > g_at) break;
     progress.update(cursor.ordinal());
@@ -63,6 +62,7 @@ int frames_command() {
     try {
       rebuilder.apply(*f);
     } catch (const std::exception& err) {
+      out.finish();  // the frames before it are written (or their write error is the first error)
       throw std::runtime_error("trace '" + g_trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
                                err.what());
     }
@@ -70,6 +70,7 @@ int frames_command() {
     ++index;
   }
   if (g_at_set) write(g_at, 0);
+  out.finish();
   progress.finish();
   std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << g_dir << "\n";
   if (animation) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
+#include "cli/frame_export.h"
 #include "cli/frame_files.h"
 #include "cli/progress.h"
 #include "system/replay_session.h"
@@ -73,22 +74,31 @@ int replay_command() {
   // Frame N is the Nth frame the replay's sampler takes, which is the trace's
   // Nth display-frame event: the index `rrvm frames` names it by.
   std::unique_ptr<FrameFiles> files;
+  std::unique_ptr<FrameExport> out;
   uint64_t frame_index = 0;
   std::optional<std::string> frame_error;
   if (!g_frames.empty()) {
     files = std::make_unique<FrameFiles>(g_frames, g_every, "--frames");
+    out = std::make_unique<FrameExport>(*files, nullptr);
     s.on_frame = [&](uint64_t, const Frame& f) {
       uint64_t index = frame_index++;
       if (frame_error || !files->selected(index)) return;
       // No exception may cross the run loop: keep the first error for the end.
       try {
-        files->write(index, f);
+        out->add(index, f, 0);
       } catch (const std::exception& e) {
         frame_error = e.what();
       }
     };
   }
   ReplayOutcome r = replay_trace(g_trace, s);
+  if (out && !frame_error) {
+    try {
+      out->finish();
+    } catch (const std::exception& e) {
+      frame_error = e.what();
+    }
+  }
   progress.clear();
   std::fflush(stdout);
   if (files) {

@@ -29,17 +29,19 @@ CanvasSize animation_canvas(const TraceReader& reader, const std::function<bool(
 FrameAnimation::FrameAnimation(const std::string& path, CanvasSize canvas)
     : writer_(path, canvas.width, canvas.height) {}
 
-void FrameAnimation::add(const Frame& frame, uint64_t guest_ns) {
-  if (frame.width == 0 || frame.height == 0) return;
+void FrameAnimation::add(uint32_t width, uint32_t height, std::span<const uint8_t> image_data, uint64_t guest_ns) {
   if (has_pending_)  // guest time never goes back in a sound trace; a damaged one shows 0
-    writer_.add_frame(pending_, apng_delay_from_ns(guest_ns > pending_ns_ ? guest_ns - pending_ns_ : 0));
-  pending_ = frame;
+    writer_.add_image_data(pending_width_, pending_height_, pending_,
+                           apng_delay_from_ns(guest_ns > pending_ns_ ? guest_ns - pending_ns_ : 0));
+  pending_width_ = width;
+  pending_height_ = height;
+  pending_.assign(image_data.begin(), image_data.end());
   pending_ns_ = guest_ns;
   has_pending_ = true;
 }
 
 void FrameAnimation::finish() {
-  if (has_pending_) writer_.add_frame(pending_, apng_delay_from_ns(kLastFrameNs));
+  if (has_pending_) writer_.add_image_data(pending_width_, pending_height_, pending_, apng_delay_from_ns(kLastFrameNs));
   has_pending_ = false;
   writer_.finish();
 }

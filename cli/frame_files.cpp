@@ -23,11 +23,10 @@ FrameFiles::FrameFiles(std::string dir, uint64_t every, const std::string& optio
   std::remove(probe.c_str());
 }
 
-void FrameFiles::write(uint64_t index, const Frame& frame) {
-  if (frame.width == 0 || frame.height == 0) return;
+void FrameFiles::write(uint64_t index, std::span<const uint8_t> png) {
   char name[64];
   std::snprintf(name, sizeof name, "/frame-%06llu.png", (unsigned long long)index);
-  write_png(dir_ + name, frame);
+  write_png_file(dir_ + name, png);
   ++written_;
 }
 

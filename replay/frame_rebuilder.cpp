@@ -24,8 +24,12 @@ void FrameRebuilder::apply(const DisplayFrameEvent& e) {
 }
 
 const Frame& FrameRebuilder::render() {
-  if (state_) render_into(*state_, vram_.data(), vram_.size(), frame_);
+  render_into(frame_);
   return frame_;
+}
+
+void FrameRebuilder::render_into(Frame& out) const {
+  if (state_) rrvm::render_into(*state_, vram_.data(), vram_.size(), out);
 }
 
 }  // namespace rrvm

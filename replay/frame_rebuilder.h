@@ -25,6 +25,9 @@ class FrameRebuilder {
   // Blank mode with no size before the first registers).
   ModeInfo mode() const { return state_ ? decode_mode(*state_) : ModeInfo{}; }
   const Frame& render();
+  // The same picture, into `out` (a buffer the caller hands on, such as the
+  // PNG encoders' next frame: no copy). Nothing is drawn without registers.
+  void render_into(Frame& out) const;
 
  private:
   std::vector<uint8_t> vram_;
