@@ -175,6 +175,36 @@ check "unwritable animation: one line naming it" one_line_err "/proc/forbidden/a
 s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-at" --at 100 --animation "$T/at.png")
 check "--animation with --at refused" [ "$s" != 0 ]
 
+# PNGs are encoded on worker threads, and a frame identical to the one before
+# reuses its bytes. A reused frame is byte-identical to a fresh encode of the
+# same screen (--at writes that one screen alone), and a write that fails on
+# a worker is reported on one line naming the file, with status 8.
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-all")
+check "frames cirrus-blt (all frames) status 0" [ "$s" = 0 ]
+(cd "$T/blt-all" && md5sum frame-*.png) >"$T/blt-all.md5"
+dup=$(awk 'prev == $1 { sub(/^frame-0*/, "", $2); sub(/\.png$/, "", $2); print ($2 == "" ? 0 : $2); exit } { prev = $1 }' \
+  "$T/blt-all.md5")
+check "cirrus-blt has a frame identical to the one before it" [ -n "$dup" ]
+if [ -n "$dup" ]; then
+  ordinal=$(sed -n "$((dup + 1))p" "$T/blt-frames.jsonl" | python3 -c 'import json, sys; print(json.load(sys.stdin)["ordinal"])')
+  s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-at" --at "$ordinal")
+  check "reused frame $dup = a fresh encode of its screen (--at $ordinal)" \
+    cmp -s "$T/blt-all/$(printf 'frame-%06d.png' "$dup")" "$T/blt-at/$(printf 'frame-%06d.png' "$ordinal")"
+fi
+mkdir -p "$T/blt-werr/frame-000005.png"  # a directory where frame 5 goes: its write fails
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-werr")
+check "a failed write on a worker: status 8" [ "$s" = 8 ]
+check "a failed write on a worker: one line naming the file" one_line_err "frame-000005.png"
+mkdir -p "$T/lfb-werr/frame-000001.png"
+s=$(status_of "$RRVM" replay --backend emu -q --frames "$T/lfb-werr" "$T/lfb.rrt")
+check "replay --frames, a failed write on a worker: status 8" [ "$s" = 8 ]
+check "replay --frames, a failed write on a worker: one line naming the file" one_line_err "frame-000001.png"
+mkdir -p "$T/anim-werr/frame-000003.png"
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/anim-werr" --every 3 --animation "$T/werr-anim.png")
+check "frames --animation, a failed write: status 8, one line" \
+  bash -c "[ '$s' = 8 ] && [ \$(grep -c . '$T/err') = 1 ] && grep -q frame-000003.png '$T/err'"
+check "frames --animation, a failed write: no animation left" [ ! -e "$T/werr-anim.png" ]
+
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
 pid=$!
