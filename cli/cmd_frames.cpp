@@ -16,6 +16,7 @@ namespace rrvm::cli {
 namespace {
 std::string g_trace, g_dir, g_animation;
 uint64_t g_every = 1;
+unsigned g_jobs = PngPipeline::default_workers();
 uint64_t g_at = 0;
 bool g_at_set = false;
 }  // namespace
@@ -24,6 +25,10 @@ CLI::App* add_frames_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("frames", "Rebuild the guest's screen from a trace alone (no CPU) as PNG files");
   cmd->add_option("-o,--output", g_dir, "directory for frame-NNNNNN.png")->required();
   cmd->add_option("--every", g_every, "write every Nth frame")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--jobs", g_jobs, "threads encoding PNGs (default: one per core; 0: none, the rendering thread "
+                                    "encodes); the files are the same whatever the number")
+      ->check(CLI::Range(0u, 64u))
+      ->capture_default_str();
   auto* at = cmd->add_option("--at", g_at, "write only the screen as it was at this event ordinal")
                  ->each([](const std::string&) { g_at_set = true; });
   cmd->add_option("--animation", g_animation,
@@ -49,7 +54,7 @@ int frames_command() {
     animation = std::make_unique<FrameAnimation>(g_animation, canvas);
   }
   // Declared after what it writes to: its workers stop before those go.
-  FrameExport out(files, animation.get(), canvas);
+  FrameExport out(files, animation.get(), canvas, g_jobs);
   Progress progress("frames", reader.event_count());
   uint64_t index = 0;
   auto cursor = reader.events();

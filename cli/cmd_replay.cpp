@@ -17,6 +17,7 @@ namespace rrvm::cli {
 namespace {
 std::string g_trace, g_backend = "auto", g_image, g_frames;
 uint64_t g_until = 0, g_until_icount = 0, g_every = 1;
+unsigned g_jobs = PngPipeline::default_workers();
 bool g_quiet = false;
 }  // namespace
 
@@ -34,6 +35,11 @@ CLI::App* add_replay_command(CLI::App& app) {
   frames->option_text("DIR");
   cmd->add_option("--every", g_every, "with --frames: write every Nth frame")
       ->check(CLI::PositiveNumber)
+      ->needs(frames)
+      ->capture_default_str();
+  cmd->add_option("--jobs", g_jobs, "with --frames: threads encoding PNGs (default: one per core; 0: the replay's "
+                                    "thread encodes); the files are the same whatever the number")
+      ->check(CLI::Range(0u, 64u))
       ->needs(frames)
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", g_quiet, "do not print the guest's output");
@@ -79,7 +85,7 @@ int replay_command() {
   std::optional<std::string> frame_error;
   if (!g_frames.empty()) {
     files = std::make_unique<FrameFiles>(g_frames, g_every, "--frames");
-    out = std::make_unique<FrameExport>(*files, nullptr);
+    out = std::make_unique<FrameExport>(*files, nullptr, CanvasSize{}, g_jobs);
     s.on_frame = [&](uint64_t, const Frame& f) {
       uint64_t index = frame_index++;
       if (frame_error || !files->selected(index)) return;

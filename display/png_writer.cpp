@@ -39,7 +39,10 @@ void write_png(const std::string& path, const Frame& frame) {
   write_png_file(path, png);
 }
 
-void encode_png(const Frame& frame, std::vector<uint8_t>& out) { PngEncoder().encode(frame, out); }
+void encode_png(const Frame& frame, std::vector<uint8_t>& out) {
+  thread_local PngEncoder encoder;  // its buffers are frame-sized: keep them between calls
+  encoder.encode(frame, out);
+}
 
 void write_png_file(const std::string& path, std::span<const uint8_t> png) {
   std::unique_ptr<FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));

@@ -191,6 +191,14 @@ if [ -n "$dup" ]; then
   check "reused frame $dup = a fresh encode of its screen (--at $ordinal)" \
     cmp -s "$T/blt-all/$(printf 'frame-%06d.png' "$dup")" "$T/blt-at/$(printf 'frame-%06d.png' "$ordinal")"
 fi
+# The number of encoder threads changes nothing written: no threads (the
+# rendering thread encodes) against three, frame files and animation alike.
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-j0" --jobs 0 --animation "$T/blt-j0.png")
+s2=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-j3" --jobs 3 --animation "$T/blt-j3.png")
+check "frames --jobs 0 and --jobs 3: status 0" bash -c "[ '$s' = 0 ] && [ '$s2' = 0 ]"
+check "frames --jobs 0 = --jobs 3 (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-j3"
+check "frames --jobs 0 = default threads (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-all"
+check "animation --jobs 0 = --jobs 3 (byte for byte)" cmp -s "$T/blt-j0.png" "$T/blt-j3.png"
 mkdir -p "$T/blt-werr/frame-000005.png"  # a directory where frame 5 goes: its write fails
 s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-werr")
 check "a failed write on a worker: status 8" [ "$s" = 8 ]
