@@ -8,15 +8,16 @@ namespace rrvm::cli {
 
 CanvasSize animation_canvas(const TraceReader& reader, const std::function<bool(uint64_t)>& selected) {
   // The same rebuilder as the rendering pass, so a damaged trace fails here
-  // with the same message; applying pages is cheap next to rendering them.
+  // with the same message; only the registers are read (the mode), not the
+  // pages' bytes, which are most of the work of reading a trace.
   FrameRebuilder rebuilder;
   CanvasSize canvas;
   uint64_t index = 0;
-  auto cursor = reader.events();
+  auto cursor = reader.events(0, false);
   while (const TraceEvent* e = cursor.next()) {
     auto* f = std::get_if<DisplayFrameEvent>(&e->body);
     if (!f) continue;
-    rebuilder.apply(*f);
+    rebuilder.apply_registers(*f);
     ModeInfo m = rebuilder.mode();
     if (selected(index++) && m.width && m.height) {
       canvas.width = std::max(canvas.width, m.width);

@@ -5,7 +5,7 @@ namespace rrvm::cli {
 FrameExport::FrameExport(FrameFiles& files, FrameAnimation* animation, CanvasSize canvas, unsigned workers)
     : pipeline_(
           workers,
-          [&files, animation](const EncodedFrame& e) {
+          [&files, animation](const EncodedPng& e) {
             files.write(e.label.index, e.png);
             if (animation) animation->add(e.width, e.height, e.canvas_image_data, e.label.guest_ns);
           },

@@ -193,10 +193,10 @@ void PngPipeline::encode(Encoder& encoder, Slot& slot) const {
 
 void PngPipeline::consume(Slot& slot) {
   if (slot.reused) {
-    consume_(EncodedFrame{slot.label, last_width_, last_height_, last_png_, last_canvas_image_data_, true});
+    consume_(EncodedPng{slot.label, last_width_, last_height_, last_png_, last_canvas_image_data_, true});
     return;
   }
-  consume_(EncodedFrame{slot.label, slot.frame.width, slot.frame.height, slot.png, slot.canvas_image_data, false});
+  consume_(EncodedPng{slot.label, slot.frame.width, slot.frame.height, slot.png, slot.canvas_image_data, false});
   // Keep these bytes for a frame identical to this one; the slot takes the
   // old buffers, to be refilled without allocating.
   std::swap(slot.png, last_png_);

@@ -31,7 +31,7 @@ struct FrameLabel {
   uint64_t guest_ns = 0;
 };
 
-struct EncodedFrame {
+struct EncodedPng {
   FrameLabel label;
   uint32_t width = 0;
   uint32_t height = 0;
@@ -44,7 +44,7 @@ struct EncodedFrame {
 
 class PngPipeline {
  public:
-  using Consumer = std::function<void(const EncodedFrame&)>;
+  using Consumer = std::function<void(const EncodedPng&)>;
 
   // `workers` threads encode and consume; 0: submit() does both on the
   // calling thread. A canvas (non-zero size) asks for each frame's animated

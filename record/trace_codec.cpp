@@ -370,7 +370,7 @@ MessageWords EventBatchEncoder::finish() {
 }
 
 std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t expected_count,
-                                           VramDeltaState& vram) {
+                                           VramDeltaState& vram, bool page_bytes) {
   return with_root<schema::EventBatch>(words, [&](schema::EventBatch::Reader b) {
     auto kinds = b.getKinds();
     if (kinds.size() != expected_count) throw CodecError("event batch holds a different number of events than its frame says");
@@ -461,7 +461,8 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
           for (auto p : fr.getPages()) {
             auto delta = p.getXorDelta();
             if (delta.size() != kPageSize) throw CodecError("VRAM page delta is not 4096 bytes");
-            e.pages.push_back(VramPage{p.getIndex(), vram.decode(p.getIndex(), delta.begin(), delta.size())});
+            e.pages.push_back(page_bytes ? VramPage{p.getIndex(), vram.decode(p.getIndex(), delta.begin(), delta.size())}
+                                         : VramPage{p.getIndex(), {}});
           }
           events.push_back(TraceEvent{std::move(e)});
           break;

@@ -264,14 +264,14 @@ void TraceReader::scan(uint64_t offset) {
   status_.footer_used = false;
 }
 
-EventCursor TraceReader::events(uint64_t from_ordinal) const {
+EventCursor TraceReader::events(uint64_t from_ordinal, bool page_bytes) const {
   // Display deltas restart at keyframes: start decoding at the last one
   // before the wanted event.
   size_t start = 1;
   for (size_t i = 1; i < frames_.size(); ++i) {
     if (frames_[i].kind == FrameKind::Keyframe && frames_[i].first_event_ordinal <= from_ordinal) start = i;
   }
-  return EventCursor(*this, start, from_ordinal);
+  return EventCursor(*this, start, from_ordinal, page_bytes);
 }
 
 std::vector<FrameIndexEntry> TraceReader::keyframes() const {
@@ -293,8 +293,8 @@ Keyframe TraceReader::read_keyframe(const FrameIndexEntry& entry) const {
   }
 }
 
-EventCursor::EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to)
-    : reader_(&reader), next_frame_(frame), skip_to_(skip_to) {}
+EventCursor::EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to, bool page_bytes)
+    : reader_(&reader), next_frame_(frame), skip_to_(skip_to), page_bytes_(page_bytes) {}
 
 const TraceEvent* EventCursor::next() {
   for (;;) {
@@ -320,7 +320,7 @@ const TraceEvent* EventCursor::next() {
     ended_ = true;  // until this frame decodes
     reader_->read_frame(entry, frame_);
     try {
-      events_ = decode_event_batch(frame_.message, entry.event_count, vram_);
+      events_ = decode_event_batch(frame_.message, entry.event_count, vram_, page_bytes_);
     } catch (const CodecError& e) {
       reader_->fail(entry.offset, std::string("event frame: ") + e.what(),
                     "the trace is damaged here; replay up to this point only");

@@ -59,7 +59,7 @@ class EventCursor {
 
  private:
   friend class TraceReader;
-  EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to);
+  EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to, bool page_bytes);
   const TraceReader* reader_;
   size_t next_frame_;
   uint64_t skip_to_;
@@ -68,6 +68,7 @@ class EventCursor {
   uint64_t first_ = 0;
   uint64_t ordinal_ = 0;
   bool ended_ = false;
+  bool page_bytes_;
   VramDeltaState vram_;
   TraceFrameData frame_;
 };
@@ -95,8 +96,10 @@ class TraceReader {
   // Sum of the readable frames' Cap'n Proto message sizes before LZ4.
   uint64_t uncompressed_bytes() const { return uncompressed_bytes_; }
 
-  // Events from `from_ordinal` on.
-  EventCursor events(uint64_t from_ordinal = 0) const;
+  // Events from `from_ordinal` on. page_bytes false: display frames carry
+  // their pages' indices only (half the work of reading a trace of
+  // full-screen redraws), for a pass that needs only the display registers.
+  EventCursor events(uint64_t from_ordinal = 0, bool page_bytes = true) const;
 
   std::vector<FrameIndexEntry> keyframes() const;
   Keyframe read_keyframe(const FrameIndexEntry& entry) const;

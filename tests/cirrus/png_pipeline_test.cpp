@@ -54,7 +54,7 @@ std::vector<Consumed> run(unsigned workers, const std::vector<Frame>& frames, bo
   std::vector<Consumed> out;
   PngPipeline pipeline(
       workers,
-      [&](const EncodedFrame& e) {
+      [&](const EncodedPng& e) {
         out.push_back({e.label.index, e.label.guest_ns, e.width, e.height, e.png, e.canvas_image_data, e.reused});
       },
       64, 48);
@@ -110,7 +110,7 @@ TEST(PngPipeline, ManyFramesInFlightStayInOrder) {
 TEST(PngPipeline, AFrameLargerThanTheCanvasHasNoCanvasData) {
   std::vector<Consumed> out;
   PngPipeline pipeline(
-      2, [&](const EncodedFrame& e) { out.push_back({0, 0, e.width, e.height, e.png, e.canvas_image_data, false}); },
+      2, [&](const EncodedPng& e) { out.push_back({0, 0, e.width, e.height, e.png, e.canvas_image_data, false}); },
       32, 32);
   pipeline.submit(picture(40, 30, 1), {});
   pipeline.finish();
@@ -127,7 +127,7 @@ void expect_write_error_reported(unsigned workers) {
   const std::string message = "cannot write 'out/frame-000003.png': No space left on device";
   std::string caught;
   {
-    PngPipeline pipeline(workers, [&](const EncodedFrame& e) {
+    PngPipeline pipeline(workers, [&](const EncodedPng& e) {
       ++calls;
       if (e.label.index == 3) throw std::runtime_error(message);
       consumed.push_back(e.label.index);
@@ -155,7 +155,7 @@ TEST(PngPipeline, AWriteErrorOnAWorkerIsReportedToTheSubmitter) {
 TEST(PngPipeline, AnEncoderErrorIsReportedInFrameOrder) {
   for (unsigned workers : {0u, 2u}) {
     std::vector<uint64_t> consumed;
-    PngPipeline pipeline(workers, [&](const EncodedFrame& e) { consumed.push_back(e.label.index); });
+    PngPipeline pipeline(workers, [&](const EncodedPng& e) { consumed.push_back(e.label.index); });
     Frame bad = picture(8, 8, 1);
     bad.rgb.resize(10);  // malformed: the encoder refuses it on whichever thread
     std::string caught;
@@ -175,7 +175,7 @@ TEST(PngPipeline, AnEncoderErrorIsReportedInFrameOrder) {
 TEST(PngPipeline, DestroyedWithFramesInFlight) {
   std::atomic<int> consumed{0};
   {
-    PngPipeline pipeline(2, [&](const EncodedFrame&) { ++consumed; });
+    PngPipeline pipeline(2, [&](const EncodedPng&) { ++consumed; });
     for (unsigned i = 0; i < 12; ++i) pipeline.submit(picture(200, 150, i), {i, 0});
   }  // no finish(): the frames not consumed yet are dropped, the workers joined
   EXPECT_LE(consumed.load(), 12);
