@@ -12,15 +12,19 @@
 #   BENCH_REPEAT=5    runs of each `rrvm frames` timing; the fastest is shown
 #   OLD_RRVM=PATH     also times this rrvm (one built before a change) on the
 #                     same traces, side by side
-#   FRAMES_DIR=DIR    where the PNGs go (default: a temporary directory)
+#   FRAMES_DIR=DIR    where the PNGs go (default: /dev/shm when it exists: a
+#                     journal-less ext4 slows down creating files for ~30 s
+#                     after many were deleted, as each repeat here deletes the
+#                     last one's, which measures the disk instead of rrvm)
 set -euo pipefail
 BUILD=${1:-build}
 RRVM=$BUILD/cli/rrvm
 BENCH=$BUILD/bench/display_bench
 REDRAW=$BUILD/bench/redraw_trace
 T=$(mktemp -d)
+[ -z "${FRAMES_DIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && FRAMES_DIR=$(mktemp -d /dev/shm/display_bench.XXXXXX)
 OUT=${FRAMES_DIR:-$T}/frames
-trap 'rm -rf "$T" "$OUT" "$OUT.png"' EXIT
+trap 'rm -rf "$T" "$OUT" "$OUT.png"; case "${FRAMES_DIR:-}" in /dev/shm/display_bench.*) rmdir "$FRAMES_DIR" ;; esac' EXIT
 for f in "$RRVM" "$BENCH" "$REDRAW" ${OLD_RRVM:+"$OLD_RRVM"}; do
   [ -x "$f" ] || { echo "display_bench.sh: $f is missing; build it first" >&2; exit 8; }
 done
