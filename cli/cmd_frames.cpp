@@ -59,22 +59,28 @@ int frames_command() {
   uint64_t index = 0;
   auto cursor = reader.events();
   auto write = [&](uint64_t n, uint64_t guest_ns) { out.add(n, rebuilder, guest_ns); };
-  while (const TraceEvent* e = cursor.next()) {
-    if (g_at_set && cursor.ordinal() > g_at) break;
-    progress.update(cursor.ordinal());
-    auto* f = std::get_if<DisplayFrameEvent>(&e->body);
-    if (!f) continue;
-    try {
-      rebuilder.apply(*f);
-    } catch (const std::exception& err) {
-      out.finish();  // the frames before it are written (or their write error is the first error)
-      throw std::runtime_error("trace '" + g_trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
-                               err.what());
+  try {
+    while (const TraceEvent* e = cursor.next()) {
+      if (g_at_set && cursor.ordinal() > g_at) break;
+      progress.update(cursor.ordinal());
+      auto* f = std::get_if<DisplayFrameEvent>(&e->body);
+      if (!f) continue;
+      try {
+        rebuilder.apply(*f);
+      } catch (const std::exception& err) {
+        throw std::runtime_error("trace '" + g_trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
+                                 err.what());
+      }
+      if (!g_at_set && files.selected(index)) write(index, f->guest_ns);
+      ++index;
     }
-    if (!g_at_set && files.selected(index)) write(index, f->guest_ns);
-    ++index;
+    if (g_at_set) write(g_at, 0);
+  } catch (...) {
+    // A damaged trace: the frames before the damage are still written (a
+    // failed write of one of them is the error reported: it came first).
+    out.finish();
+    throw;
   }
-  if (g_at_set) write(g_at, 0);
   out.finish();
   progress.finish();
   std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << g_dir << "\n";

@@ -97,7 +97,13 @@ int replay_command() {
       }
     };
   }
-  ReplayOutcome r = replay_trace(g_trace, s);
+  ReplayOutcome r;
+  try {
+    r = replay_trace(g_trace, s);
+  } catch (...) {
+    if (out && !frame_error) out->finish();  // the frames replayed so far are written
+    throw;
+  }
   if (out && !frame_error) {
     try {
       out->finish();

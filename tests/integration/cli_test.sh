@@ -199,6 +199,19 @@ check "frames --jobs 0 and --jobs 3: status 0" bash -c "[ '$s' = 0 ] && [ '$s2' 
 check "frames --jobs 0 = --jobs 3 (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-j3"
 check "frames --jobs 0 = default threads (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-all"
 check "animation --jobs 0 = --jobs 3 (byte for byte)" cmp -s "$T/blt-j0.png" "$T/blt-j3.png"
+# A trace damaged in the middle: the frames before the damage are still
+# written (those the encoder threads held too), the same as from the whole
+# trace, and the error is one line naming the trace.
+cp "$T/blt.rrt" "$T/blt-dmg.rrt"
+printf '\377' | dd of="$T/blt-dmg.rrt" bs=1 seek=$(($(stat -c %s "$T/blt.rrt") * 6 / 10)) conv=notrunc 2>/dev/null
+s=$(status_of "$RRVM" frames "$T/blt-dmg.rrt" -o "$T/blt-dmg" --jobs 3)
+check "damaged trace: status 8, one line naming it" bash -c "[ '$s' = 8 ] && [ \$(grep -c . '$T/err') = 1 ] && grep -q blt-dmg.rrt '$T/err'"
+before=$("$RRVM" dump --kind display-frame "$T/blt-dmg.rrt" 2>/dev/null | grep -c .)
+check "damaged trace: all $before frames before the damage written" \
+  bash -c "[ '$before' -ge 10 ] && [ \$(ls '$T/blt-dmg' | wc -l) = '$before' ]"
+same_as_whole=1
+for f in "$T/blt-dmg"/frame-*.png; do cmp -s "$f" "$T/blt-all/$(basename "$f")" || same_as_whole=0; done
+check "damaged trace: those frames = the whole trace's" [ "$same_as_whole" = 1 ]
 mkdir -p "$T/blt-werr/frame-000005.png"  # a directory where frame 5 goes: its write fails
 s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-werr")
 check "a failed write on a worker: status 8" [ "$s" = 8 ]
