@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -139,6 +140,21 @@ TEST(PngEncoder, MalformedFramesAreOneLineErrors) {
       EXPECT_NE(m.find("empty or malformed"), std::string::npos) << m;
       EXPECT_EQ(m.find('\n'), std::string::npos);
     }
+  }
+}
+
+TEST(PngWriter, AFullDiskIsOneLineNamingTheFile) {
+  if (!std::ifstream("/dev/full").good()) GTEST_SKIP() << "no /dev/full";
+  std::vector<uint8_t> png;
+  PngEncoder().encode(noise(64, 64, 8), png);
+  try {
+    write_png_file("/dev/full", png);  // every write fails with ENOSPC
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("'/dev/full'"), std::string::npos) << m;
+    EXPECT_NE(m.find("No space left on device"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos);
   }
 }
 
