@@ -12,8 +12,9 @@
 //     cannot compress: the upper bound);
 //  3. offline reconstruction speed per display mode: FrameRebuilder apply +
 //     render of the trace's frames, looped until --seconds have passed, timed
-//     apart from PNG compression (libpng, level 3, as `rrvm frames` writes),
-//     which is timed on its own.
+//     apart from PNG compression, which is timed on its own on one thread,
+//     side by side: PngEncoder (what `rrvm frames` writes now) and libpng at
+//     level 3 with its default filters (what it wrote before).
 // Usage: display_bench TRACE [SECONDS]   (default 2: seconds of rebuilding,
 // and up to half as long again compressing PNGs)
 #include <algorithm>
@@ -26,7 +27,9 @@
 #include <string>
 #include <vector>
 
-#include "display/png_writer.h"
+#include <png.h>
+
+#include "display/png_encoder.h"
 #include "trace/trace_writer.h"
 #include "replay/frame_rebuilder.h"
 #include "trace/trace_reader.h"
@@ -38,6 +41,27 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The PNG encoder rrvm used before PngEncoder, kept here for comparison:
+// libpng, compression level 3, libpng's adaptive filters.
+void append_to_vector(png_structp png, png_bytep data, png_size_t length) {
+  auto* out = static_cast<std::vector<uint8_t>*>(png_get_io_ptr(png));
+  out->insert(out->end(), data, data + length);
+}
+void libpng_level3(const Frame& f, std::vector<uint8_t>& out) {
+  out.clear();
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  if (!png || !info || setjmp(png_jmpbuf(png))) throw std::runtime_error("libpng failed");
+  png_set_write_fn(png, &out, append_to_vector, nullptr);
+  png_set_IHDR(png, info, f.width, f.height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, 3);
+  png_write_info(png, info);
+  for (uint32_t y = 0; y < f.height; ++y) png_write_row(png, f.rgb.data() + size_t(y) * f.width * 3);
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+}
 
 std::string mode_key(const ModeInfo& m) {
   return std::string(display_mode_name(m.mode)) + " " + std::to_string(m.width) + "x" + std::to_string(m.height);
@@ -167,8 +191,10 @@ int main(int argc, char** argv) {
     }
 
     // 3. Offline reconstruction speed per mode, apart from PNG compression.
-    std::map<std::string, Totals> rebuild, png;
+    std::map<std::string, Totals> rebuild, png, libpng;
     FrameRebuilder rebuilder;
+    PngEncoder encoder;
+    std::vector<uint8_t> out;
     uint64_t passes = 0;
     double png_seconds = 0, rebuild_seconds = 0;
     do {
@@ -184,15 +210,21 @@ int main(int argc, char** argv) {
         t.pages += frames[i].pages.size();
         t.seconds += dt;
         if (png_seconds < budget / 2) {  // PNG compression gets half the budget again
-          std::vector<uint8_t> out;
           auto p0 = Clock::now();
-          encode_png(f, out);
+          encoder.encode(f, out);
+          double pdt = seconds_since(p0);
           Totals& pt = png[mode_key(modes[i])];
           ++pt.frames;
-          double pdt = seconds_since(p0);
           pt.seconds += pdt;
-          png_seconds += pdt;
           pt.bytes += out.size();
+          p0 = Clock::now();
+          libpng_level3(f, out);
+          double ldt = seconds_since(p0);
+          Totals& lt = libpng[mode_key(modes[i])];
+          ++lt.frames;
+          lt.seconds += ldt;
+          lt.bytes += out.size();
+          png_seconds += pdt + ldt;
         }
       }
       ++passes;
@@ -201,10 +233,13 @@ int main(int argc, char** argv) {
                 (unsigned long long)passes);
     for (const auto& [key, t] : rebuild) {
       const Totals& p = png[key];
-      std::printf("  %-22s %7llu frames, %6.1f pages/frame: %8.0f frames/s rebuild+render; PNG compression "
-                  "alone %6.0f frames/s (%.0f bytes/PNG)\n",
-                  key.c_str(), (unsigned long long)t.frames, double(t.pages) / double(t.frames),
-                  double(t.frames) / t.seconds, double(p.frames) / p.seconds, double(p.bytes) / double(p.frames));
+      const Totals& l = libpng[key];
+      std::printf("  %-22s %7llu frames, %6.1f pages/frame: %8.0f frames/s rebuild+render\n", key.c_str(),
+                  (unsigned long long)t.frames, double(t.pages) / double(t.frames), double(t.frames) / t.seconds);
+      std::printf("  %-22s PNG compression alone, one thread: %6.0f frames/s (%.0f bytes/PNG) now; libpng level 3 "
+                  "(before) %5.0f frames/s (%.0f bytes/PNG)\n",
+                  "", double(p.frames) / p.seconds, double(p.bytes) / double(p.frames),
+                  double(l.frames) / l.seconds, double(l.bytes) / double(l.frames));
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "display_bench: %s\n", e.what());

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/frame_animation.h"
+#include "cli/frame_export.h"
 #include "cli/frame_files.h"
 #include "cli/option_checks.h"
 #include "cli/progress.h"
@@ -17,6 +18,7 @@ namespace {
 struct FramesOptions {
   std::string trace, dir, animation;
   uint64_t every = 1, at = 0;
+  unsigned jobs = PngPipeline::default_workers();
   CLI::Option* at_given = nullptr;
 };
 
@@ -26,37 +28,43 @@ int frames(const FramesOptions& o) {
   FrameFiles files(o.dir, o.every, "--output");
   FrameRebuilder rebuilder;
   std::unique_ptr<FrameAnimation> animation;
+  CanvasSize canvas;
   if (!o.animation.empty()) {
     // The canvas must hold the largest frame before the first one is written.
-    CanvasSize canvas = animation_canvas(reader, [&](uint64_t i) { return files.selected(i); });
+    canvas = animation_canvas(reader, [&](uint64_t i) { return files.selected(i); });
     if (!canvas.width)
       throw std::runtime_error("--animation: '" + o.trace + "' has no display frames with a picture to animate");
     animation = std::make_unique<FrameAnimation>(o.animation, canvas);
   }
+  // Declared after what it writes to: its workers stop before those go.
+  FrameExport out(files, animation.get(), canvas, o.jobs);
   Progress progress("frames", reader.event_count());
   uint64_t index = 0;
   auto cursor = reader.events();
-  auto write = [&](uint64_t n, uint64_t guest_ns) {
-    if (!rebuilder.has_registers()) return;
-    const Frame& frame = rebuilder.render();
-    files.write(n, frame);
-    if (animation) animation->add(frame, guest_ns);
-  };
-  while (const TraceEvent* e = cursor.next()) {
-    if (at_set && cursor.ordinal() > o.at) break;
-    progress.update(cursor.ordinal());
-    auto* f = std::get_if<DisplayFrameEvent>(&e->body);
-    if (!f) continue;
-    try {
-      rebuilder.apply(*f);
-    } catch (const std::exception& err) {
-      throw std::runtime_error("trace '" + o.trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
-                               err.what());
+  auto write = [&](uint64_t n, uint64_t guest_ns) { out.add(n, rebuilder, guest_ns); };
+  try {
+    while (const TraceEvent* e = cursor.next()) {
+      if (at_set && cursor.ordinal() > o.at) break;
+      progress.update(cursor.ordinal());
+      auto* f = std::get_if<DisplayFrameEvent>(&e->body);
+      if (!f) continue;
+      try {
+        rebuilder.apply(*f);
+      } catch (const std::exception& err) {
+        throw std::runtime_error("trace '" + o.trace + "': event " + std::to_string(cursor.ordinal()) + ": " +
+                                 err.what());
+      }
+      if (!at_set && files.selected(index)) write(index, f->guest_ns);
+      ++index;
     }
-    if (!at_set && files.selected(index)) write(index, f->guest_ns);
-    ++index;
+    if (at_set) write(o.at, 0);
+  } catch (...) {
+    // A damaged trace: the frames before the damage are still written (a
+    // failed write of one of them is the error reported: it came first).
+    out.finish();
+    throw;
   }
-  if (at_set) write(o.at, 0);
+  out.finish();
   progress.finish();
   std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << o.dir << "\n";
   if (animation) {
@@ -74,6 +82,11 @@ Command add_frames_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("frames", "Rebuild the guest's screen from a trace alone (no CPU) as PNG files");
   cmd->add_option("-o,--output", o->dir, "directory for frame-NNNNNN.png")->required();
   cmd->add_option("--every", o->every, "write every Nth frame")->check(whole_number(1))->capture_default_str();
+  cmd->add_option("--jobs", o->jobs,
+                  "threads encoding PNGs (default: one per core; 0: none, the rendering thread encodes); the files "
+                  "are the same whatever the number")
+      ->check(CLI::Range(0u, 64u))
+      ->capture_default_str();
   o->at_given = cmd->add_option("--at", o->at, "write only the screen as it was at this event ordinal")
                     ->check(whole_number());
   cmd->add_option("--animation", o->animation,

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
+#include "cli/frame_export.h"
 #include "cli/frame_files.h"
 #include "cli/option_checks.h"
 #include "cli/progress.h"
@@ -18,6 +19,7 @@ namespace {
 struct ReplayCommandOptions {
   std::string trace, backend = "auto", image, frames;
   uint64_t until = 0, until_icount = 0, every = 1;
+  unsigned jobs = PngPipeline::default_workers();
   CLI::Option* until_given = nullptr;
   CLI::Option* until_icount_given = nullptr;
   bool quiet = false;
@@ -56,28 +58,50 @@ int replay(const ReplayCommandOptions& o) {
   // Frame N is the Nth frame the replay's sampler takes, which is the trace's
   // Nth display-frame event: the index `rrvm frames` names it by.
   std::unique_ptr<FrameFiles> files;
+  std::unique_ptr<FrameExport> out;
   uint64_t frame_index = 0;
   std::optional<std::string> frame_error;
+  int frame_error_status = kExitIoError;
   if (!o.frames.empty()) {
     files = std::make_unique<FrameFiles>(o.frames, o.every, "--frames");
+    out = std::make_unique<FrameExport>(*files, nullptr, CanvasSize{}, o.jobs);
     s.on_frame = [&](uint64_t, const Frame& f) {
       uint64_t index = frame_index++;
       if (frame_error || !files->selected(index)) return;
       // No exception may cross the run loop: keep the first error for the end.
       try {
-        files->write(index, f);
+        out->add(index, f, 0);
+      } catch (const OutputError& e) {
+        frame_error = e.what();
       } catch (const std::exception& e) {
         frame_error = e.what();
+        frame_error_status = kExitBadInput;
       }
     };
   }
-  ReplayOutcome r = replay_trace(o.trace, s);
+  ReplayOutcome r;
+  try {
+    r = replay_trace(o.trace, s);
+  } catch (...) {
+    if (out && !frame_error) out->finish();  // the frames replayed so far are written
+    throw;
+  }
+  if (out && !frame_error) {
+    try {
+      out->finish();
+    } catch (const OutputError& e) {
+      frame_error = e.what();
+    } catch (const std::exception& e) {
+      frame_error = e.what();
+      frame_error_status = kExitBadInput;
+    }
+  }
   progress.clear();
   std::fflush(stdout);
   if (files) {
     if (frame_error) {
       std::fprintf(stderr, "rrvm: error: --frames: %s\n", frame_error->c_str());
-      return kExitBadInput;
+      return frame_error_status;
     }
     std::fprintf(stderr, "rrvm: %llu frame(s) of %llu written to %s\n", (unsigned long long)files->written(),
                  (unsigned long long)frame_index, files->dir().c_str());
@@ -116,6 +140,12 @@ Command add_replay_command(CLI::App& app) {
   frames->option_text("DIR");
   cmd->add_option("--every", o->every, "with --frames: write every Nth frame")
       ->check(whole_number(1))
+      ->needs(frames)
+      ->capture_default_str();
+  cmd->add_option("--jobs", o->jobs,
+                  "with --frames: threads encoding PNGs (default: one per core; 0: the replay's thread encodes); the "
+                  "files are the same whatever the number")
+      ->check(CLI::Range(0u, 64u))
       ->needs(frames)
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "do not print the guest's output");

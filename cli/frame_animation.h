@@ -5,7 +5,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "display/apng_writer.h"
 #include "trace/trace_reader.h"
@@ -28,9 +30,10 @@ class FrameAnimation {
 
   // Throws std::runtime_error (one line naming the file) when it cannot.
   FrameAnimation(const std::string& path, CanvasSize canvas);
-  // A frame with no picture (0x0) is skipped, as FrameFiles skips it.
-  // Frames are written one behind: a frame's delay needs the next one's time.
-  void add(const Frame& frame, uint64_t guest_ns);
+  // Adds a `width` x `height` frame already encoded for the canvas
+  // (apng_canvas_image_data). Frames are written one behind: a frame's delay
+  // needs the next one's time.
+  void add(uint32_t width, uint32_t height, std::span<const uint8_t> image_data, uint64_t guest_ns);
   // Writes the last frame and completes the file. Throws when no frame was
   // added or the file cannot be completed.
   void finish();
@@ -40,7 +43,8 @@ class FrameAnimation {
 
  private:
   ApngWriter writer_;
-  Frame pending_;
+  uint32_t pending_width_ = 0, pending_height_ = 0;
+  std::vector<uint8_t> pending_;
   uint64_t pending_ns_ = 0;
   bool has_pending_ = false;
 };

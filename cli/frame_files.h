@@ -4,9 +4,8 @@
 // compare file by file. Frame N is the trace's Nth display-frame event.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
-
-#include "display/renderer.h"
 
 namespace rrvm::cli {
 
@@ -18,9 +17,9 @@ class FrameFiles {
 
   // Whether frame `index` is selected by --every.
   bool selected(uint64_t index) const { return index % every_ == 0; }
-  // Writes frame `index` as dir/frame-NNNNNN.png. An empty frame (no picture
-  // on the display) writes nothing. Throws std::runtime_error on failure.
-  void write(uint64_t index, const Frame& frame);
+  // Writes `png`, frame `index` encoded, as dir/frame-NNNNNN.png. Throws
+  // std::runtime_error (one line naming the file) on failure.
+  void write(uint64_t index, std::span<const uint8_t> png);
 
   const std::string& dir() const { return dir_; }
   uint64_t written() const { return written_; }

@@ -1,7 +1,8 @@
 // RGB888 frames to one animated PNG (APNG: acTL, fcTL, fdAT chunks), written
 // as frames arrive: only the frame being added is held in memory, and the
-// frame count in acTL is filled in by finish(). libpng compresses each frame;
-// this file only frames its image data in APNG chunks.
+// frame count in acTL is filled in by finish(). PngEncoder compresses each
+// frame (here, or on another thread: add_image_data); this file only frames
+// its image data in APNG chunks.
 //
 // Every frame covers the whole canvas. A frame smaller than the canvas (the
 // guest changed mode) is padded with black on the right and at the bottom, so
@@ -10,9 +11,11 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "display/png_encoder.h"
 #include "display/renderer.h"
 
 namespace rrvm {
@@ -29,6 +32,13 @@ struct ApngDelay {
 // 65535 s become 65535 s.
 ApngDelay apng_delay_from_ns(uint64_t ns);
 
+// The image data an animation on a `canvas_width` x `canvas_height` canvas
+// shows for `frame` (which must fit it): `frame`'s own when it is the canvas
+// size, else that of `frame` padded with black into `scratch`. For encoding
+// frames apart from the writer, then adding them with add_image_data.
+void apng_canvas_image_data(PngEncoder& encoder, const Frame& frame, uint32_t canvas_width,
+                            uint32_t canvas_height, Frame& scratch, std::vector<uint8_t>& out);
+
 class ApngWriter {
  public:
   // Creates `path` and writes the header. `plays` 0 loops forever. Throws
@@ -42,6 +52,11 @@ class ApngWriter {
   // Appends `frame`, shown for `delay`. Throws when the frame is empty,
   // malformed or larger than the canvas, or the write fails.
   void add_frame(const Frame& frame, ApngDelay delay);
+  // Appends a frame of `frame_width` x `frame_height` already encoded:
+  // `image_data` is what apng_canvas_image_data gives for it. Throws like
+  // add_frame.
+  void add_image_data(uint32_t frame_width, uint32_t frame_height, std::span<const uint8_t> image_data,
+                      ApngDelay delay);
   // Ends the file and records the frame count. Throws when no frame was
   // added (an APNG holds at least one) or the file cannot be completed.
   void finish();
@@ -50,9 +65,8 @@ class ApngWriter {
   const std::string& path() const { return path_; }
 
  private:
-  void write_chunk(const char type[4], const uint8_t* prefix, size_t prefix_size, const uint8_t* data,
-                   size_t size);
-  void write_bytes(const void* data, size_t size);
+  void check_size(uint32_t frame_width, uint32_t frame_height) const;
+  void write_bytes(const std::vector<uint8_t>& bytes);
   void write_actl();
   [[noreturn]] void fail(const std::string& what) const;
 
@@ -61,8 +75,10 @@ class ApngWriter {
   uint32_t width_, height_, plays_;
   uint32_t frames_ = 0;
   uint32_t sequence_ = 0;  // fcTL and fdAT share one sequence
-  Frame padded_;           // reused for frames smaller than the canvas
-  std::vector<uint8_t> png_;  // the current frame as libpng wrote it
+  PngEncoder encoder_;
+  Frame padded_;                // reused for frames smaller than the canvas
+  std::vector<uint8_t> image_;  // add_frame's image data
+  std::vector<uint8_t> chunks_;  // what one write puts in the file
 };
 
 }  // namespace rrvm

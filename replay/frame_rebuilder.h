@@ -20,13 +20,22 @@ class FrameRebuilder {
   // Throws TraceError when the event is malformed (page outside VRAM, bad
   // register block).
   void apply(const DisplayFrameEvent& e);
+  // Only the registers (page indices are checked, page bytes ignored): what
+  // mode() needs, for events read without page bytes. Throws like apply.
+  void apply_registers(const DisplayFrameEvent& e);
   bool has_registers() const { return state_.has_value(); }
   // What the registers select; render() returns a frame of this size (a
   // Blank mode with no size before the first registers).
   ModeInfo mode() const { return state_ ? decode_mode(*state_) : ModeInfo{}; }
   const Frame& render();
+  // The same picture, into `out` (a buffer the caller hands on, such as the
+  // PNG encoders' next frame: no copy). Nothing is drawn without registers.
+  void render_into(Frame& out) const;
 
  private:
+  void check_page(const DisplayFrameEvent& e, const VramPage& p, bool with_bytes) const;
+  void set_registers(const DisplayFrameEvent& e);
+
   std::vector<uint8_t> vram_;
   std::optional<DisplayState> state_;
   Frame frame_;

@@ -80,8 +80,11 @@ class EventBatchEncoder {
   size_t approx_bytes_ = 0;
 };
 
+// page_bytes false: display frames' pages carry their index and no bytes,
+// and `vram` is left alone (nothing to XOR): for a pass over a trace that
+// needs only the display registers.
 std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t expected_count,
-                                           VramDeltaState& vram);
+                                           VramDeltaState& vram, bool page_bytes = true);
 
 MessageWords encode_header(const TraceHeader& header);
 TraceHeader decode_header(const MessageWords& words);

@@ -1,7 +1,7 @@
 #include "trace/trace_frame.h"
 
+#include <isa-l/crc.h>
 #include <lz4.h>
-#include <zlib.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -94,16 +94,8 @@ std::optional<FrameHeader> decode_frame_header(const uint8_t* b, std::string* wh
 
 uint32_t frame_checksum(const std::array<uint8_t, kFrameHeaderSize>& header, const uint8_t* payload,
                         size_t payload_size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, header.data(), 28);
-  // zlib's length is uInt; feed large payloads in pieces.
-  while (payload_size > 0) {
-    uInt n = static_cast<uInt>(payload_size > (1u << 30) ? (1u << 30) : payload_size);
-    crc = crc32(crc, payload, n);
-    payload += n;
-    payload_size -= n;
-  }
-  return static_cast<uint32_t>(crc);
+  uint32_t crc = crc32_gzip_refl(0, header.data(), 28);
+  return payload_size ? crc32_gzip_refl(crc, payload, payload_size) : crc;
 }
 
 std::vector<uint8_t> build_frame(FrameKind kind, uint64_t first_event_ordinal, uint32_t event_count,

@@ -109,7 +109,8 @@ TraceReader::ReadResult TraceReader::try_read_frame(uint64_t offset, Frame* fram
     *why = std::string("file ends inside a ") + frame_kind_name(header->kind) + " frame";
     return ReadResult::Truncated;
   }
-  std::vector<uint8_t> payload(header->payload_size);
+  std::vector<uint8_t>& payload = frame->payload;
+  payload.resize(header->payload_size);  // reused: the read overwrites it
   if (!pread_exact(offset + kFrameHeaderSize, payload.data(), payload.size())) {
     *why = "read failed";
     return ReadResult::Truncated;
@@ -124,7 +125,8 @@ TraceReader::ReadResult TraceReader::try_read_frame(uint64_t offset, Frame* fram
   }
   frame->header = *header;
   frame->end_offset = offset + kFrameHeaderSize + header->payload_size;
-  frame->message.assign(header->uncompressed_size / 8, 0);
+  // Both paths below fill all of it (the header checks guarantee the sizes).
+  frame->message.resize(header->uncompressed_size / 8);
   if (header->flags & kFrameFlagLz4) {
     int n = LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()),
                                 reinterpret_cast<char*>(frame->message.data()),
@@ -141,13 +143,17 @@ TraceReader::ReadResult TraceReader::try_read_frame(uint64_t offset, Frame* fram
 
 TraceReader::Frame TraceReader::read_frame(const FrameIndexEntry& entry) const {
   Frame frame;
+  read_frame(entry, frame);
+  return frame;
+}
+
+void TraceReader::read_frame(const FrameIndexEntry& entry, Frame& frame) const {
   std::string why;
   ReadResult r = try_read_frame(entry.offset, &frame, &why);
   if (r != ReadResult::Ok) fail(entry.offset, why, "the trace is damaged here; replay up to this point only");
   if (frame.header.kind != entry.kind || frame.header.first_event_ordinal != entry.first_event_ordinal ||
       frame.header.event_count != entry.event_count)
     fail(entry.offset, "frame does not match the trace's index", "the trace is damaged here; replay up to this point only");
-  return frame;
 }
 
 // Takes the index from the footer when the trailer, the footer frame and
@@ -262,14 +268,14 @@ void TraceReader::scan(uint64_t offset) {
   status_.footer_used = false;
 }
 
-EventCursor TraceReader::events(uint64_t from_ordinal) const {
+EventCursor TraceReader::events(uint64_t from_ordinal, bool page_bytes) const {
   // Display deltas restart at keyframes: start decoding at the last one
   // before the wanted event.
   size_t start = 1;
   for (size_t i = 1; i < frames_.size(); ++i) {
     if (frames_[i].kind == FrameKind::Keyframe && frames_[i].first_event_ordinal <= from_ordinal) start = i;
   }
-  return EventCursor(*this, start, from_ordinal);
+  return EventCursor(*this, start, from_ordinal, page_bytes);
 }
 
 std::vector<FrameIndexEntry> TraceReader::keyframes() const {
@@ -291,8 +297,8 @@ Keyframe TraceReader::read_keyframe(const FrameIndexEntry& entry) const {
   }
 }
 
-EventCursor::EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to)
-    : reader_(&reader), next_frame_(frame), skip_to_(skip_to) {}
+EventCursor::EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to, bool page_bytes)
+    : reader_(&reader), next_frame_(frame), skip_to_(skip_to), page_bytes_(page_bytes) {}
 
 const TraceEvent* EventCursor::next() {
   for (;;) {
@@ -316,9 +322,9 @@ const TraceEvent* EventCursor::next() {
     }
     if (entry.kind != FrameKind::Events) continue;
     ended_ = true;  // until this frame decodes
-    TraceReader::Frame frame = reader_->read_frame(entry);
+    reader_->read_frame(entry, frame_);
     try {
-      events_ = decode_event_batch(frame.message, entry.event_count, vram_);
+      events_ = decode_event_batch(frame_.message, entry.event_count, vram_, page_bytes_);
     } catch (const CodecError& e) {
       reader_->fail(entry.offset, std::string("event frame: ") + e.what(),
                     "the trace is damaged here; replay up to this point only");

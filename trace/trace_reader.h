@@ -37,6 +37,17 @@ struct TraceReaderOptions {
 
 class TraceReader;
 
+// One trace frame as read from the file. EventCursor keeps one and reads
+// every frame into it: a full-screen display frame is half a megabyte, and
+// buffers that size allocated afresh came as new pages from the kernel each
+// time (a third of the time `rrvm frames` took to read such a trace).
+struct TraceFrameData {
+  FrameHeader header;
+  MessageWords message;
+  std::vector<uint8_t> payload;  // as stored (LZ4), before decompression
+  uint64_t end_offset = 0;
+};
+
 // Streams events in order, one decoded frame at a time.
 class EventCursor {
  public:
@@ -48,7 +59,7 @@ class EventCursor {
 
  private:
   friend class TraceReader;
-  EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to);
+  EventCursor(const TraceReader& reader, size_t frame, uint64_t skip_to, bool page_bytes);
   const TraceReader* reader_;
   size_t next_frame_;
   uint64_t skip_to_;
@@ -57,7 +68,9 @@ class EventCursor {
   uint64_t first_ = 0;
   uint64_t ordinal_ = 0;
   bool ended_ = false;
+  bool page_bytes_;
   VramDeltaState vram_;
+  TraceFrameData frame_;
 };
 
 class TraceReader {
@@ -83,23 +96,23 @@ class TraceReader {
   // Sum of the readable frames' Cap'n Proto message sizes before LZ4.
   uint64_t uncompressed_bytes() const { return uncompressed_bytes_; }
 
-  // Events from `from_ordinal` on.
-  EventCursor events(uint64_t from_ordinal = 0) const;
+  // Events from `from_ordinal` on. page_bytes false: display frames carry
+  // their pages' indices only (half the work of reading a trace of
+  // full-screen redraws), for a pass that needs only the display registers.
+  EventCursor events(uint64_t from_ordinal = 0, bool page_bytes = true) const;
 
   std::vector<FrameIndexEntry> keyframes() const;
   Keyframe read_keyframe(const FrameIndexEntry& entry) const;
 
  private:
   friend class EventCursor;
-  struct Frame {
-    FrameHeader header;
-    MessageWords message;
-    uint64_t end_offset = 0;
-  };
+  using Frame = TraceFrameData;
   // Outcome of reading one frame where truncation is not an error but a state.
   enum class ReadResult { Ok, Truncated, Corrupt };
+  // Reads into `frame`, reusing its buffers.
   ReadResult try_read_frame(uint64_t offset, Frame* frame, std::string* why) const;
   Frame read_frame(const FrameIndexEntry& entry) const;  // throws TraceError
+  void read_frame(const FrameIndexEntry& entry, Frame& frame) const;
   bool load_footer();
   void scan(uint64_t offset);
   [[noreturn]] void fail(uint64_t offset, const std::string& what, const std::string& todo) const;

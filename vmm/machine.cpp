@@ -98,7 +98,9 @@ void Machine::restore(const MachineSnapshot& s) {
   vcpu_->set_breakpoint(std::nullopt);
   vcpu_->set_breakpoint_registers(std::nullopt);
   vcpu_->set_single_step(false);
-  for (const auto& [name, device] : device_states_) {
+  for (const auto& entry : device_states_) {
+    const std::string& name = entry.first;
+    DeviceState* device = entry.second;
     auto it = std::find_if(s.devices.begin(), s.devices.end(), [&](const auto& d) { return d.first == name; });
     if (it == s.devices.end()) throw std::runtime_error("snapshot has no state for device " + name);
     device->load_state(it->second);

@@ -177,7 +177,7 @@ s2=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/offline2" --every 2)
 check "replay and frames --every 2 write the same file names" \
   bash -c "[ '$s' = 0 ] && [ '$s2' = 0 ] && diff <(ls '$T/every2') <(ls '$T/offline2') >/dev/null"
 s=$(status_of "$RRVM" replay --backend emu -q --frames /proc/forbidden "$T/lfb.rrt")
-check "replay --frames uncreatable dir fails" [ "$s" != 0 ]
+check "replay --frames uncreatable dir fails with 16 (I/O)" [ "$s" = 16 ]
 check "uncreatable dir one line naming it" one_line_err "/proc/forbidden"
 
 # frames --animation: one animated PNG of the frames written as PNGs, checked
@@ -221,10 +221,61 @@ check "animation of a trace without display frames fails with 8" [ "$s" = 8 ]
 check "no display frames: one line" one_line_err "no display frames"
 check "no display frames: no file" [ ! -e "$T/none.png" ]
 s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-bad" --animation /proc/forbidden/a.png)
-check "unwritable animation fails with 8" [ "$s" = 8 ]
+check "unwritable animation fails with 16 (I/O)" [ "$s" = 16 ]
 check "unwritable animation: one line naming it" one_line_err "/proc/forbidden/a.png"
 s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-at" --at 100 --animation "$T/at.png")
 check "--animation with --at refused" [ "$s" != 0 ]
+
+# PNGs are encoded on worker threads, and a frame identical to the one before
+# reuses its bytes. A reused frame is byte-identical to a fresh encode of the
+# same screen (--at writes that one screen alone), and a write that fails on
+# a worker is reported on one line naming the file, with status 16 (I/O).
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-all")
+check "frames cirrus-blt (all frames) status 0" [ "$s" = 0 ]
+(cd "$T/blt-all" && md5sum frame-*.png) >"$T/blt-all.md5"
+dup=$(awk 'prev == $1 { sub(/^frame-0*/, "", $2); sub(/\.png$/, "", $2); print ($2 == "" ? 0 : $2); exit } { prev = $1 }' \
+  "$T/blt-all.md5")
+check "cirrus-blt has a frame identical to the one before it" [ -n "$dup" ]
+if [ -n "$dup" ]; then
+  ordinal=$(sed -n "$((dup + 1))p" "$T/blt-frames.jsonl" | python3 -c 'import json, sys; print(json.load(sys.stdin)["ordinal"])')
+  s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-at" --at "$ordinal")
+  check "reused frame $dup = a fresh encode of its screen (--at $ordinal)" \
+    cmp -s "$T/blt-all/$(printf 'frame-%06d.png' "$dup")" "$T/blt-at/$(printf 'frame-%06d.png' "$ordinal")"
+fi
+# The number of encoder threads changes nothing written: no threads (the
+# rendering thread encodes) against three, frame files and animation alike.
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-j0" --jobs 0 --animation "$T/blt-j0.png")
+s2=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-j3" --jobs 3 --animation "$T/blt-j3.png")
+check "frames --jobs 0 and --jobs 3: status 0" bash -c "[ '$s' = 0 ] && [ '$s2' = 0 ]"
+check "frames --jobs 0 = --jobs 3 (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-j3"
+check "frames --jobs 0 = default threads (every file byte for byte)" diff -r "$T/blt-j0" "$T/blt-all"
+check "animation --jobs 0 = --jobs 3 (byte for byte)" cmp -s "$T/blt-j0.png" "$T/blt-j3.png"
+# A trace damaged in the middle: the frames before the damage are still
+# written (those the encoder threads held too), the same as from the whole
+# trace, and the error is one line naming the trace.
+cp "$T/blt.rrt" "$T/blt-dmg.rrt"
+printf '\377' | dd of="$T/blt-dmg.rrt" bs=1 seek=$(($(stat -c %s "$T/blt.rrt") * 6 / 10)) conv=notrunc 2>/dev/null
+s=$(status_of "$RRVM" frames "$T/blt-dmg.rrt" -o "$T/blt-dmg" --jobs 3)
+check "damaged trace: status 8, one line naming it" bash -c "[ '$s' = 8 ] && [ \$(grep -c . '$T/err') = 1 ] && grep -q blt-dmg.rrt '$T/err'"
+before=$("$RRVM" dump --kind display-frame "$T/blt-dmg.rrt" 2>/dev/null | grep -c .)
+check "damaged trace: all $before frames before the damage written" \
+  bash -c "[ '$before' -ge 10 ] && [ \$(ls '$T/blt-dmg' | wc -l) = '$before' ]"
+same_as_whole=1
+for f in "$T/blt-dmg"/frame-*.png; do cmp -s "$f" "$T/blt-all/$(basename "$f")" || same_as_whole=0; done
+check "damaged trace: those frames = the whole trace's" [ "$same_as_whole" = 1 ]
+mkdir -p "$T/blt-werr/frame-000005.png"  # a directory where frame 5 goes: its write fails
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/blt-werr")
+check "a failed write on a worker: status 16" [ "$s" = 16 ]
+check "a failed write on a worker: one line naming the file" one_line_err "frame-000005.png"
+mkdir -p "$T/lfb-werr/frame-000001.png"
+s=$(status_of "$RRVM" replay --backend emu -q --frames "$T/lfb-werr" "$T/lfb.rrt")
+check "replay --frames, a failed write on a worker: status 16" [ "$s" = 16 ]
+check "replay --frames, a failed write on a worker: one line naming the file" one_line_err "frame-000001.png"
+mkdir -p "$T/anim-werr/frame-000003.png"
+s=$(status_of "$RRVM" frames "$T/blt.rrt" -o "$T/anim-werr" --every 3 --animation "$T/werr-anim.png")
+check "frames --animation, a failed write: status 16, one line" \
+  bash -c "[ '$s' = 16 ] && [ \$(grep -c . '$T/err') = 1 ] && grep -q frame-000003.png '$T/err'"
+check "frames --animation, a failed write: no animation left" [ ! -e "$T/werr-anim.png" ]
 
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &

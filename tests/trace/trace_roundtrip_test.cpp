@@ -89,6 +89,21 @@ TEST(TraceRoundTrip, CursorFromTheMiddleMatchesFullIteration) {
   }
 }
 
+TEST(TraceRoundTrip, CursorWithoutPageBytesKeepsEverythingElse) {
+  std::string path = temp_path("nopages.rrt");
+  std::vector<TraceEvent> written = write_full_trace(path);
+  TraceReader reader(path);
+  std::vector<TraceEvent> expected = written;
+  for (auto& e : expected)
+    if (auto* d = std::get_if<DisplayFrameEvent>(&e.body))
+      for (auto& p : d->pages) p.bytes.clear();  // indices stay
+  std::vector<TraceEvent> got;
+  EventCursor cursor = reader.events(0, false);
+  while (const TraceEvent* e = cursor.next()) got.push_back(*e);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(read_all(reader), written);  // and a cursor with bytes is unaffected
+}
+
 TEST(TraceFraming, FramesAreBoundedAndOrdinalsContiguous) {
   std::string path = temp_path("framing.rrt");
   constexpr uint64_t kEvents = 10000;
