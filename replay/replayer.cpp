@@ -1,5 +1,7 @@
 #include "replay/replayer.h"
 
+#include <stdexcept>
+
 #include "trace/trace_inspect.h"
 #include "vmm/cpu_state.h"
 #include "vmm/format.h"
@@ -28,8 +30,31 @@ bool digest_is_zero(const Sha256Digest& d) {
 }  // namespace
 
 Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions options)
-    : reader_(reader), machine_(machine), options_(options), cursor_(reader.events()) {
+    : reader_(reader), machine_(machine), options_(options), cursor_(reader.events(0, /*page_bytes=*/false)) {
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
+}
+
+ReplayerState Replayer::save_state() const {
+  if (divergence_) throw std::logic_error("Replayer::save_state after a divergence");
+  if (changed_pages_) throw std::logic_error("Replayer::save_state on a backend without an instruction count");
+  return ReplayerState{consumed_, last_clock_, recorded_vector_, target_reached_, recent_};
+}
+
+void Replayer::restore_state(const ReplayerState& state) {
+  if (changed_pages_) throw std::logic_error("Replayer::restore_state on a backend without an instruction count");
+  // Display frames are skipped (replay renders its own): no page bytes, so
+  // the cursor starts at the frame holding the event, not at a keyframe.
+  cursor_ = reader_.events(state.consumed, /*page_bytes=*/false);
+  peeked_.reset();
+  ended_ = false;
+  divergence_.reset();
+  consumed_ = state.consumed;
+  last_clock_ = state.last_clock;
+  recorded_vector_ = state.recorded_vector;
+  target_reached_ = state.target_reached;
+  recent_ = state.recent;
+  candidate_note_.clear();
+  candidate_misses_ = 0;
 }
 
 const TraceEvent* Replayer::peek() {

@@ -28,6 +28,16 @@ struct ReplayOptions {
   bool verify_cpu_checksums = true;
 };
 
+// Where a replay stands in its trace: what a checkpoint keeps of the
+// replayer beside the machine's snapshot.
+struct ReplayerState {
+  uint64_t consumed = 0;
+  uint64_t last_clock = 0;
+  uint8_t recorded_vector = 0;
+  bool target_reached = false;
+  std::deque<std::pair<uint64_t, TraceEvent>> recent;
+};
+
 class Replayer final : public RunTap, public InputAuthority {
  public:
   Replayer(const TraceReader& reader, Machine& machine, ReplayOptions options = {});
@@ -55,6 +65,12 @@ class Replayer final : public RunTap, public InputAuthority {
   uint64_t events_consumed() const { return consumed_; }
   // True once every readable event was consumed.
   bool at_end();
+
+  // Checkpoints (replays on a backend that counts instructions only: the
+  // changed-pages digest of the others is not kept). Throws std::logic_error
+  // after a divergence or on such a backend.
+  ReplayerState save_state() const;
+  void restore_state(const ReplayerState& state);
 
  private:
   const TraceEvent* peek();

@@ -45,15 +45,17 @@ void check_image(const TraceImage& img, const std::string& path) {
 }
 }  // namespace
 
-ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings) {
-  std::unique_ptr<TraceReader> reader;
+std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path) {
   try {
-    reader = std::make_unique<TraceReader>(trace_path);
+    return std::make_unique<TraceReader>(trace_path);
   } catch (const TraceError& e) {
     throw SystemError(e.what(), kExitBadInput);
   }
-  const TraceHeader& h = reader->header();
-  if (h.images.empty()) throw SystemError(trace_path + ": the trace names no guest image", kExitBadInput);
+}
+
+std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplaySettings& settings) {
+  const TraceHeader& h = reader.header();
+  if (h.images.empty()) throw SystemError(reader.path() + ": the trace names no guest image", kExitBadInput);
   std::string image = settings.image_override.value_or(h.images[0].path);
   check_image(h.images[0], image);
 
@@ -68,8 +70,13 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   config.debug_out = settings.debug_out;
   config.log_ram_dirty = true;
   config.serial_from_trace = h.machine.serial_input;
+  return PcSystem::create(config);
+}
 
-  auto sys = PcSystem::create(config);
+ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings) {
+  std::unique_ptr<TraceReader> reader = open_replay_trace(trace_path);
+  const TraceHeader& h = reader->header();
+  auto sys = replay_system(*reader, settings);
   ReplayOptions options = settings.options;
   options.verify_cpu_checksums = options.verify_cpu_checksums && sys->backend() == h.backend;
   Replayer replayer(*reader, sys->machine(), options);

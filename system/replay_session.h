@@ -46,4 +46,10 @@ struct ReplayOutcome {
 // Throws SystemError (bad trace, image mismatch, backend unavailable).
 ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings);
 
+// The machine a trace describes, its images checked by SHA-256 (settings:
+// backend, serial_out, debug_out, image_override). Throws SystemError.
+std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplaySettings& settings);
+// Opens a trace for replay; a trace that cannot be read is a SystemError.
+std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path);
+
 }  // namespace rrvm

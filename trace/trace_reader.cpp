@@ -271,7 +271,16 @@ void TraceReader::scan(uint64_t offset) {
 EventCursor TraceReader::events(uint64_t from_ordinal, bool page_bytes) const {
   // Display deltas restart at keyframes: start decoding at the last one
   // before the wanted event.
+  // Without page bytes no delta state is needed: start at the frame that
+  // holds the event (a checkpoint restore must not read the trace from the
+  // start). The index is in ordinal order.
   size_t start = 1;
+  if (!page_bytes) {
+    auto it = std::upper_bound(frames_.begin() + 1, frames_.end(), from_ordinal,
+                               [](uint64_t o, const FrameIndexEntry& f) { return o < f.first_event_ordinal; });
+    start = std::max<size_t>(1, size_t(it - frames_.begin()) - 1);
+    return EventCursor(*this, start, from_ordinal, page_bytes);
+  }
   for (size_t i = 1; i < frames_.size(); ++i) {
     if (frames_[i].kind == FrameKind::Keyframe && frames_[i].first_event_ordinal <= from_ordinal) start = i;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 
 namespace rrvm {
@@ -81,6 +82,7 @@ MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
   s.exits = exits_;
   s.interrupts = interrupts_;
   s.async = in_async_;
+  s.after_interrupt = resume_after_interrupt_;
   s.clock_last_ns = clock_.last_;
   s.clock_skipped_ns = instruction_clock_ ? instruction_clock_->skipped_ns() : 0;
   for (const auto& [name, device] : device_states_) s.devices.emplace_back(name, device->save_state());
@@ -92,6 +94,14 @@ MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
 }
 
 void Machine::restore(const MachineSnapshot& s) {
+  // A run that ended inside an instruction (the debug-exit port write) or was
+  // paused there: finish it first (everything it does is overwritten below).
+  for (int i = 0; i < 64 && !vcpu_->at_instruction_boundary(); ++i) {
+    RunLimits finish;
+    finish.stop_at_boundary = true;
+    Exit e = vcpu_->run(finish);
+    if ((e.kind == ExitKind::PortIo || e.kind == ExitKind::Mmio) && !e.is_write) vcpu_->complete_read(0);
+  }
   // The replay breakpoint belongs to the timeline left behind: the run loop
   // arms it again for whatever comes next from here.
   bp_target_.reset();
@@ -114,6 +124,7 @@ void Machine::restore(const MachineSnapshot& s) {
   exits_ = s.exits;
   interrupts_ = s.interrupts;
   in_async_ = s.async;
+  resume_after_interrupt_ = s.after_interrupt;
   async_regs_.reset();
   exit_request_.reset();
   clock_.last_ = s.clock_last_ns;
@@ -243,6 +254,12 @@ void Machine::plan_limits(RunLimits* limits) {
           HostClock::host_monotonic_ns() + (*plan.deadline_ns > now ? *plan.deadline_ns - now : 0);
     }
   }
+  // Mid-instruction the count includes the instruction under way: a pause
+  // at it is the boundary after it.
+  if (pause_icount_ && instruction_clock_ &&
+      (vcpu_->instruction_count().value_or(0) < *pause_icount_ || !vcpu_->at_instruction_boundary()) &&
+      (!limits->stop_at_icount || *pause_icount_ < *limits->stop_at_icount))
+    limits->stop_at_icount = pause_icount_;
   if (instruction_limit_ && instruction_clock_ &&
       (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
     limits->stop_at_icount = instruction_limit_;
@@ -303,19 +320,32 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
     result->message = std::move(message);
   };
   for (;;) {
-    if (vcpu_->at_instruction_boundary()) {
-      boundary_wanted_ = false;
-      const Position pos = position();
-      bool pause = false;
-      for (auto* t : taps_) pause |= t->on_boundary(pos);
-      if (pause && honour_pause) return true;
+    if (!std::exchange(resume_after_interrupt_, false)) {
+      if (vcpu_->at_instruction_boundary()) {
+        boundary_wanted_ = false;
+        const Position pos = position();
+        bool pause = false;
+        for (auto* t : taps_) pause |= t->on_boundary(pos);
+        if (pause && honour_pause) return true;
+      }
+      service_point();
+      if (exit_request_) {
+        finish(StopReason::DebugExit, *exit_request_,
+               "guest requested exit with status " + std::to_string(*exit_request_));
+        return false;
+      }
+      const uint64_t delivered = interrupts_;
+      deliver_interrupt();
+      if (interrupts_ != delivered && vcpu_->at_instruction_boundary()) {
+        const Position pos = position();
+        bool pause = false;
+        for (auto* t : taps_) pause |= t->on_interrupt_boundary(pos);
+        if (pause && honour_pause) {
+          resume_after_interrupt_ = true;
+          return true;
+        }
+      }
     }
-    service_point();
-    if (exit_request_) {
-      finish(StopReason::DebugExit, *exit_request_, "guest requested exit with status " + std::to_string(*exit_request_));
-      return false;
-    }
-    deliver_interrupt();
 
     RunLimits limits;
     plan_limits(&limits);
@@ -354,7 +384,11 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
         in_async_ = true;
         break;
       case ExitKind::Debug:
-        if (reached_async_target()) in_async_ = true;
+        // Inside guest execution whether or not it is the replay's point (a
+        // point is matched by instruction count, or by the search's verdict).
+        reached_async_target();
+        in_async_ = true;
+        for (auto* t : taps_) t->on_debug(position(), exit);
         break;
       case ExitKind::Shutdown:
         finish(StopReason::Shutdown, kExitTripleFault, "guest triple-faulted (shutdown): " + exit.message);

@@ -82,6 +82,10 @@ class Machine {
   // Get the vCPU to an instruction boundary soon (the next stop completes
   // the instruction under way), so that on_boundary() is called.
   void request_boundary() { boundary_wanted_ = true; }
+  // (Backends that count instructions.) The vCPU stops once this many
+  // instructions have retired, and on_boundary() is called there: a debugger
+  // pauses at any instruction this way. Not an end of the run.
+  void set_pause_icount(std::optional<uint64_t> icount) { pause_icount_ = icount; }
   // Time starts: timed devices are started (TimedDevice::start), then device
   // clock reads follow the input authority. run() calls it (once matters);
   // code that drives devices without running the CPU calls it itself. Before
@@ -152,12 +156,14 @@ class Machine {
   InputAuthority* authority_ = &live_;
   SerialInput serial_input_{*this};
   std::optional<uint64_t> instruction_limit_;
+  std::optional<uint64_t> pause_icount_;
   std::optional<int> exit_request_;
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
   bool started_ = false;  // see start_time()
   bool boundary_wanted_ = false;
+  bool resume_after_interrupt_ = false;  // paused at on_interrupt_boundary: go on from there
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
 };

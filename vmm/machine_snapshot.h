@@ -20,6 +20,7 @@ struct MachineSnapshot {
   uint64_t exits = 0;                // guest-caused exits handled (Position::exit_ordinal)
   uint64_t interrupts = 0;           // interrupts injected
   bool async = false;                // taken inside guest execution, not right after an exit
+  bool after_interrupt = false;      // taken at on_interrupt_boundary (the run goes on from there)
   uint64_t clock_last_ns = 0;        // the latest time a device saw
   uint64_t clock_skipped_ns = 0;     // halted time the instruction clock added (emu)
   std::vector<std::pair<std::string, std::vector<uint8_t>>> devices;  // name, DeviceState bytes

@@ -69,6 +69,13 @@ class RunTap {
   // anything else happens at `pos` (a snapshot can be taken now). Returning
   // true pauses the run here (Machine::run_until_pause returns).
   virtual bool on_boundary(const Position& /*pos*/) { return false; }
+  // An interrupt was just delivered at `pos` and the vCPU stands at its
+  // handler's first instruction (backends that deliver at once: emu). A
+  // state of its own at the same position; true pauses here too.
+  virtual bool on_interrupt_boundary(const Position& /*pos*/) { return false; }
+  // The vCPU stopped for a debugger (a breakpoint or watchpoint it was given,
+  // or a single step): `exit` is the Debug exit.
+  virtual void on_debug(const Position& /*pos*/, const Exit& /*exit*/) {}
   virtual void on_stop(const Position& /*pos*/, const RunResult& /*result*/) {}
 };
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "vmm/cpu_snapshot.h"
 #include "vmm/registers.h"
@@ -116,6 +117,23 @@ class Vcpu {
   // at a hit (emu) skips the others instead of returning Debug for each loop
   // iteration; others ignore it. nullopt clears it.
   virtual void set_breakpoint_registers(const std::optional<Registers>& /*regs*/) {}
+  // A debugger's breakpoints (linear addresses, any number; empty clears):
+  // run() returns Debug before executing an instruction at one of them (once:
+  // the next run() executes it). Independent of set_breakpoint. Returns
+  // false where the backend has none.
+  virtual bool set_code_breakpoints(std::vector<uint64_t> /*linear*/) { return false; }
+  // A debugger's watchpoints: run() returns Debug right after an instruction
+  // that read (`reads`) or wrote (`writes`) a byte of [address, address+size)
+  // (guest-physical), before any other stop, with Exit::address the first
+  // watched byte accessed, size 1 and is_write (a breakpoint's Debug has size
+  // 0). Empty clears.
+  struct Watchpoint {
+    uint64_t address = 0;
+    uint64_t size = 1;
+    bool reads = false;
+    bool writes = true;
+  };
+  virtual bool set_watchpoints(std::vector<Watchpoint> /*watch*/) { return false; }
   // While hidden, guest memory holds its own bytes where a backend patches
   // breakpoints into it (kvm's hlt): for the VMM to read or write memory as
   // the guest has it (snapshots, reports). Backends that patch nothing

@@ -83,6 +83,21 @@ class EmuVcpu final : public Vcpu {
     return true;
   }
   void set_breakpoint_registers(const std::optional<Registers>& regs) override { breakpoint_regs_ = regs; }
+  bool set_code_breakpoints(std::vector<uint64_t> linear) override {
+    std::sort(linear.begin(), linear.end());
+    code_breakpoints_ = std::move(linear);
+    skip_code_breakpoint_ = false;
+    update_attention();
+    return true;
+  }
+  bool set_watchpoints(std::vector<Watchpoint> watch) override;
+  void on_watched_access(const Watchpoint& w, bool write, uint64_t address, int size);
+  // One Unicorn memory hook per watchpoint (with the watchpoint it serves).
+  struct WatchHook {
+    EmuVcpu* self;
+    Watchpoint watch;
+    uc_hook hook;
+  };
   bool set_single_step(bool enable) override {
     single_step_ = enable;
     update_attention();
@@ -125,7 +140,7 @@ class EmuVcpu final : public Vcpu {
   }
   void update_attention() {
     attention_ = stop_at_.has_value() || single_step_ || breakpoint_.has_value() || window_requested_ ||
-                 internal_pending();
+                 !code_breakpoints_.empty() || watch_hit_.has_value() || internal_pending();
   }
   bool internal_pending() const {
     return pending_injection_.has_value() || pending_registers_.has_value() ||
@@ -193,6 +208,14 @@ class EmuVcpu final : public Vcpu {
   uint64_t executed_since_run_ = 0;
   std::optional<uint64_t> stop_at_;
   std::optional<uint64_t> breakpoint_;
+  std::vector<uint64_t> code_breakpoints_;  // sorted
+  std::vector<std::unique_ptr<WatchHook>> watch_hooks_;
+  struct WatchHit {
+    uint64_t address;
+    bool write;
+  };
+  std::optional<WatchHit> watch_hit_;  // reported at the next boundary
+  bool skip_code_breakpoint_ = false;
   std::optional<Registers> breakpoint_regs_;
   bool breakpoint_registers_match();
   bool skip_breakpoint_ = false;
@@ -395,6 +418,40 @@ void EmuVcpu::sync_memory_map() {
   remap();
 }
 
+namespace {
+void cb_watch(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t, void* hook) {
+  auto* h = static_cast<EmuVcpu::WatchHook*>(hook);
+  h->self->on_watched_access(h->watch, type == UC_MEM_WRITE, address, size);
+}
+}  // namespace
+
+bool EmuVcpu::set_watchpoints(std::vector<Watchpoint> watch) {
+  for (auto& h : watch_hooks_) uc_hook_del(uc_, h->hook);
+  watch_hooks_.clear();
+  watch_hit_.reset();
+  for (const Watchpoint& w : watch) {
+    if (w.size == 0 || (!w.reads && !w.writes)) continue;
+    auto h = std::make_unique<WatchHook>(WatchHook{this, w, 0});
+    int types = (w.reads ? UC_HOOK_MEM_READ : 0) | (w.writes ? UC_HOOK_MEM_WRITE : 0);
+    // Unicorn matches a hook's range against an access's first byte: start
+    // early enough to see an 8-byte access that ends inside the watched range.
+    uint64_t begin = w.address >= 7 ? w.address - 7 : 0;
+    if (uc_hook_add(uc_, &h->hook, types, reinterpret_cast<void*>(&cb_watch), h.get(), begin,
+                    w.address + w.size - 1) != UC_ERR_OK)
+      throw VcpuError(fmt::format("Unicorn refused a watchpoint hook at {:#x}", w.address));
+    watch_hooks_.push_back(std::move(h));
+  }
+  update_attention();
+  return true;
+}
+
+void EmuVcpu::on_watched_access(const Watchpoint& w, bool write, uint64_t address, int size) {
+  if (size <= 0 || address + uint64_t(size) <= w.address || address >= w.address + w.size) return;
+  if (write ? !w.writes : !w.reads) return;
+  if (!watch_hit_) watch_hit_ = WatchHit{std::max(address, w.address), write};
+  attention_ = true;
+}
+
 void EmuVcpu::invalidate_code(uint64_t gpa, uint64_t size) {
   if (size == 0) return;
   uc_ctl_remove_cache(uc_, gpa, gpa + size);
@@ -430,6 +487,13 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     stop_ = Stop::Internal;
     return true;
   }
+  // Right after the instruction that touched a watched byte, before any
+  // other stop can come between.
+  if (watch_hit_) {
+    report(Exit{.kind = ExitKind::Debug, .is_write = watch_hit_->write, .size = 1, .address = watch_hit_->address});
+    watch_hit_.reset();
+    return true;
+  }
   if (stop_at_ && icount_ >= *stop_at_) {
     report(Exit{.kind = ExitKind::StopAtPosition});
     return true;
@@ -439,6 +503,12 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     return true;
   }
   if (single_step_ && executed_since_run_ > 0) {
+    report(Exit{.kind = ExitKind::Debug, .address = address});
+    return true;
+  }
+  if (!code_breakpoints_.empty() && !skip_code_breakpoint_ &&
+      std::binary_search(code_breakpoints_.begin(), code_breakpoints_.end(), address)) {
+    skip_code_breakpoint_ = true;  // the next run() executes this instruction
     report(Exit{.kind = ExitKind::Debug, .address = address});
     return true;
   }
@@ -476,6 +546,7 @@ void EmuVcpu::on_code(uint64_t address, uint32_t size) {
   ++icount_;
   ++executed_since_run_;
   skip_breakpoint_ = false;
+  skip_code_breakpoint_ = false;
   const uint8_t* code = code_bytes(address, std::min<uint32_t>(size, 2));
   const uint8_t op0 = code ? code[0] : 0, op1 = code && size > 1 ? code[1] : 0;
   bool shadow = false;
@@ -873,6 +944,8 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
   pending_injection_.reset();
   pending_guest_exit_.reset();
   skip_breakpoint_ = false;
+  skip_code_breakpoint_ = false;
+  watch_hit_.reset();
   kicked_.store(false, std::memory_order_relaxed);
   EmuExact mine{};
   const size_t size = uc_context_size(uc_);
