@@ -22,5 +22,6 @@ Command add_dump_command(CLI::App& app);
 Command add_serial_command(CLI::App& app);
 Command add_frames_command(CLI::App& app);
 Command add_host_command(CLI::App& app);
+Command add_gdb_command(CLI::App& app);
 
 }  // namespace rrvm::cli

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   const std::vector<cli::Command> commands = {
       cli::add_run_command(app),    cli::add_record_command(app, argc, argv), cli::add_replay_command(app),
       cli::add_info_command(app),   cli::add_dump_command(app),                cli::add_serial_command(app),
-      cli::add_frames_command(app), cli::add_host_command(app),
+      cli::add_frames_command(app), cli::add_host_command(app),   cli::add_gdb_command(app),
   };
   try {
     app.parse(argc, argv);

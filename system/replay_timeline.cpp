@@ -133,7 +133,10 @@ bool ReplayTimeline::at_boundary(uint64_t icount, bool after_interrupt) {
   }
   watch_hit_.reset();
   if (mode_ == Mode::Scan) {
-    if (stop && (!target_ || here < *target_)) hits_.push_back({here, *stop});
+    // A write seen at the target itself happened before it: it counts.
+    const bool before_target =
+        !target_ || here < *target_ || (stop && stop->kind == TimelineStopKind::Watchpoint && here == *target_);
+    if (stop && before_target) hits_.push_back({here, *stop});
     stop.reset();
   }
   auto pause = [&](TimelineStop s) {
@@ -269,11 +272,16 @@ TimelineStop ReplayTimeline::step() { return run(Mode::Step, std::nullopt); }
 
 TimelineStop ReplayTimeline::cont() { return run(Mode::Continue, std::nullopt); }
 
+TimelinePosition ReplayTimeline::previous_position(TimelinePosition p) const {
+  if (p.after_interrupt) return {p.icount, false};
+  if (p.icount == 0) return p;
+  return {p.icount - 1, interrupts_at_.count(p.icount - 1) > 0};
+}
+
 TimelineStop ReplayTimeline::reverse_step() {
   const TimelinePosition p = position();
   if (p == TimelinePosition{0, false}) return {TimelineStopKind::Start};
-  TimelinePosition previous{p.icount, false};
-  if (!p.after_interrupt) previous = {p.icount - 1, interrupts_at_.count(p.icount - 1) > 0};
+  const TimelinePosition previous = previous_position(p);
   TimelineStop s = seek(previous);
   if (s.kind == TimelineStopKind::Step && previous == TimelinePosition{0, false}) s.kind = TimelineStopKind::Start;
   return s;
@@ -289,8 +297,10 @@ TimelineStop ReplayTimeline::reverse_cont() {
     restore(*c);
     run(Mode::Scan, high);
     if (!hits_.empty()) {
+      // Going back, a watchpoint stops where the access is about to happen
+      // (the write undone), as gdb expects of reverse execution.
       const Hit last = hits_.back();
-      seek(last.position);
+      seek(last.stop.kind == TimelineStopKind::Watchpoint ? previous_position(last.position) : last.position);
       return last.stop;
     }
     high = from;

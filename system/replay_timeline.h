@@ -42,7 +42,8 @@ struct TimelinePosition {
 enum class TimelineStopKind {
   Step,        // the point asked for (a step, a goto)
   Breakpoint,  // an instruction at a breakpoint address is next
-  Watchpoint,  // the instruction before touched a watched byte
+  Watchpoint,  // forward: the instruction before touched a watched byte;
+               // backward: the next instruction touches one
   Start,       // nothing earlier: the start of the trace
   End,         // nothing later: the end of the trace (or where the replay stopped)
 };
@@ -83,12 +84,20 @@ class ReplayTimeline {
   const std::string& divergence() const { return divergence_; }
 
   Registers registers();
+  // x87/SSE state (the reset state where the replay ended inside an
+  // instruction: the debug-exit port write).
+  FpuState fpu() {
+    Vcpu& v = system_->machine().vcpu();
+    return v.at_instruction_boundary() ? v.save_cpu().fpu : FpuState{};
+  }
   Sha256Digest ram_sha256() const { return system_->ram_sha256(); }
   // Guest memory at linear addresses (segment bases applied, which is what
   // gdb's addresses are), through the page tables when paging is on. False
   // where a byte has no RAM or ROM behind it.
   bool read_linear(uint64_t linear, size_t size, uint8_t* out);
   Frame screen();
+  // The guest-physical address of a linear one (nullopt: not mapped).
+  std::optional<uint64_t> translate(uint64_t linear) { return system_->machine().vcpu().translate(linear); }
   std::vector<CheckpointInfo> checkpoints() const;
   uint64_t checkpoint_bytes() const;
 
@@ -116,6 +125,8 @@ class ReplayTimeline {
   };
 
   bool at_boundary(uint64_t icount, bool after_interrupt);
+  // The point before `p` (p itself at the start).
+  TimelinePosition previous_position(TimelinePosition p) const;
   // Runs forward from here; returns how it stopped.
   TimelineStop run(Mode mode, std::optional<TimelinePosition> target, std::optional<uint64_t> until_event = {});
   void restore(const Checkpoint& c);

@@ -220,16 +220,22 @@ TEST(TimelineStops, WriteWatchpointForwardAndBack) {
     hits.push_back(t.position());
     if (hits.size() > 50) break;
   }
-  ASSERT_GE(hits.size(), 2u);
-  const TimelinePosition last = hits.back();
-  if (t.end()) {
-    TimelineStop s = t.reverse_cont();
-    ASSERT_EQ(s.kind, TimelineStopKind::Watchpoint);
-    EXPECT_EQ(t.position(), last);
+  ASSERT_GE(hits.size(), 3u);
+  // Going back, each stop is just before the write: one step forward from
+  // it writes (the watchpoint fires there), and the value there is the one
+  // before the write.
+  if (!t.end()) {
+    ASSERT_EQ(t.seek(hits.back()).kind, TimelineStopKind::Step);
   }
-  TimelineStop s = t.reverse_cont();
-  ASSERT_EQ(s.kind, TimelineStopKind::Watchpoint);
-  EXPECT_EQ(t.position(), hits[hits.size() - 2]);
+  for (size_t i = hits.size(); i-- > hits.size() - 3;) {
+    TimelineStop s = t.reverse_cont();
+    ASSERT_EQ(s.kind, TimelineStopKind::Watchpoint) << "write " << i;
+    const TimelinePosition before = t.position();
+    EXPECT_LT(before, hits[i]);
+    ASSERT_EQ(t.step().kind, TimelineStopKind::Watchpoint) << "the next instruction writes the word";
+    EXPECT_EQ(t.position(), hits[i]);
+    ASSERT_EQ(t.seek(before).kind, TimelineStopKind::Step);
+  }
 }
 
 TEST(TimelineStops, GotoEventLandsWhereThatManyEventsWereConsumed) {

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Time-travel debugging as a user does it: Debian's real gdb against
+# `rrvm gdb` on recorded guests. A breakpoint and continue; reverse-stepi
+# lands on the previous instruction with the previous registers (compared
+# with the forward single-step log); reverse-continue stops at the previous
+# hit of a breakpoint in an interrupt handler; a write watchpoint with
+# reverse-continue finds the store that corrupted the racy guest's counter;
+# both ends of the trace report replaylog and the session goes on; writes
+# are refused; monitor commands.
+# Usage: gdb_test.sh RRVM GUEST_DIR PNG_DECODE
+set -u
+RRVM=$1 GUESTS=$2 PNG_DECODE=$3
+T=$(mktemp -d)
+server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+command -v gdb >/dev/null || { echo "gdb_test: gdb is not installed (scripts/setup.sh installs it)"; exit 1; }
+
+# The racy guest: the timer handler clobbers AL; a tick between the load and
+# the store of the shared counter corrupts it, and the guest says so.
+"$RRVM" record --backend emu -o "$T/racy.rrt" "$GUESTS/racy.bin" >"$T/record.out" 2>"$T/record.err"
+check "racy records the corruption (status 7)" [ $? = 7 ]
+found=$(grep -o 'found 0x[0-9A-F]*' "$T/record.out" | cut -d' ' -f2)
+check "racy printed the corrupted value" [ -n "$found" ]
+
+# start_server TRACE: rrvm gdb on a free port; sets $port.
+start_server() {
+  "$RRVM" gdb --port 0 "$1" >"$T/server.out" 2>"$T/server.err" &
+  server=$!
+  port=
+  for _ in $(seq 200); do
+    port=$(grep -o 'target remote 127.0.0.1:[0-9]*' "$T/server.err" | cut -d: -f2)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ]
+}
+# run_gdb NAME: gdb -batch on $T/NAME.gdb (the target line prepended).
+run_gdb() {
+  { echo "set pagination off"; echo "set confirm off"; echo "target remote 127.0.0.1:$port"; cat "$T/$1.gdb"; } >"$T/$1.full"
+  timeout 120 gdb -nx -batch -x "$T/$1.full" >"$T/$1.log" 2>&1
+  wait "$server"
+  local s=$?
+  server=
+  return $s
+}
+
+# --- stepping forward and back, breakpoints in the interrupt handler --------
+cat >"$T/steps.gdb" <<'G'
+monitor goto icount 2000
+maintenance flush register-cache
+echo STEP0\n
+info registers
+stepi
+echo STEP1\n
+info registers
+stepi
+echo STEP2\n
+info registers
+stepi
+echo STEP3\n
+info registers
+reverse-stepi
+echo BACK2\n
+info registers
+reverse-stepi
+echo BACK1\n
+info registers
+reverse-stepi
+echo BACK0\n
+info registers
+echo END-OF-STEPS\n
+set $handler = *(unsigned short *)0x80 + (*(unsigned short *)0x82 << 4)
+printf "HANDLER 0x%x\n", $handler
+break *$handler
+continue
+printf "HIT1 pc 0x%x\n", $pc
+monitor when
+continue
+printf "HIT2 pc 0x%x\n", $pc
+monitor when
+reverse-continue
+printf "BACK-HIT pc 0x%x\n", $pc
+monitor when
+delete
+monitor goto icount 0
+maintenance flush register-cache
+reverse-stepi
+echo AFTER-BEGIN\n
+stepi
+printf "STEPPED pc 0x%x\n", $pc
+monitor frame FRAME_PATH
+monitor checkpoints
+monitor bogus
+set $eax = 1
+G
+cat >"$T/writes.gdb" <<'G'
+set *(unsigned char *)0x600 = 1
+G
+sed -i "s|FRAME_PATH|$T/screen.png|" "$T/steps.gdb"
+check "rrvm gdb starts and prints the target remote line" start_server "$T/racy.rrt"
+run_gdb steps  # ends with the refused register write (gdb -batch stops there)
+L=$T/steps.log
+# The registers printed after a label (not gdb's "0x... in ?? ()" lines).
+block() { sed -n "/^$1\$/,/^[A-Z0-9-]*[0-9A-Z]\$/p" "$L" | sed '1d;$d' | grep -v '^0x'; }
+for i in 0 1 2; do
+  block "STEP$i" >"$T/f$i"
+  block "BACK$i" >"$T/b$i"
+  check "reverse-stepi to step $i: the same registers as going forward" \
+    bash -c "[ -s '$T/f$i' ] && cmp -s '$T/f$i' '$T/b$i'"
+done
+check "a forward step changes eip" bash -c "! cmp -s <(grep ^eip '$T/f0') <(grep ^eip '$T/f1')"
+handler=$(sed -n 's/^HANDLER //p' "$L")
+check "breakpoint hit in the handler" grep -q "^HIT1 pc $handler\$" "$L"
+check "the second hit there too" grep -q "^HIT2 pc $handler\$" "$L"
+when() { grep -A1 "^$1 pc" "$L" | sed -n 2p; }
+check "the hits are at different points, just after an interrupt delivery" \
+  bash -c "[ '$(when HIT1)' != '$(when HIT2)' ] && [ \$(grep -c 'just after an interrupt delivery' '$L') -ge 2 ]"
+check "reverse-continue stops at the previous hit (the first)" \
+  bash -c "[ -n '$(when HIT1)' ] && [ '$(when BACK-HIT)' = '$(when HIT1)' ] && grep -q '^BACK-HIT pc $handler\$' '$L'"
+check "reverse-stepi at the start: no more history" grep -q "No more reverse-execution history" "$L"
+check "the session goes on after the start" grep -q "^STEPPED pc 0x7c01\$" "$L"
+check "register write refused" grep -q 'Could not write register "eax"' "$L"
+check "rrvm gdb starts for the memory write" start_server "$T/racy.rrt"
+run_gdb writes
+check "memory write refused" grep -q "Cannot access memory at address 0x600" "$T/writes.log"
+check "rrvm says why it refused" grep -q "refused a memory write: a replay cannot be changed" "$T/server.err"
+check "monitor frame writes a PNG that decodes" bash -c "python3 '$PNG_DECODE' '$T/screen.png' | grep -q '^[0-9]*x[0-9]*\$'"
+check "monitor checkpoints lists the start" grep -q "icount 0 event 0" "$L"
+check "an unknown monitor command says so" grep -q "unknown monitor command 'bogus'" "$L"
+
+# --- the corrupting write, found backwards from the end ----------------------
+cat >"$T/watch.gdb" <<'G'
+continue
+echo AT-END\n
+monitor when
+watch *(unsigned short *)0x600
+reverse-continue
+echo FOUND\n
+x/i $pc
+printf "AX 0x%x\n", $ax
+reverse-stepi
+x/i $pc
+printf "AX-BEFORE 0x%x\n", $ax
+stepi
+stepi
+printf "AFTER-WRITE 0x%x\n", *(unsigned short *)0x600
+continue
+echo PAST-END\n
+monitor when
+reverse-stepi
+monitor when
+detach
+G
+check "rrvm gdb starts again" start_server "$T/racy.rrt"
+check "gdb session (watch) ends cleanly" run_gdb watch
+L=$T/watch.log
+check "continue runs to the end: no more history" bash -c "grep -B3 '^AT-END' '$L' | grep -q 'No more reverse-execution history'"
+check "at the end, monitor when says so" grep -A1 '^AT-END' "$L" | grep -q "the end of the trace"
+check "reverse-continue with the watchpoint stops at the store" \
+  bash -c "grep -A1 '^FOUND' '$L' | grep -q 'mov *%ax,0x600'"
+check "the store writes the corrupted value ($found)" grep -qi "^AX $found\$" "$L"
+check "one step before: the increment of AX holding the handler's AL" \
+  bash -c "grep -A2 '^AX 0x' '$L' | grep -q 'inc *%ax' && grep -qi '^AX-BEFORE 0x..20\$' '$L'"
+check "forward again over the store: memory holds the corrupted value" grep -qi "^AFTER-WRITE $found\$" "$L"
+check "continue past the end: no more history, the session goes on" \
+  bash -c "grep -B3 '^PAST-END' '$L' | grep -q 'No more reverse-execution history' && [ \$(grep -c '^event ' '$L') -ge 3 ]"
+
+echo "gdb_test: $pass passed, $fail failed"
+[ "$fail" = 0 ]
