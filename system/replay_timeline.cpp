@@ -118,8 +118,10 @@ bool ReplayTimeline::at_boundary(uint64_t icount, bool after_interrupt) {
   Machine& m = system_->machine();
   if (after_interrupt) interrupts_at_.insert(icount);
   if (!after_interrupt && (checkpoints_.empty() || icount >= last_checkpoint_icount_ + options_.checkpoint_interval) &&
-      m.can_snapshot())
+      m.can_snapshot()) {
     take_checkpoint(here);
+    plan_pause();
+  }
 
   const bool at_start = start_ && here == *start_;
   std::optional<TimelineStop> stop;
@@ -163,10 +165,8 @@ TimelineStop ReplayTimeline::run(Mode mode, std::optional<TimelinePosition> targ
   if (checkpoints_.empty() || mode == Mode::Scan) start_.reset();
   else start_ = here_;
   arm(mode != Mode::Target);
-  std::optional<uint64_t> pause;
-  if (target) pause = target->icount;
-  if (mode == Mode::Step) pause = here_.icount + 1;
-  m.set_pause_icount(pause);
+  step_icount_ = mode == Mode::Step ? std::optional<uint64_t>(here_.icount + 1) : std::nullopt;
+  plan_pause();
   std::optional<RunResult> r = m.run_until_pause();
   m.set_pause_icount(std::nullopt);
   if (!r) {
@@ -182,6 +182,20 @@ TimelineStop ReplayTimeline::run(Mode mode, std::optional<TimelinePosition> targ
   end_position_ = TimelinePosition{m.vcpu().instruction_count().value_or(0), false};
   if (const auto& d = replayer_->divergence()) divergence_ = d->headline();
   return {TimelineStopKind::End};
+}
+
+// The vCPU stops at the point wanted, and where the next periodic checkpoint
+// is due (a guest computing without exits reaches no boundary otherwise).
+void ReplayTimeline::plan_pause() {
+  std::optional<uint64_t> pause = checkpoints_.empty() ? std::nullopt
+                                                       : std::optional<uint64_t>(last_checkpoint_icount_ +
+                                                                                 options_.checkpoint_interval);
+  auto earliest = [&](std::optional<uint64_t> v) {
+    if (v && (!pause || *v < *pause)) pause = v;
+  };
+  if (target_) earliest(target_->icount);
+  earliest(step_icount_);
+  system_->machine().set_pause_icount(pause);
 }
 
 void ReplayTimeline::restore(const Checkpoint& c) {

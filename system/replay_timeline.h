@@ -134,6 +134,7 @@ class ReplayTimeline {
   void take_checkpoint(TimelinePosition p);
   void thin_checkpoints();
   void arm(bool stops);
+  void plan_pause();
 
   TimelineOptions options_;
   std::unique_ptr<TraceReader> reader_;
@@ -153,6 +154,7 @@ class ReplayTimeline {
   std::optional<TimelinePosition> start_;  // the point this run began at (not a stop)
   std::optional<TimelinePosition> target_;
   std::optional<uint64_t> until_event_;
+  std::optional<uint64_t> step_icount_;
   std::optional<uint64_t> last_icount_;  // of the last boundary seen (reset by a restore)
   TimelinePosition here_;
   TimelineStop pause_;
