@@ -51,9 +51,6 @@ constexpr uint64_t k4GiB = 1ull << 32;
 constexpr uint32_t kFlagIF = 1u << 9, kFlagRF = 1u << 16;
 constexpr uint8_t kVectorUD = 6, kVectorDF = 8, kVectorGP = 13;
 constexpr uint32_t kMsrEfer = 0xC0000080;
-// An address no guest access reaches: the bound of the hooks below that
-// exist only for what their existence makes Unicorn do.
-constexpr uint64_t kNowhere = 0xFFFFFFFFFFFFF000ull;
 
 constexpr int kGprIds[8] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
                             UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI};
@@ -127,7 +124,6 @@ class EmuVcpu final : public Vcpu {
   void on_cpuid();
   void on_intr(uint32_t vector);
   void on_dirty_write(const DirtyRange& range, uint64_t address, int size);
-  void on_store(uint64_t address, int size);
   void on_unmapped(uc_mem_type type, uint64_t address, int size);
 
  private:
@@ -271,11 +267,6 @@ class EmuVcpu final : public Vcpu {
   Block* cur_block_ = nullptr;
   int cur_index_ = -1;             // instruction of cur_block_ being executed, when known
   bool stopped_in_block_ = false;  // icount_ is exact (a hook stopped the engine)
-  // A store into the block that is running: Unicorn abandons the block and
-  // runs the storing instruction again, alone, in a block of its own (QEMU's
-  // precise SMC); the count goes back to before it (see on_store).
-  int abandoned_at_ = -1;          // index in cur_block_ of the storing instruction
-  bool rerun_block_ = false;       // cur_block_ is that one-instruction block
   uint64_t run_start_ = 0;         // position() when run() began (single step)
   std::optional<uint64_t> stop_at_;
   std::optional<uint64_t> breakpoint_;
@@ -343,10 +334,7 @@ void cb_dirty(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t, void
   auto* r = static_cast<DirtyRange*>(range);
   r->vcpu->on_dirty_write(*r, address, size);
 }
-void cb_nothing(uc_engine*, uc_mem_type, uint64_t, int, int64_t, void*) {}
-void cb_store(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t, void* self) {
-  static_cast<EmuVcpu*>(self)->on_store(address, size);
-}
+
 bool cb_unmapped(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t, void* self) {
   static_cast<EmuVcpu*>(self)->on_unmapped(type, address, size);
   return false;
@@ -359,10 +347,7 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
   uc_err err = uc_open(UC_ARCH_X86, UC_MODE_32, &uc_);
   if (err != UC_ERR_OK) throw std::runtime_error(std::string("emu: uc_open failed: ") + uc_strerror(err));
   capture_mode_templates();
-  // Hooks first, before anything is translated, so every block counts. A
-  // read hook at no address makes Unicorn write EIP before every load, as
-  // the store hook does before every store: MMIO callbacks then know which
-  // instruction of a block they are in.
+  // Hooks first, before anything is translated, so every block counts.
   uc_hook h;
   bool ok = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&cb_block), this, 1, 0) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&cb_translated), this, 1, 0) == UC_ERR_OK &&
@@ -370,8 +355,6 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_out), this, 1, 0, UC_X86_INS_OUT) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_cpuid), this, 1, 0, UC_X86_INS_CPUID) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&cb_intr), this, 1, 0) == UC_ERR_OK &&
-            uc_hook_add(uc_, &h, UC_HOOK_MEM_READ, reinterpret_cast<void*>(&cb_nothing), this, kNowhere, kNowhere) == UC_ERR_OK &&
-            uc_hook_add(uc_, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&cb_store), this, 0, k4GiB + kPageSize - 1) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&cb_unmapped), this, 1, 0) == UC_ERR_OK;
   if (!ok) {
     uc_close(uc_);
@@ -705,25 +688,16 @@ bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
   return false;
 }
 
-void EmuVcpu::on_store(uint64_t address, int size) {
-  const Block* b = cur_block_;
-  if (!b || stopped_in_block_ || rerun_block_ || size <= 0) return;
-  if (address >= b->pc + b->size || address + static_cast<uint64_t>(size) <= b->pc) return;
-  // QEMU stops a block that writes its own bytes before the store and runs
-  // the storing instruction again in a block of one instruction (one that
-  // is not stopped again). EIP is written before each store while a write
-  // hook exists.
-  const int i = b->index_at(cs_base() + read32(UC_X86_REG_EIP));
-  if (i >= 0 && abandoned_at_ < 0) abandoned_at_ = i;
-}
-
 void EmuVcpu::on_block(uint64_t pc, uint32_t size) {
-  rerun_block_ = false;
-  if (abandoned_at_ >= 0) {
-    icount_ = block_base_ + static_cast<uint64_t>(abandoned_at_);
-    abandoned_at_ = -1;
-    rerun_block_ = true;
-  }
+  // The running block was abandoned half way, with no fault and no stop, and
+  // this block starts at the instruction that was running: QEMU's precise
+  // self-modifying code (a store into the running block stops it before the
+  // store and runs the storing instruction again, alone). That instruction
+  // counts once, here. Stores run only in precise blocks, where the running
+  // instruction is known.
+  if (const Block* prev = cur_block_; prev && prev->hooked && !stopped_in_block_ && cur_index_ >= 0 &&
+      cur_index_ + 1 < static_cast<int>(prev->insns.size()) && pc == prev->pc + prev->insns[cur_index_].offset)
+    icount_ = block_base_ + static_cast<uint64_t>(cur_index_);
   Block& b = block_for(pc, size);
   if (attention_ || kicked_.load(std::memory_order_relaxed) || closing_ || (b.needs_precise && !b.hooked)) {
     // Stopping here keeps the block from running; the count is added only
