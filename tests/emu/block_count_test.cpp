@@ -26,6 +26,7 @@ struct Case {
   std::string snippet;
   int halts = 1;  // the snippet ends at its halts-th hlt
   OnHalt on_halt = [](Harness&, int) {};
+  Mode mode = Mode::Flat32;
 };
 
 // regs[k - 1]: the registers once k instructions have run.
@@ -35,7 +36,7 @@ struct Reference {
 
 Reference single_step(const Case& c) {
   Reference ref;
-  Harness h(c.snippet, Mode::Flat32);
+  Harness h(c.snippet, c.mode);
   EXPECT_TRUE(h.cpu->set_single_step(true));
   int halts = 0;
   for (;;) {
@@ -58,7 +59,7 @@ Reference single_step(const Case& c) {
 
 // Runs to the end with no limit: the total.
 uint64_t free_run(const Case& c) {
-  Harness h(c.snippet, Mode::Flat32);
+  Harness h(c.snippet, c.mode);
   int halts = 0;
   for (;;) {
     Exit e = h.run();
@@ -72,7 +73,7 @@ uint64_t free_run(const Case& c) {
 // One run that stops at every target in turn (ascending): each stop runs
 // whole blocks up to the one the target falls in.
 void stops_in_one_run(const Case& c, const Reference& ref, const std::vector<uint64_t>& targets) {
-  Harness h(c.snippet, Mode::Flat32);
+  Harness h(c.snippet, c.mode);
   int halts = 0;
   size_t next = 0;
   for (;;) {
@@ -130,6 +131,17 @@ TEST(EmuBlockCount, SelfModifyingCodeRunsTheNewInstructions) {
   const uint32_t eax = (2 + 3) + (3 + 3) + (2 + 3) + (3 + 3) + (2 + 3) + (3 + 3);
   EXPECT_EQ(r.rdx & 0xFF, 7u);
   EXPECT_EQ(r.rax & 0xFF, (eax + 7) & 0xFF);
+}
+
+TEST(EmuBlockCount, SameBytesInAnotherCodeSizeAreAnotherBlock) {
+  Case c{"blk_modes"};
+  c.mode = Mode::Real;
+  // 5 + far jmp, 3 + call + shared (4 in 16-bit: mov, inc, inc, ret) + far
+  // jmp, call + shared (2 in 32-bit) + far jmp, call + 4 + hlt.
+  check_case(c, 5 + 1 + 3 + 1 + 4 + 1 + 1 + 2 + 1 + 1 + 4 + 1);
+  Harness h("blk_modes", Mode::Real);
+  ASSERT_EQ(h.run().kind, ExitKind::Halt);
+  EXPECT_EQ(h.cpu->get_registers().rax & 0xFFFF, 3u) << "the last call ran the 16-bit decoding";
 }
 
 TEST(EmuBlockCount, RepAndLoopMatchSingleStepping) {

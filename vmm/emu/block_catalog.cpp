@@ -101,6 +101,14 @@ DecodedInsn classify(const cs_insn& in, uint64_t block_pc) {
     default: break;
   }
   if (d.kind == InsnKind::Plain && touches_memory(in)) d.kind = InsnKind::Memory;
+  switch (in.id) {
+    case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_RETF: case X86_INS_RETFQ:
+    case X86_INS_IRET: case X86_INS_IRETD:
+      d.may_change_mode = true;
+      break;
+    default:
+      d.may_change_mode = d.kind == InsnKind::CrWrite;
+  }
   return d;
 }
 
@@ -170,7 +178,7 @@ void BlockCatalog::decode(Block& b, const uint8_t* code) {
 }
 
 Block& BlockCatalog::record(uint64_t pc, uint32_t size, uint32_t icount, const uint8_t* code, bool code32) {
-  const uint64_t k = key(pc, size);
+  const uint64_t k = key(pc, size, code32);
   Block& b = blocks_[k];
   b.pc = pc;
   b.size = size;

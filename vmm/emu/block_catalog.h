@@ -46,6 +46,7 @@ struct DecodedInsn {
   uint8_t cr = 0;           // CrWrite: which control register
   uint8_t soft_vector = 0;  // SoftInt: the vector it raises
   uint8_t far_imm = 0;      // FarTransfer: 1 when the selector is an immediate
+  bool may_change_mode = false;  // far jmp/call/ret, iret, mov crN: CS.D or CR0.PE may differ after it
   uint16_t far_selector = 0;
 };
 
@@ -73,9 +74,10 @@ class BlockCatalog {
   BlockCatalog& operator=(const BlockCatalog&) = delete;
 
   // Hot path (every executed block): the entry for a translated block, or
-  // nullptr when it was never recorded.
-  Block* find(uint64_t pc, uint32_t size) {
-    const uint64_t k = key(pc, size);
+  // nullptr when it was never recorded. The same bytes at the same address
+  // are another block in the other code size (Unicorn keeps both).
+  Block* find(uint64_t pc, uint32_t size, bool code32) {
+    const uint64_t k = key(pc, size, code32);
     Hot& h = hot_[slot(k)];
     if (h.key == k) return h.block;
     return find_cold(k);
@@ -93,7 +95,9 @@ class BlockCatalog {
     Block* block = nullptr;
   };
   static constexpr size_t kHotSlots = 1 << 14;
-  static uint64_t key(uint64_t pc, uint32_t size) { return (pc & 0xFFFFFFFFFFull) | uint64_t{size} << 40; }
+  static uint64_t key(uint64_t pc, uint32_t size, bool code32) {
+    return (pc & 0xFFFFFFFFFFull) | uint64_t{size & 0x7FFFFF} << 40 | uint64_t{code32} << 63;
+  }
   static size_t slot(uint64_t k) { return (k ^ (k >> 14) ^ (k >> 40)) & (kHotSlots - 1); }
   Block* find_cold(uint64_t k);
   void decode(Block& b, const uint8_t* code);

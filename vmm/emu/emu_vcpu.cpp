@@ -194,6 +194,8 @@ class EmuVcpu final : public Vcpu {
                : nullptr;
   }
   bool check_special(const DecodedInsn& d);
+  // CS's default operand size now (false in real and vm86 mode).
+  bool code_is_32bit();
   void handle_special();
   void apply_pushf_fixup();
   void apply_boundary_work();
@@ -267,6 +269,11 @@ class EmuVcpu final : public Vcpu {
   Block* cur_block_ = nullptr;
   int cur_index_ = -1;             // instruction of cur_block_ being executed, when known
   bool stopped_in_block_ = false;  // icount_ is exact (a hook stopped the engine)
+  // The code size blocks are looked up in, recomputed at the next block
+  // after anything that may change it (a far transfer, a CR write, an
+  // interrupt delivered, registers set or restored).
+  bool code32_ = false;
+  bool mode_dirty_ = true;
   uint64_t run_start_ = 0;         // position() when run() began (single step)
   std::optional<uint64_t> stop_at_;
   std::optional<uint64_t> breakpoint_;
@@ -541,7 +548,11 @@ void EmuVcpu::fix_eip_after_stop() {
 }
 
 Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
-  if (Block* b = catalog_.find(pc, size)) return *b;
+  if (mode_dirty_) {
+    code32_ = code_is_32bit();
+    mode_dirty_ = false;
+  }
+  if (Block* b = catalog_.find(pc, size, code32_)) return *b;
   // Translated before the translation hook could see it (the first block):
   // ask Unicorn for its count.
   uc_tb tb{};
@@ -549,7 +560,7 @@ Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
   if (uc_ctl_request_cache(uc_, pc, &tb) == UC_ERR_OK && tb.pc == pc && tb.size == size) icount = tb.icount;
   const uc_tb fake{pc, static_cast<uint16_t>(icount), static_cast<uint16_t>(size)};
   on_translated(fake);
-  Block* b = catalog_.find(pc, size);
+  Block* b = catalog_.find(pc, size, code32_);
   if (b->icount == 0xFFFF) b->icount = static_cast<uint32_t>(b->insns.size());
   // Its translation may predate the code hooks that cover it now: a stop
   // inside it translates it again first.
@@ -557,21 +568,26 @@ Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
   return *b;
 }
 
-void EmuVcpu::on_translated(const uc_tb& tb) {
+bool EmuVcpu::code_is_32bit() {
   uint64_t cr0 = 0;
   uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
-  bool code32 = false;
-  if ((cr0 & 1) && !(read32(UC_X86_REG_EFLAGS) & (1u << 17))) {
-    uc_x86_mmr gdtr{}, ldtr{};
-    uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
-    uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
-    Segment ldt;
-    ldt.base = ldtr.base;
-    ldt.limit = ldtr.limit;
-    code32 = protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt,
-                                    read32(UC_X86_REG_CS) & 0xFFFF)
-                 .db;
-  }
+  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return false;
+  uc_x86_mmr gdtr{}, ldtr{};
+  uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
+  uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
+  Segment ldt;
+  ldt.base = ldtr.base;
+  ldt.limit = ldtr.limit;
+  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt,
+                                read32(UC_X86_REG_CS) & 0xFFFF)
+      .db;
+}
+
+void EmuVcpu::on_translated(const uc_tb& tb) {
+  // Translated in the mode the CPU is in now.
+  const bool code32 = code_is_32bit();
+  code32_ = code32;
+  mode_dirty_ = false;
   Block& b = catalog_.record(tb.pc, tb.size, tb.icount, memory_.host_ptr(tb.pc, tb.size), code32);
   if (tb.pc < k4GiB)
     for (uint64_t p = tb.pc / kPageSize; p <= std::min<uint64_t>(tb.pc + tb.size, k4GiB - 1) / kPageSize; ++p)
@@ -640,7 +656,8 @@ void EmuVcpu::drop_temporary_precise() {
     uc_hook_del(uc_, it->hook);
     uc_ctl_remove_cache(uc_, it->begin, it->end);
     // Translated again without the hook (the translation hook says so too).
-    if (Block* b = catalog_.find(it->begin, static_cast<uint32_t>(it->end - it->begin))) b->hooked = false;
+    for (bool code32 : {false, true})
+      if (Block* b = catalog_.find(it->begin, static_cast<uint32_t>(it->end - it->begin), code32)) b->hooked = false;
     it = precise_.erase(it);
   }
 }
@@ -756,6 +773,7 @@ void EmuVcpu::on_insn(uint64_t address) {
     return;
   }
   shadow_ = (d.kind == InsnKind::Sti && !interrupts_enabled()) || d.kind == InsnKind::ShadowSs;
+  if (d.may_change_mode) mode_dirty_ = true;
 }
 
 // The instruction about to run needs the backend: true to stop before it
@@ -898,6 +916,7 @@ void EmuVcpu::apply_boundary_work() {
 
 EmuVcpu::Delivery EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
   shadow_ = false;
+  mode_dirty_ = true;  // a gate may name another code segment
   // Unicorn does not expose the error code of a CPU exception: push 0.
   DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0, fault);
   if (r.kind == DeliveryResult::Delivered) return {};
@@ -1195,6 +1214,7 @@ std::string EmuVcpu::apply_registers(const Registers& r) {
   pushf_fixup_ = false;
   // The mode may have changed: blocks are decoded again as they run.
   catalog_.clear();
+  mode_dirty_ = true;
   cur_block_ = nullptr;
   cur_index_ = -1;
   stopped_in_block_ = true;
@@ -1291,6 +1311,7 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
     if (c.icount) icount_ = *c.icount;
   }
   // At a boundary, between blocks: the next block hook starts counting anew.
+  mode_dirty_ = true;
   cur_block_ = nullptr;
   cur_index_ = -1;
   stopped_in_block_ = true;
