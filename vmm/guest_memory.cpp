@@ -98,6 +98,7 @@ bool GuestMemory::write(uint64_t gpa, const void* src, uint64_t len) {
 
 void GuestMemory::mark_dirty(uint64_t gpa, uint64_t len) {
   if (len == 0) return;
+  if (write_observer_) write_observer_(gpa, len);
   for (size_t i = 0; i < slots_.size(); ++i) {
     const auto& s = slots_[i];
     uint64_t lo = std::max(gpa, s.guest_base);

@@ -66,6 +66,13 @@ class GuestMemory {
   bool read(uint64_t gpa, void* dst, uint64_t len) const;
   bool write(uint64_t gpa, const void* src, uint64_t len);
 
+  // VMM-side writes (write(), and every mark_dirty() a device reports for
+  // its own writes into a slot, e.g. VRAM) are announced to one observer: a
+  // backend that caches translated guest code drops it for those bytes, so no
+  // device has to know that code may run from the memory it writes.
+  using WriteObserver = std::function<void(uint64_t gpa, uint64_t len)>;
+  void set_write_observer(WriteObserver observer) { write_observer_ = std::move(observer); }
+
   // Dirty tracking. Backends that track writes in hardware install a source
   // that returns (and clears) the pages written since its last call.
   using DirtySource = std::function<void(const MemorySlot&, DirtyBitmap& accumulate)>;
@@ -83,6 +90,7 @@ class GuestMemory {
   std::vector<MemorySlot> slots_;
   std::vector<DirtyBitmap> host_dirty_;  // per slot, marked by VMM-side writes
   DirtySource dirty_source_;
+  WriteObserver write_observer_;
   uint64_t generation_ = 0;
 };
 

@@ -1,9 +1,20 @@
 // The emu backend. Unicorn runs on a fiber: its synchronous callbacks (port
 // I/O, MMIO) switch back to run() with an Exit and resume with the answer.
-// Every other stop (count reached, kick, breakpoint, interrupt window, CPU
-// exception, RDTSC) is decided in the per-instruction code hook, before the
-// instruction runs, by stopping the engine; the fiber's loop then handles it
-// outside uc_emu_start, where registers can be rewritten safely.
+//
+// Counting: a block hook adds each translated block's instruction count
+// (BlockCatalog: Unicorn's own count, taken when the block is translated)
+// as the block starts; nothing runs per instruction in ordinary code. Blocks
+// that hold an instruction the backend must see one at a time (port I/O,
+// memory accesses, which MMIO may answer, sti / mov ss, RDTSC, CR writes,
+// ...) run "precise": a code hook bounded to the block's bytes sees each
+// instruction, so exits there have exact registers and a stop can come
+// right after them (Unicorn 2.0.1 looks for a stop only at block starts and
+// code hooks, so an MMIO exit in an ordinary block could not be followed by
+// an interrupt or a pause until the block's end). A stop at a count inside
+// an ordinary block makes that block precise until the stop is reached.
+// Every stop is decided in a hook, before an instruction runs, by stopping
+// the engine; the fiber's loop then handles it outside uc_emu_start, where
+// registers can be rewritten safely.
 #include "vmm/emu/emu_vcpu.h"
 
 #include <fmt/format.h>
@@ -16,6 +27,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "vmm/emu/block_catalog.h"
+#include "vmm/emu/control_registers.h"
 #include "vmm/emu/exception_state.h"
 #include "vmm/emu/fiber.h"
 #include "vmm/emu/interrupt_delivery.h"
@@ -35,8 +48,12 @@ constexpr size_t kFiberStackSize = 1024 * 1024;  // ASan frames are larger
 constexpr size_t kFiberStackSize = 256 * 1024;
 #endif
 constexpr uint64_t k4GiB = 1ull << 32;
-constexpr uint32_t kFlagIF = 1u << 9;
-constexpr uint8_t kVectorUD = 6, kVectorDF = 8;
+constexpr uint32_t kFlagIF = 1u << 9, kFlagRF = 1u << 16;
+constexpr uint8_t kVectorUD = 6, kVectorDF = 8, kVectorGP = 13;
+constexpr uint32_t kMsrEfer = 0xC0000080;
+
+constexpr int kGprIds[8] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+                            UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI};
 
 uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
 
@@ -44,7 +61,8 @@ class EmuVcpu;
 
 struct MmioHole {
   EmuVcpu* vcpu;
-  uint64_t base;
+  uint64_t base;   // guest-physical address the hole starts at
+  uint64_t alias;  // what the guest sees there (the 4 GiB wrap maps above 4 GiB onto 0)
 };
 
 struct DirtyRange {
@@ -70,7 +88,7 @@ class EmuVcpu final : public Vcpu {
     window_requested_ = enable;
     update_attention();
   }
-  std::optional<uint64_t> instruction_count() const override { return icount_; }
+  std::optional<uint64_t> instruction_count() const override { return position(); }
   std::optional<uint64_t> translate(uint64_t linear) override {
     return linear_to_physical(get_registers(), memory_, linear);
   }
@@ -111,19 +129,27 @@ class EmuVcpu final : public Vcpu {
   void restore_cpu(const CpuSnapshot& snapshot) override;
 
   // Unicorn callbacks (forwarded from static trampolines).
-  void on_code(uint64_t address, uint32_t size);
+  void on_block(uint64_t address, uint32_t size);
+  void on_translated(const uc_tb& tb);
+  void on_insn(uint64_t address);
   uint32_t on_in(uint32_t port, int size);
   void on_out(uint32_t port, int size, uint32_t value);
-  uint64_t on_mmio_read(uint64_t gpa, unsigned size);
-  void on_mmio_write(uint64_t gpa, unsigned size, uint64_t value);
+  uint64_t on_mmio_read(const MmioHole& hole, uint64_t offset, unsigned size);
+  void on_mmio_write(const MmioHole& hole, uint64_t offset, unsigned size, uint64_t value);
   void on_cpuid();
   void on_intr(uint32_t vector);
   void on_dirty_write(const DirtyRange& range, uint64_t address, int size);
   void on_unmapped(uc_mem_type type, uint64_t address, int size);
 
  private:
-  // Why the code hook stopped the engine.
-  enum class Stop { None, Report, Exception, Rdtsc, Internal };
+  // Why a hook stopped the engine.
+  enum class Stop { None, Report, Exception, Internal, MakePrecise, Emulate };
+  // A code hook over one block's bytes (see the file comment).
+  struct PreciseRange {
+    uint64_t begin, end;  // [begin, end)
+    uc_hook hook;
+    bool temporary;       // for a stop inside an ordinary block: removed after it
+  };
 
   void fiber_main();
   void capture_mode_templates();
@@ -133,20 +159,60 @@ class EmuVcpu final : public Vcpu {
   }
   // An exit in the middle of an instruction (I/O callbacks).
   void post_mid_instruction(Exit exit);
-  bool boundary_stop(uint64_t address);
+  // Stop conditions at a boundary at `pos` instructions, before the
+  // instruction at linear `address` (`block_start`: the first of a block).
+  bool boundary_stop(uint64_t address, uint64_t pos);
   void report(Exit exit) {
     report_exit_ = std::move(exit);
     stop_ = Stop::Report;
   }
   void update_attention() {
     attention_ = stop_at_.has_value() || single_step_ || breakpoint_.has_value() || window_requested_ ||
-                 !code_breakpoints_.empty() || watch_hit_.has_value() || internal_pending();
+                 !code_breakpoints_.empty() || watch_hit_.has_value() || pushf_fixup_ || internal_pending();
   }
   bool internal_pending() const {
     return pending_injection_.has_value() || pending_registers_.has_value() ||
            memory_.generation() != mapped_generation_;
   }
-  bool interrupts_enabled();
+  bool interrupts_enabled() { return (read32(UC_X86_REG_EFLAGS) & kFlagIF) != 0; }
+  // Instructions started so far (see position_).
+  uint64_t position() const;
+  // Stops the engine before the instruction at linear `address`, `pos`
+  // instructions in.
+  void stop_before(uint64_t address, uint64_t pos) {
+    stop_linear_ = address;
+    icount_ = pos;
+    stopped_in_block_ = true;
+    uc_emu_stop(uc_);
+  }
+  // EIP after a stop in a hook: Unicorn leaves it wherever it was last synced
+  // once any code hook exists, so it is set from the stop address.
+  void fix_eip_after_stop();
+  uint64_t cs_base() { return segment_base(UC_X86_REG_CS); }
+  // Base of the segment register `id` (real mode: selector << 4; otherwise
+  // from its descriptor in guest memory).
+  uint64_t segment_base(int id);
+  Block& block_for(uint64_t pc, uint32_t size);
+  bool covered_by_precise(uint64_t begin, uint64_t end) const;
+  void make_precise(uint64_t pc, uint32_t size, bool temporary);
+  void drop_temporary_precise();
+  // Temporary precise blocks serve a breakpoint or single steps while they
+  // are armed, and a stop at a count until it is reached.
+  bool temporary_precise_needed() const {
+    return single_step_ || breakpoint_.has_value() ||
+           (stop_at_ && temporary_for_ == stop_at_ && position() < *stop_at_);
+  }
+  // The instruction being executed (inside an I/O or MMIO callback).
+  const DecodedInsn* current_insn() const {
+    return cur_block_ && cur_index_ >= 0 && cur_index_ < static_cast<int>(cur_block_->insns.size())
+               ? &cur_block_->insns[cur_index_]
+               : nullptr;
+  }
+  bool check_special(const DecodedInsn& d);
+  // CS's default operand size now (false in real and vm86 mode).
+  bool code_is_32bit();
+  void handle_special();
+  void apply_pushf_fixup();
   void apply_boundary_work();
   void remap();
   void unmap_all();
@@ -161,7 +227,6 @@ class EmuVcpu final : public Vcpu {
   // Inside the fiber: hand a Delivery's outcome to run().
   void post_delivery(Delivery d);
   void handle_exception();
-  void emulate_rdtsc();
   // "emu: <what> at CS:EIP ..." (one line for VcpuError).
   std::string failure_text(const std::string& what);
   // Inside the fiber: the backend cannot go on; run() throws it.
@@ -169,10 +234,8 @@ class EmuVcpu final : public Vcpu {
     fiber_failure_ = std::move(text);
     fiber_->yield();
   }
-  std::optional<std::string> check_unsupported_mode();
   // Applies `regs` to Unicorn; the failure text, if the engine rejects them.
   std::string apply_registers(const Registers& regs);
-  const uint8_t* code_bytes(uint64_t address, uint32_t size);
   uint32_t read32(int id) {
     uint32_t v = 0;
     uc_reg_read(uc_, id, &v);
@@ -184,6 +247,7 @@ class EmuVcpu final : public Vcpu {
   uc_engine* uc_ = nullptr;
   std::unique_ptr<Fiber> fiber_;
   ExceptionStateReset exception_reset_;
+  BlockCatalog catalog_;
   // Whole-CPU states to start set_registers from: writing CR0 through the
   // API does not update the translator's mode flags in 2.0.1 (a real-mode
   // `mov es, ax` still faulted as if in protected mode), but a guest-side
@@ -201,11 +265,31 @@ class EmuVcpu final : public Vcpu {
   std::vector<std::unique_ptr<DirtyRange>> dirty_ranges_;
   std::vector<uc_hook> dirty_hooks_;
   std::map<uint32_t, DirtyBitmap> dirty_;
-  const MemorySlot* code_slot_ = nullptr;  // last slot code was fetched from
+  // Pages that ever held translated code (one bit per 4 KiB below 4 GiB):
+  // VMM-side writes elsewhere need no invalidation.
+  std::vector<uint64_t> code_pages_ = std::vector<uint64_t>((k4GiB / kPageSize) / 64, 0);
 
-  // Counting and stop conditions.
+  // Precise blocks.
+  std::vector<PreciseRange> precise_;
+  uint64_t make_precise_pc_ = 0;
+  uint32_t make_precise_size_ = 0;
+  bool make_precise_temporary_ = false;
+  std::optional<uint64_t> temporary_for_;  // the stop_at a temporary block was made for
+
+  // Counting. position_ (instructions started) is block_base_ plus where the
+  // current block is: `icount_` holds the whole block once it started, or the
+  // exact count after a stop.
   uint64_t icount_ = 0;
-  uint64_t executed_since_run_ = 0;
+  uint64_t block_base_ = 0;
+  Block* cur_block_ = nullptr;
+  int cur_index_ = -1;             // instruction of cur_block_ being executed, when known
+  bool stopped_in_block_ = false;  // icount_ is exact (a hook stopped the engine)
+  // The code size blocks are looked up in, recomputed at the next block
+  // after anything that may change it (a far transfer, a CR write, an
+  // interrupt delivered, registers set or restored).
+  bool code32_ = false;
+  bool mode_dirty_ = true;
+  uint64_t run_start_ = 0;         // position() when run() began (single step)
   std::optional<uint64_t> stop_at_;
   std::optional<uint64_t> breakpoint_;
   std::vector<uint64_t> code_breakpoints_;  // sorted
@@ -227,13 +311,14 @@ class EmuVcpu final : public Vcpu {
   // Interrupt shadow: the last executed instruction was sti (IF 0->1),
   // mov ss or pop ss.
   bool shadow_ = false;
-  // The last executed instruction, to tell `int n` from a CPU exception.
-  uint64_t last_address_ = 0;
-  uint32_t last_size_ = 0;
-  uint8_t last_op0_ = 0, last_op1_ = 0;
+  // A pushfd just ran: clear RF in the image it pushed (hardware never
+  // stores RF; Unicorn does until the end of the block after an iret).
+  bool pushf_fixup_ = false;
 
   // Fiber hand-over.
   Stop stop_ = Stop::None;
+  uint64_t stop_linear_ = 0;
+  int special_index_ = -1;  // Stop::Emulate: which instruction of cur_block_
   Exit report_exit_;
   Exit pending_exit_;
   bool mid_instruction_ = false;
@@ -251,9 +336,11 @@ class EmuVcpu final : public Vcpu {
 
 // ---- static trampolines -------------------------------------------------
 
-void cb_code(uc_engine*, uint64_t address, uint32_t size, void* self) {
-  static_cast<EmuVcpu*>(self)->on_code(address, size);
+void cb_block(uc_engine*, uint64_t address, uint32_t size, void* self) {
+  static_cast<EmuVcpu*>(self)->on_block(address, size);
 }
+void cb_translated(uc_engine*, uc_tb* cur, uc_tb*, void* self) { static_cast<EmuVcpu*>(self)->on_translated(*cur); }
+void cb_code(uc_engine*, uint64_t address, uint32_t, void* self) { static_cast<EmuVcpu*>(self)->on_insn(address); }
 uint32_t cb_in(uc_engine*, uint32_t port, int size, void* self) {
   return static_cast<EmuVcpu*>(self)->on_in(port, size);
 }
@@ -267,16 +354,17 @@ int cb_cpuid(uc_engine*, void* self) {
 void cb_intr(uc_engine*, uint32_t vector, void* self) { static_cast<EmuVcpu*>(self)->on_intr(vector); }
 uint64_t cb_mmio_read(uc_engine*, uint64_t offset, unsigned size, void* hole) {
   auto* h = static_cast<MmioHole*>(hole);
-  return h->vcpu->on_mmio_read(h->base + offset, size);
+  return h->vcpu->on_mmio_read(*h, offset, size);
 }
 void cb_mmio_write(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* hole) {
   auto* h = static_cast<MmioHole*>(hole);
-  h->vcpu->on_mmio_write(h->base + offset, size, value);
+  h->vcpu->on_mmio_write(*h, offset, size, value);
 }
 void cb_dirty(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t, void* range) {
   auto* r = static_cast<DirtyRange*>(range);
   r->vcpu->on_dirty_write(*r, address, size);
 }
+
 bool cb_unmapped(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t, void* self) {
   static_cast<EmuVcpu*>(self)->on_unmapped(type, address, size);
   return false;
@@ -291,7 +379,8 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
   capture_mode_templates();
   // Hooks first, before anything is translated, so every block counts.
   uc_hook h;
-  bool ok = uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&cb_code), this, 1, 0) == UC_ERR_OK &&
+  bool ok = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&cb_block), this, 1, 0) == UC_ERR_OK &&
+            uc_hook_add(uc_, &h, UC_HOOK_EDGE_GENERATED, reinterpret_cast<void*>(&cb_translated), this, 1, 0) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_in), this, 1, 0, UC_X86_INS_IN) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_out), this, 1, 0, UC_X86_INS_OUT) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_cpuid), this, 1, 0, UC_X86_INS_CPUID) == UC_ERR_OK &&
@@ -311,6 +400,7 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
       it->second[i] = 0;
     }
   });
+  memory_.set_write_observer([this](uint64_t gpa, uint64_t len) { invalidate_code(gpa, len); });
   // Reset state (real mode at 0000:0000): 32-bit engine, CR0=0, IDT limit 0xFFFF.
   set_registers(real_mode_state(0, 0));
   fiber_ = std::make_unique<Fiber>([this] { fiber_main(); }, kFiberStackSize);
@@ -318,6 +408,7 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
 
 EmuVcpu::~EmuVcpu() {
   memory_.set_dirty_source(nullptr);
+  memory_.set_write_observer(nullptr);
   // Let a fiber suspended inside Unicorn unwind out of uc_emu_start first.
   closing_ = true;
   if (fiber_ && fiber_->started() && !fiber_->finished()) {
@@ -370,22 +461,21 @@ void EmuVcpu::unmap_all() {
 
 void EmuVcpu::remap() {
   unmap_all();
-  code_slot_ = nullptr;
   std::vector<const MemorySlot*> ram;
   for (const MemorySlot& s : memory_.slots())
     if (s.mapped && s.size > 0) ram.push_back(&s);
   std::sort(ram.begin(), ram.end(), [](auto* a, auto* b) { return a->guest_base < b->guest_base; });
   uint64_t cursor = 0;
-  auto map_hole = [&](uint64_t base, uint64_t end) {
+  auto map_hole = [&](uint64_t base, uint64_t end, uint64_t alias) {
     if (end <= base) return;
-    auto hole = std::make_unique<MmioHole>(MmioHole{this, base});
+    auto hole = std::make_unique<MmioHole>(MmioHole{this, base, alias});
     if (uc_mmio_map(uc_, base, end - base, &cb_mmio_read, hole.get(), &cb_mmio_write, hole.get()) == UC_ERR_OK) {
       mapped_regions_.emplace_back(base, end - base);
       holes_.push_back(std::move(hole));
     }
   };
   for (const MemorySlot* s : ram) {
-    if (s->guest_base < k4GiB) map_hole(cursor, std::min(s->guest_base, k4GiB));
+    if (s->guest_base < k4GiB) map_hole(cursor, std::min(s->guest_base, k4GiB), cursor);
     if (uc_mem_map_ptr(uc_, s->guest_base, s->size, UC_PROT_ALL, s->host) == UC_ERR_OK)
       mapped_regions_.emplace_back(s->guest_base, s->size);
     cursor = std::max(cursor, s->guest_base + s->size);
@@ -399,7 +489,17 @@ void EmuVcpu::remap() {
       dirty_[s->id].resize((s->pages() + 63) / 64, 0);
     }
   }
-  if (cursor < k4GiB) map_hole(cursor, k4GiB);
+  if (cursor < k4GiB) map_hole(cursor, k4GiB, cursor);
+  // In 32-bit mode linear addresses wrap at 4 GiB: an access that starts
+  // below and ends above (a dword at 0xFFFFFFFE) continues at 0, as on the
+  // CPU. Unicorn's x86-64 core does not wrap, so the page above 4 GiB shows
+  // what is at 0.
+  if (const MemorySlot* low = memory_.find_slot(0); low && low->guest_base == 0) {
+    if (uc_mem_map_ptr(uc_, k4GiB, kPageSize, UC_PROT_ALL, low->host) == UC_ERR_OK)
+      mapped_regions_.emplace_back(k4GiB, kPageSize);
+  } else {
+    map_hole(k4GiB, k4GiB + kPageSize, 0);
+  }
   // No flush of translated code: Unicorn 2.0.1 checks memory hooks when a
   // store runs, not when it is translated (EmuVcpu.SlotMappedWhileRunning...
   // shows it), and unmapping drops the unmapped pages' translations itself.
@@ -453,8 +553,14 @@ void EmuVcpu::on_watched_access(const Watchpoint& w, bool write, uint64_t addres
 }
 
 void EmuVcpu::invalidate_code(uint64_t gpa, uint64_t size) {
-  if (size == 0) return;
-  uc_ctl_remove_cache(uc_, gpa, gpa + size);
+  if (size == 0 || gpa >= k4GiB) return;
+  const uint64_t first = gpa / kPageSize, last = std::min(gpa + size - 1, k4GiB - 1) / kPageSize;
+  for (uint64_t p = first; p <= last; ++p) {
+    uint64_t& word = code_pages_[p / 64];
+    if (!(word & (1ull << (p % 64)))) continue;
+    word &= ~(1ull << (p % 64));
+    uc_ctl_remove_cache(uc_, p * kPageSize, (p + 1) * kPageSize);
+  }
 }
 
 void EmuVcpu::on_dirty_write(const DirtyRange& r, uint64_t address, int size) {
@@ -470,23 +576,168 @@ void EmuVcpu::on_unmapped(uc_mem_type type, uint64_t address, int size) {
   unmapped_detail_ = fmt::format("{} of {} bytes at {:#x} (beyond 4 GiB or outside every slot)", what, size, address);
 }
 
-const uint8_t* EmuVcpu::code_bytes(uint64_t address, uint32_t size) {
-  if (code_slot_ && code_slot_->contains(address, size)) return code_slot_->host + (address - code_slot_->guest_base);
-  const MemorySlot* s = memory_.find_slot(address);
-  if (!s || !s->mapped || !s->contains(address, size)) return nullptr;
-  code_slot_ = s;
-  return s->host + (address - s->guest_base);
+// ---- blocks and their counts -------------------------------------------------
+
+uint64_t EmuVcpu::position() const {
+  if (stopped_in_block_ || !cur_block_) return icount_;
+  // Inside a block: an I/O or MMIO callback of a known instruction counts it.
+  if (cur_index_ >= 0) return block_base_ + static_cast<uint64_t>(cur_index_) + 1;
+  return icount_;
 }
 
-// ---- the per-instruction hook ------------------------------------------------
+uint64_t EmuVcpu::segment_base(int id) {
+  const uint16_t sel = read32(id) & 0xFFFF;
+  uint64_t cr0 = 0;
+  uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
+  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return uint64_t{sel} << 4;
+  uc_x86_mmr gdtr{}, ldtr{};
+  uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
+  uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
+  Segment ldt;
+  ldt.base = ldtr.base;
+  ldt.limit = ldtr.limit;
+  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt, sel).base;
+}
 
-bool EmuVcpu::interrupts_enabled() { return (read32(UC_X86_REG_EFLAGS) & kFlagIF) != 0; }
+void EmuVcpu::fix_eip_after_stop() {
+  const uint32_t eip = static_cast<uint32_t>(stop_linear_ - cs_base());
+  uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
+}
 
-bool EmuVcpu::boundary_stop(uint64_t address) {
+Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
+  if (mode_dirty_) {
+    code32_ = code_is_32bit();
+    mode_dirty_ = false;
+  }
+  if (Block* b = catalog_.find(pc, size, code32_)) return *b;
+  // Translated before the translation hook could see it (the first block):
+  // ask Unicorn for its count.
+  uc_tb tb{};
+  uint32_t icount = 0xFFFF;  // unknown: as many as Capstone finds in the block's bytes
+  if (uc_ctl_request_cache(uc_, pc, &tb) == UC_ERR_OK && tb.pc == pc && tb.size == size) icount = tb.icount;
+  const uc_tb fake{pc, static_cast<uint16_t>(icount), static_cast<uint16_t>(size)};
+  on_translated(fake);
+  Block* b = catalog_.find(pc, size, code32_);
+  if (b->icount == 0xFFFF) b->icount = static_cast<uint32_t>(b->insns.size());
+  // Its translation may predate the code hooks that cover it now: a stop
+  // inside it translates it again first.
+  b->hooked = false;
+  return *b;
+}
+
+bool EmuVcpu::code_is_32bit() {
+  uint64_t cr0 = 0;
+  uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
+  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return false;
+  uc_x86_mmr gdtr{}, ldtr{};
+  uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
+  uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
+  Segment ldt;
+  ldt.base = ldtr.base;
+  ldt.limit = ldtr.limit;
+  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt,
+                                read32(UC_X86_REG_CS) & 0xFFFF)
+      .db;
+}
+
+void EmuVcpu::on_translated(const uc_tb& tb) {
+  // Translated in the mode the CPU is in now.
+  const bool code32 = code_is_32bit();
+  code32_ = code32;
+  mode_dirty_ = false;
+  Block& b = catalog_.record(tb.pc, tb.size, tb.icount, memory_.host_ptr(tb.pc, tb.size), code32);
+  if (tb.pc < k4GiB)
+    for (uint64_t p = tb.pc / kPageSize; p <= std::min<uint64_t>(tb.pc + tb.size, k4GiB - 1) / kPageSize; ++p)
+      code_pages_[p / 64] |= 1ull << (p % 64);
+  b.hooked = covered_by_precise(b.pc, b.pc + b.size);
+}
+
+bool EmuVcpu::covered_by_precise(uint64_t begin, uint64_t end) const {
+  for (const PreciseRange& r : precise_)
+    if (r.begin <= begin && end <= r.end) return true;
+  return false;
+}
+
+void EmuVcpu::make_precise(uint64_t pc, uint32_t size, bool temporary) {
+  if (!covered_by_precise(pc, pc + size)) {
+    if (temporary) temporary_for_ = stop_at_;
+    PreciseRange r{pc, pc + size, 0, temporary};
+    // Unicorn walks every code hook for each hooked instruction: permanent
+    // ranges that overlap or touch become one, and past kMaxPreciseRanges
+    // the two closest merge (the code between them is followed one
+    // instruction at a time too, which is only slower).
+    if (!temporary) {
+      constexpr size_t kMaxPreciseRanges = 16;
+      auto absorb = [&](auto pred) {
+        for (auto it = precise_.begin(); it != precise_.end();) {
+          if (it->temporary || !pred(*it)) {
+            ++it;
+            continue;
+          }
+          r.begin = std::min(r.begin, it->begin);
+          r.end = std::max(r.end, it->end);
+          uc_hook_del(uc_, it->hook);
+          it = precise_.erase(it);
+        }
+      };
+      absorb([&](const PreciseRange& o) { return o.begin <= r.end && r.begin <= o.end; });
+      size_t permanent = 0;
+      for (const PreciseRange& o : precise_) permanent += !o.temporary;
+      if (permanent >= kMaxPreciseRanges) {
+        const PreciseRange* nearest = nullptr;
+        uint64_t gap = UINT64_MAX;
+        for (const PreciseRange& o : precise_) {
+          if (o.temporary) continue;
+          const uint64_t g = o.begin > r.end ? o.begin - r.end : r.begin - o.end;
+          if (g < gap) gap = g, nearest = &o;
+        }
+        const uint64_t nb = nearest->begin, ne = nearest->end;
+        absorb([&](const PreciseRange& o) { return o.begin == nb && o.end == ne; });
+      }
+    }
+    if (uc_hook_add(uc_, &r.hook, UC_HOOK_CODE, reinterpret_cast<void*>(&cb_code), this, r.begin, r.end - 1) !=
+        UC_ERR_OK)
+      return;
+    precise_.push_back(r);
+  }
+  // Translated again, now with the code hook.
+  uc_ctl_remove_cache(uc_, pc, pc + size);
+}
+
+void EmuVcpu::drop_temporary_precise() {
+  for (auto it = precise_.begin(); it != precise_.end();) {
+    if (!it->temporary) {
+      ++it;
+      continue;
+    }
+    uc_hook_del(uc_, it->hook);
+    uc_ctl_remove_cache(uc_, it->begin, it->end);
+    // Translated again without the hook (the translation hook says so too).
+    for (bool code32 : {false, true})
+      if (Block* b = catalog_.find(it->begin, static_cast<uint32_t>(it->end - it->begin), code32)) b->hooked = false;
+    it = precise_.erase(it);
+  }
+}
+
+// ---- the hooks ------------------------------------------------------------
+
+bool EmuVcpu::breakpoint_registers_match() {
+  if (!breakpoint_regs_) return true;
+  const Registers& want = *breakpoint_regs_;
+  static constexpr int ids[] = {UC_X86_REG_ECX, UC_X86_REG_EAX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+                                UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_ESP, UC_X86_REG_EBP};
+  const uint64_t wanted[] = {want.rcx, want.rax, want.rdx, want.rbx, want.rsi, want.rdi, want.rsp, want.rbp};
+  for (size_t i = 0; i < std::size(ids); ++i)
+    if (read32(ids[i]) != (wanted[i] & 0xFFFFFFFFu)) return false;
+  return true;
+}
+
+bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
   if (closing_ || internal_pending()) {
     stop_ = Stop::Internal;
     return true;
   }
+  if (pushf_fixup_) apply_pushf_fixup();
   // Right after the instruction that touched a watched byte, before any
   // other stop can come between.
   if (watch_hit_) {
@@ -494,7 +745,7 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     watch_hit_.reset();
     return true;
   }
-  if (stop_at_ && icount_ >= *stop_at_) {
+  if (stop_at_ && pos >= *stop_at_) {
     report(Exit{.kind = ExitKind::StopAtPosition});
     return true;
   }
@@ -502,7 +753,7 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
     report(Exit{.kind = ExitKind::Kicked});
     return true;
   }
-  if (single_step_ && executed_since_run_ > 0) {
+  if (single_step_ && pos > run_start_) {
     report(Exit{.kind = ExitKind::Debug, .address = address});
     return true;
   }
@@ -524,45 +775,134 @@ bool EmuVcpu::boundary_stop(uint64_t address) {
   return false;
 }
 
-bool EmuVcpu::breakpoint_registers_match() {
-  if (!breakpoint_regs_) return true;
-  const Registers& want = *breakpoint_regs_;
-  static constexpr int ids[] = {UC_X86_REG_ECX, UC_X86_REG_EAX, UC_X86_REG_EDX, UC_X86_REG_EBX,
-                                UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_ESP, UC_X86_REG_EBP};
-  const uint64_t wanted[] = {want.rcx, want.rax, want.rdx, want.rbx, want.rsi, want.rdi, want.rsp, want.rbp};
-  for (size_t i = 0; i < std::size(ids); ++i)
-    if (read32(ids[i]) != (wanted[i] & 0xFFFFFFFFu)) return false;
-  return true;
-}
-
-void EmuVcpu::on_code(uint64_t address, uint32_t size) {
-  if (attention_ || kicked_.load(std::memory_order_relaxed) || closing_) {
-    if (boundary_stop(address)) {
-      // Stopping in a code hook keeps this instruction from running.
-      uc_emu_stop(uc_);
+void EmuVcpu::on_block(uint64_t pc, uint32_t size) {
+  // The running block was abandoned half way, with no fault and no stop, and
+  // this block starts at the instruction that was running: QEMU's precise
+  // self-modifying code (a store into the running block stops it before the
+  // store and runs the storing instruction again, alone). That instruction
+  // counts once, here. Stores run only in precise blocks, where the running
+  // instruction is known.
+  if (const Block* prev = cur_block_; prev && prev->hooked && !stopped_in_block_ && cur_index_ >= 0 &&
+      cur_index_ + 1 < static_cast<int>(prev->insns.size()) && pc == prev->pc + prev->insns[cur_index_].offset)
+    icount_ = block_base_ + static_cast<uint64_t>(cur_index_);
+  Block& b = block_for(pc, size);
+  if (attention_ || kicked_.load(std::memory_order_relaxed) || closing_ || (b.needs_precise && !b.hooked)) {
+    // Stopping here keeps the block from running; the count is added only
+    // when it runs.
+    if (boundary_stop(pc, icount_)) {
+      stop_before(pc, icount_);
+      return;
+    }
+    bool precise_needed = b.needs_precise;
+    if (!b.hooked && b.icount > 1) {
+      const uint64_t end = icount_ + b.icount;
+      if (stop_at_ && *stop_at_ < end) precise_needed = true;
+      if (single_step_) precise_needed = true;
+      if (breakpoint_ && *breakpoint_ > pc && *breakpoint_ < pc + size) precise_needed = true;
+      // A debugger's breakpoint inside the block: stop before that instruction.
+      auto bp = std::upper_bound(code_breakpoints_.begin(), code_breakpoints_.end(), pc);
+      if (bp != code_breakpoints_.end() && *bp < pc + size) precise_needed = true;
+    }
+    if (precise_needed && !b.hooked) {
+      // Translated again with the code hook (a range may already cover it,
+      // but this translation may predate the range).
+      make_precise_pc_ = pc;
+      make_precise_size_ = size;
+      make_precise_temporary_ = !b.needs_precise;
+      stop_ = Stop::MakePrecise;
+      stop_before(pc, icount_);
       return;
     }
   }
-  ++icount_;
-  ++executed_since_run_;
+  block_base_ = icount_;
+  icount_ += b.icount;
+  cur_block_ = &b;
+  cur_index_ = -1;
+  stopped_in_block_ = false;
+  shadow_ = false;
   skip_breakpoint_ = false;
   skip_code_breakpoint_ = false;
-  const uint8_t* code = code_bytes(address, std::min<uint32_t>(size, 2));
-  const uint8_t op0 = code ? code[0] : 0, op1 = code && size > 1 ? code[1] : 0;
-  bool shadow = false;
-  if (op0 == 0xFB) shadow = !interrupts_enabled();  // sti opens the shadow only when IF was 0
-  else if (op0 == 0x17) shadow = true;                  // pop ss
-  else if (op0 == 0x8E && ((op1 >> 3) & 7) == 2) shadow = true;  // mov ss, r/m16
-  shadow_ = shadow;
-  last_address_ = address;
-  last_size_ = size;
-  last_op0_ = op0;
-  last_op1_ = op1;
-  if (op0 == 0x0F && op1 == 0x31) {
-    // RDTSC would read the host TSC: stop before it and emulate it.
-    stop_ = Stop::Rdtsc;
-    uc_emu_stop(uc_);
+}
+
+void EmuVcpu::on_insn(uint64_t address) {
+  // Only precise blocks get here (and, until Unicorn drops it, a block whose
+  // temporary hook was removed: harmless).
+  Block* b = cur_block_;
+  if (!b) return;
+  const int i = b->index_at(address);
+  if (i < 0) return;
+  const uint64_t pos = block_base_ + static_cast<uint64_t>(i);
+  // The block hook already decided at the block's first instruction.
+  if (i > 0 && (attention_ || kicked_.load(std::memory_order_relaxed) || closing_) && boundary_stop(address, pos)) {
+    stop_before(address, pos);
+    return;
   }
+  if (i > 0) {
+    skip_breakpoint_ = false;
+    skip_code_breakpoint_ = false;
+  }
+  cur_index_ = i;
+  const DecodedInsn& d = b->insns[i];
+  if (needs_precise(d.kind) && check_special(d)) {
+    special_index_ = i;
+    stop_ = Stop::Emulate;
+    stop_before(address, pos);
+    return;
+  }
+  shadow_ = (d.kind == InsnKind::Sti && !interrupts_enabled()) || d.kind == InsnKind::ShadowSs;
+  if (d.may_change_mode) mode_dirty_ = true;
+}
+
+// The instruction about to run needs the backend: true to stop before it
+// (and handle it in handle_special), false to let Unicorn run it.
+bool EmuVcpu::check_special(const DecodedInsn& d) {
+  switch (d.kind) {
+    case InsnKind::Rdtsc:
+    case InsnKind::Undefined:
+    case InsnKind::Smsw32:
+      return true;
+    case InsnKind::CrWrite: {
+      const uint64_t v = read32(kGprIds[d.reg]);
+      if (d.cr == 0) return check_cr0_write(v).verdict != ControlWrite::Ok;
+      if (d.cr == 4) return check_cr4_write(v, cpuid_).verdict != ControlWrite::Ok;
+      return d.cr != 2 && d.cr != 3;  // CR1, CR5-CR15: #UD
+    }
+    case InsnKind::Wrmsr: {
+      if (read32(UC_X86_REG_ECX) != kMsrEfer) return false;
+      const uint64_t v = uint64_t{read32(UC_X86_REG_EDX)} << 32 | read32(UC_X86_REG_EAX);
+      return check_efer_write(v, cpuid_).verdict != ControlWrite::Ok;
+    }
+    case InsnKind::Pushfd:
+      pushf_fixup_ = true;
+      update_attention();
+      return false;
+    case InsnKind::FarTransfer: {
+      uint64_t cr0 = 0;
+      uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
+      if (!(cr0 & 1)) return false;
+      const unsigned cpl = read32(UC_X86_REG_CS) & 3;
+      uint16_t target = d.far_selector;
+      if (!d.far_imm) {
+        // iret/retf: the selector is the second stack slot.
+        const unsigned width = cur_block_->code32 ? 4 : 2;
+        uint16_t sel = 0;
+        if (!memory_.read(segment_base(UC_X86_REG_SS) + read32(UC_X86_REG_ESP) + width, &sel, 2)) return false;
+        target = sel;
+      }
+      return (target & 3) != cpl;
+    }
+    default:
+      return false;
+  }
+}
+
+void EmuVcpu::apply_pushf_fixup() {
+  pushf_fixup_ = false;
+  update_attention();
+  // Behind Unicorn's back on purpose: the stack is data, and a write through
+  // GuestMemory would invalidate code on that page while it runs.
+  const uint64_t image = segment_base(UC_X86_REG_SS) + read32(UC_X86_REG_ESP);
+  if (uint8_t* flags_hi = memory_.host_ptr(image + 2, 1)) *flags_hi &= ~uint8_t{0x3};  // RF, VM
 }
 
 // ---- I/O callbacks -----------------------------------------------------------
@@ -587,18 +927,20 @@ void EmuVcpu::on_out(uint32_t port, int size, uint32_t value) {
                             .address = port & 0xFFFF, .data = value & size_mask(size)});
 }
 
-uint64_t EmuVcpu::on_mmio_read(uint64_t gpa, unsigned size) {
+uint64_t EmuVcpu::on_mmio_read(const MmioHole& hole, uint64_t offset, unsigned size) {
   if (closing_) return 0;
+  if (cur_index_ < 0 && cur_block_) cur_index_ = cur_block_->index_at(read32(UC_X86_REG_EIP));
   awaiting_read_ = true;
-  post_mid_instruction(Exit{.kind = ExitKind::Mmio, .size = static_cast<uint8_t>(size), .address = gpa});
+  post_mid_instruction(Exit{.kind = ExitKind::Mmio, .size = static_cast<uint8_t>(size), .address = hole.alias + offset});
   if (closing_) return 0;
   return read_value_ & size_mask(size);
 }
 
-void EmuVcpu::on_mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
+void EmuVcpu::on_mmio_write(const MmioHole& hole, uint64_t offset, unsigned size, uint64_t value) {
   if (closing_) return;
+  if (cur_index_ < 0 && cur_block_) cur_index_ = cur_block_->index_at(read32(UC_X86_REG_EIP));
   post_mid_instruction(Exit{.kind = ExitKind::Mmio, .is_write = true, .size = static_cast<uint8_t>(size),
-                            .address = gpa, .data = value & size_mask(size)});
+                            .address = hole.alias + offset, .data = value & size_mask(size)});
 }
 
 void EmuVcpu::on_cpuid() {
@@ -622,14 +964,6 @@ void EmuVcpu::on_intr(uint32_t vector) {
 std::string EmuVcpu::failure_text(const std::string& what) {
   const uint32_t cs = read32(UC_X86_REG_CS) & 0xFFFF, eip = read32(UC_X86_REG_EIP);
   return fmt::format("emu: {} at CS:EIP {:04x}:{:08x}", what, cs, eip);
-}
-
-std::optional<std::string> EmuVcpu::check_unsupported_mode() {
-  uint64_t cr0 = 0;
-  uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
-  if (cr0 & (1ull << 31))
-    return failure_text("guest enabled paging, which Unicorn 2.0.1 translates wrongly; use the kvm backend");
-  return std::nullopt;
 }
 
 void EmuVcpu::post_delivery(Delivery d) {
@@ -659,6 +993,7 @@ void EmuVcpu::apply_boundary_work() {
 
 EmuVcpu::Delivery EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
   shadow_ = false;
+  mode_dirty_ = true;  // a gate may name another code segment
   // Unicorn does not expose the error code of a CPU exception: push 0.
   DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0, fault);
   if (r.kind == DeliveryResult::Delivered) return {};
@@ -677,56 +1012,129 @@ void EmuVcpu::handle_exception() {
   const uint8_t vector = static_cast<uint8_t>(pending_vector_);
   exception_reset_.reset(uc_);
   // `int n`, int3, into and int1 leave EIP just past themselves and push no
-  // error code; CPU exceptions leave EIP on the faulting instruction.
-  const uint64_t next = last_address_ + last_size_;
-  const uint32_t cs_base = (read32(UC_X86_REG_CR0) & 1) ? 0 : (read32(UC_X86_REG_CS) & 0xFFFF) << 4;
-  const uint64_t pc = cs_base + uint64_t{read32(UC_X86_REG_EIP)};
-  const bool software = pc == next && (last_op0_ == 0xCD || last_op0_ == 0xCC || last_op0_ == 0xCE ||
-                                       last_op0_ == 0xF1);
+  // error code; CPU exceptions leave EIP on the faulting instruction. Either
+  // way the instruction counts, and the rest of the block did not run.
+  const uint64_t pc = cs_base() + uint64_t{read32(UC_X86_REG_EIP)};
+  bool software = false;
+  if (Block* b = cur_block_) {
+    const int j = b->index_ending_at(pc);
+    const int i = b->index_at(pc);
+    if (j >= 0 && b->insns[j].kind == InsnKind::SoftInt && b->insns[j].soft_vector == vector) {
+      software = true;
+      icount_ = block_base_ + j + 1;
+    } else if (i >= 0) {
+      icount_ = block_base_ + i + 1;
+    }
+  }
+  stopped_in_block_ = true;
   post_delivery(deliver(vector, !software && exception_has_error_code(vector), !software && exception_is_fault(vector)));
 }
 
-void EmuVcpu::emulate_rdtsc() {
-  // One tick per retired instruction: deterministic and monotonic.
-  const uint64_t tsc = icount_;
-  const uint32_t lo = static_cast<uint32_t>(tsc), hi = static_cast<uint32_t>(tsc >> 32);
-  const uint32_t eip = read32(UC_X86_REG_EIP) + 2;
-  uc_reg_write(uc_, UC_X86_REG_EAX, &lo);
-  uc_reg_write(uc_, UC_X86_REG_EDX, &hi);
-  uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
+// Stopped before cur_block_->insns[special_index_] (check_special said so).
+void EmuVcpu::handle_special() {
+  const DecodedInsn& d = cur_block_->insns[special_index_];
+  const uint64_t address = stop_linear_;
+  auto retire = [&] {
+    ++icount_;
+    const uint32_t eip = read32(UC_X86_REG_EIP) + d.length;
+    uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
+  };
+  auto fault = [&](uint8_t vector) {
+    ++icount_;  // a faulting instruction counts, as everywhere
+    post_delivery(deliver(vector, exception_has_error_code(vector), true));
+  };
+  switch (d.kind) {
+    case InsnKind::Rdtsc: {
+      // One tick per instruction started, this one included: deterministic
+      // and monotonic.
+      retire();
+      const uint32_t lo = static_cast<uint32_t>(icount_), hi = static_cast<uint32_t>(icount_ >> 32);
+      uc_reg_write(uc_, UC_X86_REG_EAX, &lo);
+      uc_reg_write(uc_, UC_X86_REG_EDX, &hi);
+      return;
+    }
+    case InsnKind::Undefined:
+      fault(kVectorUD);
+      return;
+    case InsnKind::Smsw32: {
+      // Outside 64-bit mode a 32-bit destination gets all of CR0[31:0] on
+      // the CPUs KVM runs on (the SDM leaves bits 31:16 undefined).
+      uint64_t cr0 = 0;
+      uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
+      const uint32_t v = static_cast<uint32_t>(cr0);
+      retire();
+      uc_reg_write(uc_, kGprIds[d.reg], &v);
+      return;
+    }
+    case InsnKind::CrWrite:
+    case InsnKind::Wrmsr: {
+      ControlWrite c;
+      if (d.kind == InsnKind::Wrmsr) {
+        c = check_efer_write(uint64_t{read32(UC_X86_REG_EDX)} << 32 | read32(UC_X86_REG_EAX), cpuid_);
+      } else if (d.cr == 0 || d.cr == 4) {
+        const uint64_t v = read32(kGprIds[d.reg]);
+        c = d.cr == 0 ? check_cr0_write(v) : check_cr4_write(v, cpuid_);
+      } else {
+        fault(kVectorUD);
+        return;
+      }
+      if (c.verdict == ControlWrite::GeneralProtection) {
+        fault(kVectorGP);
+        return;
+      }
+      post_failure(fmt::format("emu: {} (instruction at linear {:#x})", c.why, address));
+      return;
+    }
+    case InsnKind::FarTransfer:
+      post_failure(fmt::format("emu: the guest changes privilege level (far transfer at linear {:#x}), which "
+                               "Unicorn 2.0.1 cannot deliver interrupts across; use the kvm backend",
+                               address));
+      return;
+    default:
+      return;
+  }
 }
 
 void EmuVcpu::fiber_main() {
   while (!closing_) {
     apply_boundary_work();
     if (closing_) break;
-    if (auto failure = check_unsupported_mode()) {
-      post_failure(std::move(*failure));
-      continue;
-    }
+    if (!temporary_precise_needed()) drop_temporary_precise();
     stop_ = Stop::None;
     unmapped_detail_.clear();
     const uint32_t eip = read32(UC_X86_REG_EIP);
     const uc_err err = uc_emu_start(uc_, eip, UINT64_MAX, 0, 0);
     if (closing_) break;
+    cur_index_ = -1;
     switch (stop_) {
       case Stop::Report:
+        fix_eip_after_stop();
         post(std::move(report_exit_));
         continue;
       case Stop::Exception:
         handle_exception();
         continue;
-      case Stop::Rdtsc:
-        emulate_rdtsc();
-        continue;
       case Stop::Internal:
+        fix_eip_after_stop();
+        continue;
+      case Stop::MakePrecise:
+        fix_eip_after_stop();
+        make_precise(make_precise_pc_, make_precise_size_, make_precise_temporary_);
+        continue;
+      case Stop::Emulate:
+        fix_eip_after_stop();
+        handle_special();
         continue;
       case Stop::None:
         break;
     }
+    stopped_in_block_ = true;  // the block ran to its end: icount_ holds it
     if (err == UC_ERR_OK) {
       post(Exit{.kind = ExitKind::Halt});  // hlt: EIP is already past it
     } else if (err == UC_ERR_INSN_INVALID) {
+      const uint64_t pc = cs_base() + uint64_t{read32(UC_X86_REG_EIP)};
+      if (cur_block_)
+        if (int i = cur_block_->index_at(pc); i >= 0) icount_ = block_base_ + i + 1;
       post_delivery(deliver(kVectorUD, false, true));
     } else {
       std::string what = std::string(uc_strerror(err)) + " (Unicorn error " + std::to_string(err) + ")";
@@ -745,10 +1153,10 @@ Exit EmuVcpu::run(const RunLimits& limits) {
   stop_at_ = limits.stop_at_icount;
   // Mid-instruction the count already includes the instruction under way:
   // stopping at it stops before the next one.
-  if (limits.stop_at_boundary && mid_instruction_) stop_at_ = std::min(stop_at_.value_or(UINT64_MAX), icount_);
+  if (limits.stop_at_boundary && mid_instruction_) stop_at_ = std::min(stop_at_.value_or(UINT64_MAX), position());
   // Resuming inside an I/O callback finishes that instruction: it counts as
   // the step single-stepping waits for.
-  executed_since_run_ = mid_instruction_ ? 1 : 0;
+  run_start_ = position() - (mid_instruction_ ? 1 : 0);
   update_attention();
   fiber_->resume();
   if (!fiber_failure_.empty()) throw VcpuError(std::exchange(fiber_failure_, {}));
@@ -814,6 +1222,10 @@ Registers EmuVcpu::get_registers() {
     const uint16_t sel = read32(id) & 0xFFFF;
     *seg = pm ? protected_mode_segment(memory_, r.gdt, r.ldt, sel) : real_mode_segment(sel, id == UC_X86_REG_CS);
   }
+  // Inside an I/O or MMIO exit Unicorn's EIP is whatever it last wrote
+  // (a linear address, or the block start): the instruction is known.
+  if (mid_instruction_)
+    if (const DecodedInsn* d = current_insn()) r.rip = static_cast<uint32_t>(cur_block_->pc + d->offset - r.cs.base);
   return r;
 }
 
@@ -860,17 +1272,29 @@ std::string EmuVcpu::apply_registers(const Registers& r) {
     w(id, &v32, "a general register");
   }
   // Selectors after GDT and CR0: in protected mode Unicorn loads the hidden
-  // parts from the descriptors.
+  // parts from the descriptors, which must be in RAM (a fetch from anywhere
+  // else would run guest MMIO inside this call).
   const std::pair<int, const Segment*> segs[] = {{UC_X86_REG_CS, &r.cs}, {UC_X86_REG_SS, &r.ss}, {UC_X86_REG_DS, &r.ds},
                                                  {UC_X86_REG_ES, &r.es}, {UC_X86_REG_FS, &r.fs}, {UC_X86_REG_GS, &r.gs}};
   for (auto [id, seg] : segs) {
     const uint32_t sel = seg->selector;
+    if ((r.cr0 & 1) && (sel & ~3u) && !read_descriptor(memory_, r.gdt, r.ldt, static_cast<uint16_t>(sel))) {
+      if (problem.empty()) problem = fmt::format("emu: segment selector {:#x} is outside the GDT or RAM", sel);
+      continue;
+    }
     if (uc_reg_write(uc_, id, &sel) != UC_ERR_OK && problem.empty())
       problem = fmt::format("emu: Unicorn rejected segment selector {:#x} (check the GDT in guest memory)", sel);
   }
   const uint32_t eip = static_cast<uint32_t>(r.rip);
   w(UC_X86_REG_EIP, &eip, "EIP");
   shadow_ = false;
+  pushf_fixup_ = false;
+  // The mode may have changed: blocks are decoded again as they run.
+  catalog_.clear();
+  mode_dirty_ = true;
+  cur_block_ = nullptr;
+  cur_index_ = -1;
+  stopped_in_block_ = true;
   return problem;
 }
 
@@ -880,13 +1304,14 @@ namespace {
 // The exact part: Unicorn's whole CPU context (a flat buffer of
 // uc_context_size bytes) and this backend's own counters, valid only for
 // the engine that took it.
+// At a boundary the block state is derivable: the count is exact
+// (stopped_in_block_), and the block catalog stays valid for the same engine
+// (RAM restored by Machine::restore invalidates what changed).
 struct EmuExact {
   const void* engine;
   uint64_t icount;
-  uint64_t last_address;
-  uint32_t last_size;
-  uint8_t last_op0, last_op1;
   bool shadow;
+  bool pushf_fixup;
 };
 }  // namespace
 
@@ -926,12 +1351,12 @@ CpuSnapshot EmuVcpu::save_cpu() {
   c.regs = get_registers();
   read_fpu(&c.fpu);
   c.interrupt_shadow = shadow_;
-  c.icount = icount_;
+  c.icount = position();
   if (!snapshot_context_ && uc_context_alloc(uc_, &snapshot_context_) != UC_ERR_OK)
     throw VcpuError("emu: cannot allocate a Unicorn context");
   if (uc_context_save(uc_, snapshot_context_) != UC_ERR_OK) throw VcpuError("emu: uc_context_save failed");
   const size_t size = uc_context_size(uc_);
-  const EmuExact mine{this, icount_, last_address_, last_size_, last_op0_, last_op1_, shadow_};
+  const EmuExact mine{this, position(), shadow_, pushf_fixup_};
   c.exact.resize(sizeof mine + size);
   std::memcpy(c.exact.data(), &mine, sizeof mine);
   std::memcpy(c.exact.data() + sizeof mine, snapshot_context_, size);
@@ -956,20 +1381,20 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
     std::memcpy(static_cast<void*>(snapshot_context_), c.exact.data() + sizeof mine, size);
     if (uc_context_restore(uc_, snapshot_context_) != UC_ERR_OK) throw VcpuError("emu: uc_context_restore failed");
     icount_ = mine.icount;
-    last_address_ = mine.last_address;
-    last_size_ = mine.last_size;
-    last_op0_ = mine.last_op0;
-    last_op1_ = mine.last_op1;
     shadow_ = mine.shadow;
+    pushf_fixup_ = mine.pushf_fixup;
   } else {
     set_registers(c.regs);
     write_fpu(c.fpu);
     shadow_ = c.interrupt_shadow;
     if (c.icount) icount_ = *c.icount;
-    last_address_ = 0;
-    last_size_ = 0;
-    last_op0_ = last_op1_ = 0;
   }
+  // At a boundary, between blocks: the next block hook starts counting anew.
+  mode_dirty_ = true;
+  cur_block_ = nullptr;
+  cur_index_ = -1;
+  stopped_in_block_ = true;
+  drop_temporary_precise();
   update_attention();
 }
 
