@@ -24,7 +24,18 @@ void report(const char* what, std::vector<double> v) {
 }
 }  // namespace
 
+int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "timeline_bench: %s\n", e.what());
+    return 1;
+  }
+}
+
+int run(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: timeline_bench TRACE [SAMPLES] [CHECKPOINT_INTERVAL]\n");
     return 2;

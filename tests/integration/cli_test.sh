@@ -18,7 +18,7 @@ one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 one_line_err_after_backend() { [ "$(grep -vc '^rrvm: backend ' "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 
 # --help everywhere
-for sub in "" run record replay info dump serial frames host; do
+for sub in "" run record replay info dump serial frames host gdb; do
   check "help $sub" bash -c "'$RRVM' $sub --help >/dev/null"
 done
 check "frames --help describes --animation" bash -c "'$RRVM' frames --help | grep -q 'animated PNG (APNG)'"
