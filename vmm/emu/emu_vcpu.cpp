@@ -192,6 +192,7 @@ class EmuVcpu final : public Vcpu {
   // Base of the segment register `id` (real mode: selector << 4; otherwise
   // from its descriptor in guest memory).
   uint64_t segment_base(int id);
+  std::optional<Segment> protected_descriptor(int id);
   Block& block_for(uint64_t pc, uint32_t size);
   bool covered_by_precise(uint64_t begin, uint64_t end) const;
   void make_precise(uint64_t pc, uint32_t size, bool temporary);
@@ -585,18 +586,25 @@ uint64_t EmuVcpu::position() const {
   return icount_;
 }
 
-uint64_t EmuVcpu::segment_base(int id) {
-  const uint16_t sel = read32(id) & 0xFFFF;
+// The descriptor a segment register's selector names in protected mode;
+// nullopt in real and virtual-8086 mode (base = selector << 4, 16-bit).
+std::optional<Segment> EmuVcpu::protected_descriptor(int id) {
   uint64_t cr0 = 0;
   uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
-  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return uint64_t{sel} << 4;
+  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return std::nullopt;
   uc_x86_mmr gdtr{}, ldtr{};
   uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
   uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
   Segment ldt;
   ldt.base = ldtr.base;
   ldt.limit = ldtr.limit;
-  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt, sel).base;
+  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt,
+                                read32(id) & 0xFFFF);
+}
+
+uint64_t EmuVcpu::segment_base(int id) {
+  if (auto d = protected_descriptor(id)) return d->base;
+  return uint64_t{read32(id) & 0xFFFF} << 4;
 }
 
 void EmuVcpu::fix_eip_after_stop() {
@@ -626,18 +634,8 @@ Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
 }
 
 bool EmuVcpu::code_is_32bit() {
-  uint64_t cr0 = 0;
-  uc_reg_read(uc_, UC_X86_REG_CR0, &cr0);
-  if (!(cr0 & 1) || (read32(UC_X86_REG_EFLAGS) & (1u << 17))) return false;
-  uc_x86_mmr gdtr{}, ldtr{};
-  uc_reg_read(uc_, UC_X86_REG_GDTR, &gdtr);
-  uc_reg_read(uc_, UC_X86_REG_LDTR, &ldtr);
-  Segment ldt;
-  ldt.base = ldtr.base;
-  ldt.limit = ldtr.limit;
-  return protected_mode_segment(memory_, DescriptorTable{gdtr.base, static_cast<uint16_t>(gdtr.limit)}, ldt,
-                                read32(UC_X86_REG_CS) & 0xFFFF)
-      .db;
+  auto d = protected_descriptor(UC_X86_REG_CS);
+  return d && d->db;
 }
 
 void EmuVcpu::on_translated(const uc_tb& tb) {
