@@ -603,7 +603,10 @@ std::optional<Segment> EmuVcpu::protected_descriptor(int id) {
 }
 
 uint64_t EmuVcpu::segment_base(int id) {
-  if (auto d = protected_descriptor(id)) return d->base;
+  // Right after CR0.PE is set, until the far jump that follows, CS still
+  // holds its real-mode selector and base: a selector that names no present
+  // descriptor keeps selector << 4.
+  if (auto d = protected_descriptor(id); d && d->present) return d->base;
   return uint64_t{read32(id) & 0xFFFF} << 4;
 }
 
@@ -635,7 +638,7 @@ Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
 
 bool EmuVcpu::code_is_32bit() {
   auto d = protected_descriptor(UC_X86_REG_CS);
-  return d && d->db;
+  return d && d->present && d->db;
 }
 
 void EmuVcpu::on_translated(const uc_tb& tb) {
