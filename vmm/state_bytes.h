@@ -55,6 +55,7 @@ class ByteReader {
   uint64_t u64() { return le(8); }
   void bytes(std::span<uint8_t> dst) {
     need(dst.size());
+    if (dst.empty()) return;  // an empty span may have no storage (memcpy from/to null is undefined)
     std::memcpy(dst.data(), in_.data() + pos_, dst.size());
     pos_ += dst.size();
   }
