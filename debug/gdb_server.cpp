@@ -39,6 +39,41 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
+// Register `n` of the target description, in gdb's byte order.
+std::string register_value_hex(unsigned n, const Registers& r, const FpuState& f) {
+  switch (n) {
+    case 0: return le32(r.rax);
+    case 1: return le32(r.rcx);
+    case 2: return le32(r.rdx);
+    case 3: return le32(r.rbx);
+    case 4: return le32(r.rsp);
+    case 5: return le32(r.rbp);
+    case 6: return le32(r.rsi);
+    case 7: return le32(r.rdi);
+    case 8: return le32(r.pc_linear());
+    case 9: return le32(r.rflags);
+    case 10: return le32(r.cs.selector);
+    case 11: return le32(r.ss.selector);
+    case 12: return le32(r.ds.selector);
+    case 13: return le32(r.es.selector);
+    case 14: return le32(r.fs.selector);
+    case 15: return le32(r.gs.selector);
+    default: break;
+  }
+  if (n >= kRegisters) return "";
+  if (n < 24) {
+    // ST(i) is the physical register (TOP + i) mod 8; FXSAVE keeps them in
+    // ST order already.
+    return to_hex(f.st[n - 16].data(), 10);
+  }
+  // The full tag word from FXSAVE's abridged one: 0 valid, 3 empty (zero and
+  // special are not told apart).
+  uint32_t tag = 0;
+  for (int i = 0; i < 8; ++i) tag |= uint32_t(f.ftw >> i & 1 ? 0 : 3) << (2 * i);
+  const uint64_t values[] = {f.fcw, f.fsw, tag, 0, f.fip & 0xFFFFFFFF, 0, f.fdp & 0xFFFFFFFF, f.fop};
+  return le32(values[n - 24]);
+}
+
 }  // namespace
 
 GdbServer::GdbServer(ReplayTimeline& timeline, RspConnection& connection)
@@ -66,44 +101,15 @@ std::string GdbServer::target_xml() const {
 }
 
 std::string GdbServer::register_hex(unsigned n) {
-  const Registers r = timeline_.registers();
-  switch (n) {
-    case 0: return le32(r.rax);
-    case 1: return le32(r.rcx);
-    case 2: return le32(r.rdx);
-    case 3: return le32(r.rbx);
-    case 4: return le32(r.rsp);
-    case 5: return le32(r.rbp);
-    case 6: return le32(r.rsi);
-    case 7: return le32(r.rdi);
-    case 8: return le32(r.pc_linear());
-    case 9: return le32(r.rflags);
-    case 10: return le32(r.cs.selector);
-    case 11: return le32(r.ss.selector);
-    case 12: return le32(r.ds.selector);
-    case 13: return le32(r.es.selector);
-    case 14: return le32(r.fs.selector);
-    case 15: return le32(r.gs.selector);
-    default: break;
-  }
-  if (n >= kRegisters) return "";
-  const FpuState f = timeline_.fpu();
-  if (n < 24) {
-    // ST(i) is the physical register (TOP + i) mod 8; FXSAVE keeps them in
-    // ST order already.
-    return to_hex(f.st[n - 16].data(), 10);
-  }
-  // The full tag word from FXSAVE's abridged one: 0 valid, 3 empty (zero and
-  // special are not told apart).
-  uint32_t tag = 0;
-  for (int i = 0; i < 8; ++i) tag |= uint32_t(f.ftw >> i & 1 ? 0 : 3) << (2 * i);
-  const uint64_t values[] = {f.fcw, f.fsw, tag, 0, f.fip & 0xFFFFFFFF, 0, f.fdp & 0xFFFFFFFF, f.fop};
-  return le32(values[n - 24]);
+  // The x87 state costs a backend snapshot: read only when asked for.
+  return register_value_hex(n, timeline_.registers(), n < kGeneralRegisters ? FpuState{} : timeline_.fpu());
 }
 
 std::string GdbServer::registers_hex() {
+  const Registers r = timeline_.registers();
+  const FpuState f = timeline_.fpu();
   std::string out;
-  for (unsigned i = 0; i < kRegisters; ++i) out += register_hex(i);
+  for (unsigned i = 0; i < kRegisters; ++i) out += register_value_hex(i, r, f);
   return out;
 }
 
@@ -114,8 +120,7 @@ std::string GdbServer::read_memory(const std::string& args) {
   if (!addr || !len) return "E01";
   std::vector<uint8_t> bytes(std::min<uint64_t>(*len, 0x4000));
   // As much as can be read from the start; an error only when nothing can.
-  size_t readable = 0;
-  while (readable < bytes.size() && timeline_.read_linear(*addr + readable, 1, &bytes[readable])) ++readable;
+  const size_t readable = timeline_.read_linear(*addr, bytes);
   if (readable == 0 && !bytes.empty()) return "E14";
   return to_hex(bytes.data(), readable);
 }

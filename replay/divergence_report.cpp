@@ -46,13 +46,9 @@ void capture_cpu(DivergenceReport& r, Vcpu& vcpu, const GuestMemory& memory) {
   r.rip_physical.reset();
   // Linear addresses go through the guest's paging; each page on its own.
   const uint64_t pc = r.registers.pc_linear();
-  for (size_t i = 0; i < kCodeBytes; ++i) {
-    auto gpa = vcpu.translate(pc + i);
-    uint8_t byte;
-    if (!gpa || !memory.read(*gpa, &byte, 1)) break;
-    if (i == 0) r.rip_physical = gpa;
-    r.bytes_at_rip.push_back(byte);
-  }
+  r.bytes_at_rip.resize(kCodeBytes);
+  r.bytes_at_rip.resize(read_linear(vcpu, memory, pc, r.bytes_at_rip));
+  if (!r.bytes_at_rip.empty()) r.rip_physical = vcpu.translate(pc);
 }
 
 }  // namespace rrvm

@@ -56,23 +56,19 @@ ReplayTimeline::ReplayTimeline(const std::string& trace_path, TimelineOptions op
 
 ReplayTimeline::~ReplayTimeline() = default;
 
-TimelinePosition ReplayTimeline::position() { return end_ ? end_position_ : here_; }
+TimelinePosition ReplayTimeline::position() {
+  // At the end the vCPU stays where the replay stopped until a restore.
+  if (end_) return {system_->machine().vcpu().instruction_count().value_or(0), false};
+  return here_;
+}
 
 uint64_t ReplayTimeline::event() const { return replayer_->events_consumed(); }
 
 Registers ReplayTimeline::registers() { return system_->machine().vcpu().get_registers(); }
 
-bool ReplayTimeline::read_linear(uint64_t linear, size_t size, uint8_t* out) {
+size_t ReplayTimeline::read_linear(uint64_t linear, std::span<uint8_t> out) {
   Machine& m = system_->machine();
-  while (size) {
-    const uint64_t in_page = std::min<uint64_t>(size, kPageSize - (linear & (kPageSize - 1)));
-    auto gpa = m.vcpu().translate(linear);
-    if (!gpa || !m.memory().read(*gpa, out, in_page)) return false;
-    linear += in_page;
-    out += in_page;
-    size -= in_page;
-  }
-  return true;
+  return rrvm::read_linear(m.vcpu(), m.memory(), linear, out);
 }
 
 Frame ReplayTimeline::screen() {
@@ -179,7 +175,6 @@ TimelineStop ReplayTimeline::run(Mode mode, std::optional<TimelinePosition> targ
     return pause_;
   }
   end_ = *r;
-  end_position_ = TimelinePosition{m.vcpu().instruction_count().value_or(0), false};
   if (const auto& d = replayer_->divergence()) divergence_ = d->headline();
   return {TimelineStopKind::End};
 }
@@ -256,7 +251,7 @@ void ReplayTimeline::thin_checkpoints() {
 }
 
 TimelineStop ReplayTimeline::seek(TimelinePosition target) {
-  if (end_ && target >= end_position_) return {TimelineStopKind::End};
+  if (end_ && target >= position()) return {TimelineStopKind::End};
   if (!end_ && target == here_) return {TimelineStopKind::Step};
   const Checkpoint* c = latest_before(target, true);
   // Forward from here unless a checkpoint lies between here and the target.

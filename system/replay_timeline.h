@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -92,9 +93,9 @@ class ReplayTimeline {
   }
   Sha256Digest ram_sha256() const { return system_->ram_sha256(); }
   // Guest memory at linear addresses (segment bases applied, which is what
-  // gdb's addresses are), through the page tables when paging is on. False
-  // where a byte has no RAM or ROM behind it.
-  bool read_linear(uint64_t linear, size_t size, uint8_t* out);
+  // gdb's addresses are), through the page tables when paging is on: how many
+  // bytes from the start have RAM or ROM behind them (vmm's read_linear).
+  size_t read_linear(uint64_t linear, std::span<uint8_t> out);
   Frame screen();
   // The guest-physical address of a linear one (nullopt: not mapped).
   std::optional<uint64_t> translate(uint64_t linear) { return system_->machine().vcpu().translate(linear); }
@@ -146,7 +147,6 @@ class ReplayTimeline {
   std::vector<Vcpu::Watchpoint> watchpoints_;
   std::set<uint64_t> interrupts_at_;     // icounts where an interrupt was delivered (seen so far)
   std::optional<RunResult> end_;
-  TimelinePosition end_position_;
   std::string divergence_;
 
   // The run under way.

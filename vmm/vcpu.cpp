@@ -1,5 +1,9 @@
 #include "vmm/vcpu.h"
 
+#include <algorithm>
+
+#include "vmm/guest_memory.h"
+
 namespace rrvm {
 
 const char* exit_kind_name(ExitKind kind) {
@@ -14,6 +18,18 @@ const char* exit_kind_name(ExitKind kind) {
     case ExitKind::Kicked: return "kicked";
   }
   return "unknown";
+}
+
+size_t read_linear(Vcpu& vcpu, const GuestMemory& memory, uint64_t linear, std::span<uint8_t> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t at = linear + done;
+    const size_t in_page = std::min<uint64_t>(out.size() - done, kPageSize - (at & (kPageSize - 1)));
+    auto gpa = vcpu.translate(at);
+    if (!gpa || !memory.read(*gpa, out.data() + done, in_page)) break;
+    done += in_page;
+  }
+  return done;
 }
 
 }  // namespace rrvm

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@
 #include "vmm/registers.h"
 
 namespace rrvm {
+
+class GuestMemory;
 
 enum class ExitKind : uint8_t {
   PortIo,          // in/out; one exit per element of rep ins/outs
@@ -155,5 +158,10 @@ class Vcpu {
 };
 
 enum class BackendKind { Auto, Kvm, Emu };
+
+// Guest memory at linear addresses, through `vcpu`'s translation (segments
+// already applied; the page tables when paging is on), page by page: how many
+// bytes from the start could be read into `out` (the rest is left as it was).
+size_t read_linear(Vcpu& vcpu, const GuestMemory& memory, uint64_t linear, std::span<uint8_t> out);
 
 }  // namespace rrvm

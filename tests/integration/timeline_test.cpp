@@ -50,7 +50,7 @@ class TimelineTest : public ::testing::TestWithParam<std::string> {};
 // guest set it up by `at`).
 uint64_t ivt_handler(ReplayTimeline& t, uint8_t vector) {
   uint8_t entry[4];
-  if (!t.read_linear(vector * 4u, 4, entry)) return 0;
+  if (t.read_linear(vector * 4u, entry) != sizeof entry) return 0;
   return (uint64_t(entry[2] | entry[3] << 8) << 4) + (entry[0] | entry[1] << 8);
 }
 
