@@ -62,6 +62,10 @@ void Machine::request_exit(int status) {
   if (!exit_request_) exit_request_ = status;
 }
 
+void Machine::request_reset(const std::string& source) {
+  if (!reset_request_) reset_request_ = source;
+}
+
 void Machine::start_time() {
   if (started_) return;
   for (auto* d : timed_) d->start();
@@ -192,7 +196,7 @@ bool Machine::handle_halt(RunResult* result) {
   };
   for (int idle = 0; idle < kMaxIdleWakeups; ++idle) {
     service_point();
-    if (exit_request_) return true;  // handled by the loop
+    if (exit_request_ || reset_request_) return true;  // handled by the loop
     Registers regs = vcpu_->get_registers();
     if (pic_ && pic_->has_pending_interrupt() && regs.interrupts_enabled()) return true;
     if (!regs.interrupts_enabled())
@@ -314,6 +318,11 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
     if (exit_request_) {
       finish(StopReason::DebugExit, *exit_request_, "guest requested exit with status " + std::to_string(*exit_request_));
       return false;
+    }
+    if (reset_request_) {
+      finish(StopReason::Shutdown, kExitTripleFault,
+             "guest reset the machine (" + *reset_request_ + "); rrvm ends the run at a reset");
+      return;
     }
     deliver_interrupt();
 
