@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "devices/disk_image.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"

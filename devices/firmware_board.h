@@ -17,7 +17,7 @@
 
 #include "devices/ata_channel.h"
 #include "devices/debug_port.h"
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "devices/disk_image.h"
 #include "devices/floppy_controller.h"
 #include "devices/fw_cfg.h"

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "devices/disk_image.h"
 #include "devices/isa_dma.h"
 #include "vmm/interrupts.h"

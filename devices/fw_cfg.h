@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/guest_dma.h"
 #include "vmm/io_bus.h"
 

@@ -16,7 +16,7 @@
 #include <optional>
 #include <vector>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/interrupts.h"
 #include "vmm/io_bus.h"
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <span>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/guest_dma.h"
 #include "vmm/io_bus.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/io_bus.h"
 
 namespace rrvm {

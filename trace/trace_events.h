@@ -204,7 +204,7 @@ struct KeyframeSlot {
   bool operator==(const KeyframeSlot&) const = default;
 };
 
-// One device's saved state in a keyframe (devices/device_state.h makes it).
+// One device's saved state in a keyframe (vmm/device_state.h makes it).
 struct KeyframeDevice {
   std::string name;
   std::vector<uint8_t> state;  // device-defined serialization

@@ -76,7 +76,7 @@ void Machine::add_device_state(std::string name, DeviceState* device) {
   device_states_.emplace_back(std::move(name), device);
 }
 
-bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_; }
+bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_ && !reset_request_; }
 
 MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
   if (!can_snapshot()) throw std::logic_error("Machine::snapshot: not at an instruction boundary");
@@ -120,6 +120,7 @@ void Machine::restore(const MachineSnapshot& s) {
   in_async_ = s.async;
   async_regs_.reset();
   exit_request_.reset();
+  reset_request_.reset();
   clock_.last_ = s.clock_last_ns;
   clock_.fixed_.reset();
   if (instruction_clock_) instruction_clock_->set_skipped_ns(s.clock_skipped_ns);
@@ -322,7 +323,7 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
     if (reset_request_) {
       finish(StopReason::Shutdown, kExitTripleFault,
              "guest reset the machine (" + *reset_request_ + "); rrvm ends the run at a reset");
-      return;
+      return false;
     }
     deliver_interrupt();
 

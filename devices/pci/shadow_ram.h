@@ -16,7 +16,7 @@
 #include <functional>
 #include <optional>
 
-#include "devices/device_state.h"
+#include "vmm/device_state.h"
 #include "vmm/guest_memory.h"
 #include "vmm/io_bus.h"
 
