@@ -42,14 +42,50 @@ bool DiskImage::in_range(uint64_t lba, uint32_t count, size_t buffer) const {
 
 bool DiskImage::read(uint64_t lba, uint32_t count, std::span<uint8_t> out) const {
   if (!in_range(lba, count, out.size())) return false;
-  std::memcpy(out.data(), bytes_.data() + lba * kSectorSize, size_t(count) * kSectorSize);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto it = overlay_.find(lba + i);
+    const uint8_t* src = it != overlay_.end() ? it->second.data() : bytes_.data() + (lba + i) * kSectorSize;
+    std::memcpy(out.data() + size_t(i) * kSectorSize, src, kSectorSize);
+  }
   return true;
 }
 
 bool DiskImage::write(uint64_t lba, uint32_t count, std::span<const uint8_t> in) {
   if (!in_range(lba, count, in.size())) return false;
-  std::memcpy(bytes_.data() + lba * kSectorSize, in.data(), size_t(count) * kSectorSize);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* src = in.data() + size_t(i) * kSectorSize;
+    overlay_[lba + i].assign(src, src + kSectorSize);
+  }
   return true;
+}
+
+std::vector<uint8_t> DiskImage::save_state() const {
+  ByteWriter w;
+  w.header("DISK", 1);
+  w.u64(sectors());
+  w.u64(overlay_.size());
+  for (const auto& [lba, sector] : overlay_) {
+    w.u64(lba);
+    w.bytes(sector);
+  }
+  return w.take();
+}
+
+void DiskImage::load_state(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes, "disk image state");
+  r.header("DISK", 1);
+  if (r.u64() != sectors()) r.fail("the image has another size");
+  const uint64_t n = r.u64();
+  std::map<uint64_t, std::vector<uint8_t>> overlay;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t lba = r.u64();
+    if (lba >= sectors()) r.fail("a written sector past the image's end");
+    std::vector<uint8_t> sector(kSectorSize);
+    r.bytes(sector);
+    overlay[lba] = std::move(sector);
+  }
+  r.finish();
+  overlay_ = std::move(overlay);
 }
 
 }  // namespace rrvm

@@ -1,14 +1,18 @@
 // A raw disk image as a drive sees it: 512-byte sectors held in memory. The
 // image file is read once (its SHA-256 names it in the trace header) and never
-// written: the guest's writes change this in-memory copy only (a
-// copy-on-write overlay on the file), so neither a run nor a replay modifies
-// the file, and a replay sees exactly the image the recording saw.
+// written: the guest's writes go to a copy-on-write overlay of written
+// sectors, so neither a run nor a replay modifies the file, and a replay sees
+// exactly the image the recording saw. The overlay is this object's state
+// (snapshots save the written sectors only).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "vmm/device_state.h"
 
 namespace rrvm {
 
@@ -17,7 +21,7 @@ class DiskImageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class DiskImage {
+class DiskImage final : public DeviceState {
  public:
   static constexpr uint32_t kSectorSize = 512;
   static constexpr uint64_t kFloppyBytes = 1474560;  // 3.5" 1.44 MB: 80 x 2 x 18 sectors
@@ -39,14 +43,21 @@ class DiskImage {
   bool read(uint64_t lba, uint32_t count, std::span<uint8_t> out) const;
   bool write(uint64_t lba, uint32_t count, std::span<const uint8_t> in);
 
-  // The in-memory contents (state saves; tests).
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  // The image as the file had it (padded), without the overlay.
+  const std::vector<uint8_t>& original() const { return bytes_; }
+  // Sectors the guest has written (the overlay).
+  size_t written_sectors() const { return overlay_.size(); }
+
+  // The overlay: written sectors by LBA.
+  std::vector<uint8_t> save_state() const override;
+  void load_state(std::span<const uint8_t> bytes) override;
 
  private:
   bool in_range(uint64_t lba, uint32_t count, size_t buffer) const;
   std::string path_;
   Kind kind_;
-  std::vector<uint8_t> bytes_;
+  std::vector<uint8_t> bytes_;  // the file's contents, never changed
+  std::map<uint64_t, std::vector<uint8_t>> overlay_;
 };
 
 }  // namespace rrvm

@@ -119,9 +119,13 @@ void FirmwareBoard::fill_fw_cfg() {
 }
 
 std::vector<BoardDevice> FirmwareBoard::devices() {
-  return {{"shadow-ram", shadow_.get()}, {"dma", &dma_},         {"fdc", &fdc_},           {"ata0", &ata_[0]},
-          {"ata1", &ata_[1]},            {"fw_cfg", &fw_cfg_},    {"i8042", &kbc_},         {"port92", &port92_},
-          {"bios-debug", &bios_debug_}};
+  std::vector<BoardDevice> d = {{"shadow-ram", shadow_.get()}, {"piix3", &piix3_},     {"piix3-ide", &ide_},
+                                {"dma", &dma_},                {"fdc", &fdc_},         {"ata0", &ata_[0]},
+                                {"ata1", &ata_[1]},            {"fw_cfg", &fw_cfg_},   {"i8042", &kbc_},
+                                {"port92", &port92_},          {"bios-debug", &bios_debug_}};
+  if (config_.floppy) d.push_back({"floppy-image", config_.floppy.get()});
+  if (config_.disk) d.push_back({"disk-image", config_.disk.get()});
+  return d;
 }
 
 std::vector<std::pair<std::string, std::string>> FirmwareBoard::descriptions() const {

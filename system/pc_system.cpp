@@ -123,6 +123,8 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
 
   // Every device with state, for snapshots (stable names: keyframes carry them).
   for (const auto& d : sys->board_->devices()) m.add_device_state(d.name, d.state);
+  if (sys->firmware_)
+    for (const auto& d : sys->firmware_->devices()) m.add_device_state(d.name, d.state);
   m.add_device_state("pci-host", sys->pci_.get());
   m.add_device_state("cirrus-vga", sys->vga_.get());
 

@@ -49,4 +49,23 @@ void Piix3IsaBridge::device_config_write(unsigned offset, uint8_t value) {
   store_config8(offset, value);
 }
 
+std::vector<uint8_t> Piix3IsaBridge::save_state() const {
+  ByteWriter w;
+  w.header("PIX3", 1);
+  w.bytes(config_space());
+  w.u8(rcr_value_);
+  return w.take();
+}
+
+void Piix3IsaBridge::load_state(std::span<const uint8_t> bytes) {
+  ByteReader r(bytes, "piix3 state");
+  r.header("PIX3", 1);
+  std::array<uint8_t, 256> config{};
+  r.bytes(config);
+  const uint8_t rcr = r.u8();
+  r.finish();
+  restore_config_space(config);
+  rcr_value_ = rcr & 0x02;
+}
+
 }  // namespace rrvm

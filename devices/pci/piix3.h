@@ -11,10 +11,11 @@
 #include <optional>
 
 #include "devices/pci/pci_host.h"
+#include "vmm/device_state.h"
 
 namespace rrvm {
 
-class Piix3IsaBridge final : public PciDevice {
+class Piix3IsaBridge final : public PciDevice, public DeviceState {
  public:
   explicit Piix3IsaBridge(std::function<void()> reset);
   ~Piix3IsaBridge() override;
@@ -25,6 +26,10 @@ class Piix3IsaBridge final : public PciDevice {
 
   // Port 0xCF9 (wired through PciHost::set_port_cf9).
   IoDevice& reset_control() { return *rcr_; }
+
+  // Config space and the reset control register.
+  std::vector<uint8_t> save_state() const override;
+  void load_state(std::span<const uint8_t> bytes) override;
 
  protected:
   void device_config_write(unsigned offset, uint8_t value) override;

@@ -9,13 +9,18 @@
 #include <optional>
 
 #include "devices/pci/pci_host.h"
+#include "vmm/device_state.h"
 
 namespace rrvm {
 
-class PiixIde final : public PciDevice {
+class PiixIde final : public PciDevice, public DeviceState {
  public:
   PiixIde();
   const char* pci_name() const override { return "piix3-ide"; }
+
+  // Config space (BAR4 and the timing registers).
+  std::vector<uint8_t> save_state() const override;
+  void load_state(std::span<const uint8_t> bytes) override;
 
  protected:
   void device_config_write(unsigned offset, uint8_t value) override { store_config8(offset, value); }
