@@ -16,7 +16,7 @@ const char* container_format(const std::vector<uint8_t>& b) {
 }
 }  // namespace
 
-DiskImage::DiskImage(std::string path, std::vector<uint8_t> bytes, Kind kind, bool bootable)
+DiskImage::DiskImage(std::string path, std::vector<uint8_t> bytes, Kind kind)
     : path_(std::move(path)), kind_(kind), bytes_(std::move(bytes)) {
   const std::string what = std::string(kind == Kind::Floppy ? "floppy" : "disk") + " image '" + path_ + "': ";
   if (bytes_.empty()) throw DiskImageError(what + "file is empty");
@@ -32,8 +32,6 @@ DiskImage::DiskImage(std::string path, std::vector<uint8_t> bytes, Kind kind, bo
                          " bytes is not a whole number of 512-byte sectors (" +
                          std::to_string(bytes_.size() % kSectorSize) + " bytes past the last whole sector)");
   }
-  if (bootable && (bytes_.size() < kSectorSize || bytes_[510] != 0x55 || bytes_[511] != 0xAA))
-    throw DiskImageError(what + "not bootable: its first sector lacks the boot signature 55 AA at offset 510");
 }
 
 bool DiskImage::in_range(uint64_t lba, uint32_t count, size_t buffer) const {

@@ -30,10 +30,10 @@ class DiskImage final : public DeviceState {
   // Checks `bytes` (from `path`) and takes it. A floppy image may be shorter
   // than 1.44 MB (a lone boot sector): it is padded with zeros. A hard disk
   // image must be whole sectors. Either is refused, with one line naming the
-  // file and the problem, when empty, too large, in a container format
-  // (qcow2, VMDK, VDI, VHDX: rrvm takes raw images) or, when `bootable` is
-  // asked for, without the 0x55AA boot signature in its first sector.
-  DiskImage(std::string path, std::vector<uint8_t> bytes, Kind kind, bool bootable);
+  // file and the problem, when empty, too large or in a container format
+  // (qcow2, VMDK, VDI, VHDX: rrvm takes raw images). The boot signature is
+  // the firmware's business: SeaBIOS refuses an unsigned boot sector itself.
+  DiskImage(std::string path, std::vector<uint8_t> bytes, Kind kind);
 
   const std::string& path() const { return path_; }
   Kind kind() const { return kind_; }

@@ -156,12 +156,12 @@ void PcSystem::load_firmware(GuestMemory& memory) {
     if (fw.floppy_path) {
       ImageFile f = read_image_file(*fw.floppy_path, "floppy image", DiskImage::kFloppyBytes + 1);
       note("floppy", f);
-      floppy_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::Floppy, boot_floppy);
+      floppy_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::Floppy);
     }
     if (fw.disk_path) {
       ImageFile f = read_image_file(*fw.disk_path, "disk image", kMaxDisk);
       note("disk", f);
-      disk_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::HardDisk, !boot_floppy);
+      disk_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::HardDisk);
     }
     if (boot_floppy && !floppy_)
       throw ImageError("--boot floppy needs --floppy IMG" + std::string(disk_ ? " (or --boot disk for the disk)" : ""));
