@@ -217,6 +217,11 @@ class EmuVcpu final : public Vcpu {
   std::optional<Registers> breakpoint_regs_;
   bool breakpoint_registers_match();
   bool skip_breakpoint_ = false;
+  // The linear address of the instruction a code hook stopped before: after
+  // such a stop in real mode Unicorn leaves EIP holding the linear address
+  // (CS base added), which fix_eip_after_hook_stop() undoes.
+  std::optional<uint64_t> hook_stop_linear_;
+  void fix_eip_after_hook_stop();
   bool single_step_ = false;
   bool window_requested_ = false;
   bool attention_ = true;
@@ -523,6 +528,7 @@ void EmuVcpu::on_code(uint64_t address, uint32_t size) {
   if (attention_ || kicked_.load(std::memory_order_relaxed) || closing_) {
     if (boundary_stop(address)) {
       // Stopping in a code hook keeps this instruction from running.
+      hook_stop_linear_ = address;
       uc_emu_stop(uc_);
       return;
     }
@@ -544,6 +550,7 @@ void EmuVcpu::on_code(uint64_t address, uint32_t size) {
   if (op0 == 0x0F && op1 == 0x31) {
     // RDTSC would read the host TSC: stop before it and emulate it.
     stop_ = Stop::Rdtsc;
+    hook_stop_linear_ = address;
     uc_emu_stop(uc_);
   }
 }
@@ -688,6 +695,19 @@ void EmuVcpu::emulate_rdtsc() {
   uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
 }
 
+// Real mode with a non-zero CS base (the VGA BIOS at C000:xxxx): resuming
+// there from EIP = linear address ran the code at CS base + linear instead
+// (seen as a kvm recording's kick point at C000:002F never reached on emu).
+void EmuVcpu::fix_eip_after_hook_stop() {
+  if (!hook_stop_linear_) return;
+  const uint64_t linear = *std::exchange(hook_stop_linear_, std::nullopt);
+  if (read32(UC_X86_REG_CR0) & 1) return;  // protected mode: rrvm's flat segments have base 0
+  const uint32_t cs_base = (read32(UC_X86_REG_CS) & 0xFFFF) << 4;
+  if (cs_base == 0 || read32(UC_X86_REG_EIP) != linear) return;
+  const uint32_t eip = static_cast<uint32_t>(linear - cs_base);
+  uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
+}
+
 void EmuVcpu::fiber_main() {
   while (!closing_) {
     apply_boundary_work();
@@ -700,6 +720,7 @@ void EmuVcpu::fiber_main() {
     unmapped_detail_.clear();
     const uint32_t eip = read32(UC_X86_REG_EIP);
     const uc_err err = uc_emu_start(uc_, eip, UINT64_MAX, 0, 0);
+    fix_eip_after_hook_stop();
     if (closing_) break;
     switch (stop_) {
       case Stop::Report:
