@@ -18,10 +18,11 @@ namespace rrvm::cli {
 namespace {
 struct ReplayCommandOptions {
   std::string trace, backend = "auto", image, frames;
-  uint64_t until = 0, until_icount = 0, every = 1;
+  uint64_t until = 0, until_icount = 0, every = 1, from = 0;
   unsigned jobs = PngPipeline::default_workers();
   CLI::Option* until_given = nullptr;
   CLI::Option* until_icount_given = nullptr;
+  CLI::Option* from_given = nullptr;
   bool quiet = false;
 };
 
@@ -31,6 +32,7 @@ int replay(const ReplayCommandOptions& o) {
   if (o.until_given->count()) s.options.until_event = o.until;
   if (o.until_icount_given->count()) s.options.until_icount = o.until_icount;
   if (!o.image.empty()) s.image_override = o.image;
+  if (o.from_given->count()) s.from_event = o.from;
   // The bar shares the terminal with the guest's output: it is erased before
   // guest output and drawn again only where a guest line has ended, so
   // neither cuts into the other.
@@ -79,6 +81,11 @@ int replay(const ReplayCommandOptions& o) {
       }
     };
   }
+  s.on_start = [&](const ReplayStart& start) {
+    if (!o.from_given->count()) return;
+    std::fprintf(stderr, "rrvm: replay: %s\n", start.note.c_str());
+    frame_index = start.display_frames;  // the frames before it are not replayed
+  };
   ReplayOutcome r;
   try {
     r = replay_trace(o.trace, s);
@@ -133,6 +140,10 @@ Command add_replay_command(CLI::App& app) {
                        ->check(whole_number());
   o->until_icount_given = cmd->add_option("--until-icount", o->until_icount, "stop at this instruction count (emu)")
                               ->check(whole_number());
+  o->from_given = cmd->add_option("--from", o->from,
+                                  "start at the latest keyframe at or before this trace event (restore the machine "
+                                  "there, then replay to the end; emu); from the start when the trace has none")
+                      ->check(whole_number());
   cmd->add_option("--image", o->image, "guest image to use instead of the path stored in the trace");
   auto* frames = cmd->add_option("--frames", o->frames,
                                  "write the frames the replayed display renders to DIR as frame-NNNNNN.png "
