@@ -32,7 +32,10 @@ int record(const RecordOptions& o) {
                (unsigned long long)r.events, (unsigned long long)r.result.exits, o.output.c_str(),
                (unsigned long long)r.trace_bytes,
                r.result.exits ? double(r.trace_bytes) / double(r.result.exits) : 0.0, r.wall_seconds);
-  if (r.keyframes_on)
+  if (r.keyframe_error)
+    std::fprintf(stderr, "rrvm: keyframes stopped after %llu: %s\n", (unsigned long long)r.keyframes,
+                 r.keyframe_error->c_str());
+  else if (r.keyframes_on)
     std::fprintf(stderr, "rrvm: %llu keyframe(s), one every %llu instructions\n", (unsigned long long)r.keyframes,
                  (unsigned long long)o.keyframe_every);
   else if (o.keyframe_every && r.backend != "emu")

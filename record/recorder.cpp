@@ -28,7 +28,15 @@ void Recorder::mark_run_start() {
 bool Recorder::on_boundary(const Position& pos) {
   if (!keyframes_on_ || write_error_ || !pos.icount || *pos.icount < next_keyframe_) return false;
   if (!machine_.can_snapshot()) return false;
-  write_keyframe(pos);
+  try {
+    write_keyframe(pos);
+  } catch (const std::exception& e) {
+    // A snapshot that cannot be taken ends the keyframes, not the recording.
+    keyframe_error_ = e.what();
+    keyframes_on_ = false;
+    machine_.set_pause_icount(std::nullopt);
+    return false;
+  }
   next_keyframe_ = *pos.icount + options_.keyframe_interval;
   machine_.set_pause_icount(next_keyframe_);
   return false;

@@ -67,6 +67,8 @@ class Recorder final : public RunTap {
   // Whether this recording writes keyframes (an interval and a backend that
   // counts instructions).
   bool writes_keyframes() const { return keyframes_on_; }
+  // Why keyframes stopped before the end (a snapshot could not be taken).
+  const std::optional<std::string>& keyframe_error() const { return keyframe_error_; }
 
  private:
   std::optional<KickState> async_state(const Position& pos, const Registers* regs);
@@ -80,6 +82,7 @@ class Recorder final : public RunTap {
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
   void write_keyframe(const Position& pos);
   bool keyframes_on_ = false;
+  std::optional<std::string> keyframe_error_;
   uint64_t next_keyframe_ = 0;       // icount at or after which the next one is due
   uint64_t keyframes_ = 0;
   uint64_t replay_clock_ns_ = 0;     // latest service-point or clock-sample time written

@@ -20,7 +20,8 @@ struct RecordOutcome {
   double wall_seconds = 0;
   uint64_t frames = 0;  // display frames written
   uint64_t keyframes = 0;  // keyframes written
-  bool keyframes_on = false;  // the recording wrote keyframes (an interval, a backend that counts instructions)
+  bool keyframes_on = false;
+  std::optional<std::string> keyframe_error;  // why keyframes stopped before the end  // the recording wrote keyframes (an interval, a backend that counts instructions)
   // The trace could not be written (from this point on): the recording is
   // readable up to its last whole frame and rrvm exits with kExitIoError.
   std::optional<std::string> write_error;
