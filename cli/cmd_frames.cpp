@@ -10,6 +10,7 @@
 #include "cli/option_checks.h"
 #include "cli/progress.h"
 #include "replay/frame_rebuilder.h"
+#include "trace/keyframe_chain.h"
 #include "trace/trace_reader.h"
 
 namespace rrvm::cli {
@@ -40,7 +41,35 @@ int frames(const FramesOptions& o) {
   FrameExport out(files, animation.get(), canvas, o.jobs);
   Progress progress("frames", reader.event_count());
   uint64_t index = 0;
-  auto cursor = reader.events();
+  // --at: from the latest keyframe at or before the event, with the picture
+  // the frames before it built (no need to read the trace from the start).
+  uint64_t from_event = 0;
+  if (at_set) {
+    if (o.at > reader.event_count())
+      throw std::runtime_error("--at " + std::to_string(o.at) + ": '" + o.trace + "' has only " +
+                               std::to_string(reader.event_count()) + " events");
+    if (std::optional<size_t> k = latest_keyframe_at_or_before(reader, o.at)) {
+      FrameRebuilder from_keyframe;
+      uint64_t event = 0, frames_before = 0;
+      try {
+        read_keyframe_chain(reader, *k, [&](const Keyframe& kf) {
+          from_keyframe.apply_keyframe(kf.display);
+          event = kf.event_ordinal;
+          frames_before = kf.display.frames;
+        });
+        rebuilder = std::move(from_keyframe);
+        from_event = event;
+        index = frames_before;
+        std::cerr << "rrvm: frames: starting at keyframe " << *k << " of " << reader.keyframes().size()
+                  << ": event " << event << " (for --at " << o.at << ")\n";
+      } catch (const KeyframeUnusable& e) {
+        std::cerr << "rrvm: frames: " << e.what() << "; rebuilding from the start\n";
+      }
+    } else {
+      std::cerr << "rrvm: frames: no keyframe at or before event " << o.at << "; rebuilding from the start\n";
+    }
+  }
+  auto cursor = reader.events(from_event);
   auto write = [&](uint64_t n, uint64_t guest_ns) { out.add(n, rebuilder, guest_ns); };
   try {
     while (const TraceEvent* e = cursor.next()) {

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/machine_options.h"
+#include "cli/option_checks.h"
 #include "system/record_session.h"
 
 namespace rrvm::cli {
@@ -12,12 +13,14 @@ namespace {
 struct RecordOptions {
   MachineOptions machine;
   std::string output;
+  uint64_t keyframe_every = kDefaultKeyframeInterval;
   std::vector<std::string> argv;  // the command line, for the trace header
 };
 
 int record(const RecordOptions& o) {
   GuestOutputs outputs(o.machine);
-  RecordOutcome r = record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true);
+  RecordOutcome r =
+      record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true, {}, o.keyframe_every);
   if (r.write_error) {
     // Said once, whether writing failed during the run or at the end record.
     std::fprintf(stderr, "rrvm: error: cannot write the trace: %s (the trace is readable up to its last whole frame)\n",
@@ -29,6 +32,15 @@ int record(const RecordOptions& o) {
                (unsigned long long)r.events, (unsigned long long)r.result.exits, o.output.c_str(),
                (unsigned long long)r.trace_bytes,
                r.result.exits ? double(r.trace_bytes) / double(r.result.exits) : 0.0, r.wall_seconds);
+  if (r.keyframe_error)
+    std::fprintf(stderr, "rrvm: keyframes stopped after %llu: %s\n", (unsigned long long)r.keyframes,
+                 r.keyframe_error->c_str());
+  else if (r.keyframes_on)
+    std::fprintf(stderr, "rrvm: %llu keyframe(s), one every %llu instructions\n", (unsigned long long)r.keyframes,
+                 (unsigned long long)o.keyframe_every);
+  else if (o.keyframe_every && r.backend != "emu")
+    std::fprintf(stderr, "rrvm: no keyframes: the %s backend counts no instructions to space them by\n",
+                 r.backend.c_str());
   return r.result.exit_status;
 }
 }  // namespace
@@ -38,6 +50,11 @@ Command add_record_command(CLI::App& app, int argc, char** argv) {
   auto* cmd = app.add_subcommand("record", "Run a guest and record it into a trace");
   add_machine_options(*cmd, o->machine);
   cmd->add_option("-o,--output", o->output, "trace file to write")->required();
+  cmd->add_option("--keyframe-every", o->keyframe_every,
+                  "write a keyframe (a whole-machine snapshot replay --from and frames --at start from) every N "
+                  "retired instructions (0: none; emu only)")
+      ->check(whole_number())
+      ->capture_default_str();
   o->argv.assign(argv, argv + argc);
   return {cmd, [o] { return record(*o); }};
 }

@@ -21,10 +21,11 @@ namespace {
 struct ReplayCommandOptions {
   std::string trace, backend = "auto", frames, bios_log;
   std::vector<std::string> images;
-  uint64_t until = 0, until_icount = 0, every = 1;
+  uint64_t until = 0, until_icount = 0, every = 1, from = 0;
   unsigned jobs = PngPipeline::default_workers();
   CLI::Option* until_given = nullptr;
   CLI::Option* until_icount_given = nullptr;
+  CLI::Option* from_given = nullptr;
   bool quiet = false;
 };
 
@@ -51,6 +52,7 @@ int replay(const ReplayCommandOptions& o) {
     FILE* f = bios_log.get();
     s.bios_log = [f](uint8_t b) { std::fputc(b, f); };
   }
+  if (o.from_given->count()) s.from_event = o.from;
   // The bar shares the terminal with the guest's output: it is erased before
   // guest output and drawn again only where a guest line has ended, so
   // neither cuts into the other.
@@ -99,6 +101,11 @@ int replay(const ReplayCommandOptions& o) {
       }
     };
   }
+  s.on_start = [&](const ReplayStart& start) {
+    if (!o.from_given->count()) return;
+    std::fprintf(stderr, "rrvm: replay: %s\n", start.note.c_str());
+    frame_index = start.display_frames;  // the frames before it are not replayed
+  };
   ReplayOutcome r;
   try {
     r = replay_trace(o.trace, s);
@@ -153,6 +160,10 @@ Command add_replay_command(CLI::App& app) {
                        ->check(whole_number());
   o->until_icount_given = cmd->add_option("--until-icount", o->until_icount, "stop at this instruction count (emu)")
                               ->check(whole_number());
+  o->from_given = cmd->add_option("--from", o->from,
+                                  "start at the latest keyframe at or before this trace event (restore the machine "
+                                  "there, then replay to the end; emu); from the start when the trace has none")
+                      ->check(whole_number());
   cmd->add_option("--image", o->images,
                   "the guest image to use instead of the path stored in the trace; ROLE=PATH for a firmware "
                   "machine's images (bios, vga-bios, floppy, disk); may repeat")

@@ -1,5 +1,7 @@
 #include "record/recorder.h"
 
+#include <algorithm>
+
 #include "vmm/cpu_state.h"
 
 namespace rrvm {
@@ -7,6 +9,79 @@ namespace rrvm {
 Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
     : writer_(writer), machine_(machine), options_(options) {
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
+  keyframes_on_ = options_.keyframe_interval > 0 && machine_.vcpu().instruction_count().has_value();
+}
+
+void Recorder::mark_run_start() {
+  run_started_ = std::chrono::steady_clock::now();
+  if (!keyframes_on_) return;
+  // Memory as the machine was built (image loaded): what replay starts from,
+  // and the base the first keyframe's pages are taken against.
+  previous_.emplace();
+  previous_->memory = RamImage::capture(machine_.memory(), [](const MemorySlot&) { return true; });
+  next_keyframe_ = machine_.vcpu().instruction_count().value_or(0) + options_.keyframe_interval;
+  // The vCPU stops there even in a guest that never exits (a pause changes
+  // nothing the guest sees: live inputs service no device there).
+  machine_.set_pause_icount(next_keyframe_);
+}
+
+bool Recorder::on_boundary(const Position& pos) {
+  if (!keyframes_on_ || write_error_ || !pos.icount || *pos.icount < next_keyframe_) return false;
+  if (!machine_.can_snapshot()) return false;
+  try {
+    write_keyframe(pos);
+  } catch (const std::exception& e) {
+    // A snapshot that cannot be taken ends the keyframes, not the recording.
+    keyframe_error_ = e.what();
+    keyframes_on_ = false;
+    machine_.set_pause_icount(std::nullopt);
+    return false;
+  }
+  next_keyframe_ = *pos.icount + options_.keyframe_interval;
+  machine_.set_pause_icount(next_keyframe_);
+  return false;
+}
+
+void Recorder::write_keyframe(const Position& pos) {
+  MachineSnapshot s = machine_.snapshot(&*previous_);
+  const RamImage& before = previous_->memory;
+  Keyframe k;
+  k.incremental = true;
+  k.exit_ordinal = s.exits;
+  k.icount = s.cpu.icount ? s.cpu.icount : pos.icount;
+  k.registers = s.cpu.regs;
+  k.fpu = s.cpu.fpu;
+  k.interrupt_shadow = s.cpu.interrupt_shadow;
+  k.interrupts = s.interrupts;
+  k.async = s.async;
+  k.clock_last_ns = s.clock_last_ns;
+  k.clock_skipped_ns = s.clock_skipped_ns;
+  k.replay_clock_ns = replay_clock_ns_;
+  for (const auto& [name, state] : s.devices) k.devices.push_back(KeyframeDevice{name, state});
+  for (const RamImage::Slot& slot : s.memory.slots()) {
+    const MemorySlot& m = machine_.memory().slots().at(slot.id);
+    KeyframeSlot out;
+    out.name = m.name;
+    out.base = m.guest_base;
+    out.size = m.size;
+    const RamImage::Slot* old = before.slot(slot.id);
+    for (uint64_t i = 0; i < slot.pages.size(); ++i) {
+      // Pages equal to the previous image's are shared with it (the same
+      // pointer, or both zero).
+      if (old && i < old->pages.size() && old->pages[i] == slot.pages[i]) continue;
+      const uint8_t* bytes = s.memory.page(slot.id, i);
+      out.pages.push_back(KeyframePage{uint32_t(i), std::vector<uint8_t>(bytes, bytes + kPageSize)});
+    }
+    k.memory.push_back(std::move(out));
+  }
+  s.cpu.exact.clear();  // the next snapshot needs only the memory to share with
+  try {
+    writer_.add_keyframe(k);
+    ++keyframes_;
+  } catch (const TraceError& e) {
+    write_error_ = e.what();
+  }
+  previous_ = std::move(s);
 }
 
 void Recorder::append(const TraceEvent& event) {
@@ -77,10 +152,12 @@ void Recorder::on_service(const Position& pos, uint64_t now_ns, const Registers*
   s.exit_ordinal = pos.exit_ordinal;
   s.icount = pos.async ? pos.icount : std::nullopt;
   s.async = async_state(pos, regs);
+  replay_clock_ns_ = std::max(replay_clock_ns_, now_ns);
   append(TraceEvent{s});
 }
 
 void Recorder::on_clock_read(const Position&, uint64_t now_ns) {
+  replay_clock_ns_ = std::max(replay_clock_ns_, now_ns);
   append(TraceEvent{ClockSampleEvent{now_ns}});
 }
 

@@ -25,9 +25,17 @@
 
 namespace rrvm {
 
+// Default keyframe spacing, in instructions (README "Keyframes": measured
+// trace growth and record overhead against the seek time it buys).
+inline constexpr uint64_t kDefaultKeyframeInterval = 50'000'000;
+
 struct RecorderOptions {
   // A CpuChecksum event every this many exits (0: never).
   uint64_t checksum_interval = 1024;
+  // A keyframe at the first instruction boundary at or after every this many
+  // retired instructions (0: none). Only on backends that count
+  // instructions (emu); kvm recordings carry no keyframes.
+  uint64_t keyframe_interval = kDefaultKeyframeInterval;
 };
 
 class Recorder final : public RunTap {
@@ -40,6 +48,8 @@ class Recorder final : public RunTap {
   void on_clock_read(const Position& pos, uint64_t now_ns) override;
   void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
   void on_serial_input(uint8_t byte) override;
+  // Writes a keyframe when one is due (see RecorderOptions).
+  bool on_boundary(const Position& pos) override;
   // Stops the run when the trace can no longer be written.
   bool wants_stop(RunResult* result) override;
   void on_stop(const Position& pos, const RunResult& result) override;
@@ -52,7 +62,13 @@ class Recorder final : public RunTap {
   const std::optional<std::string>& write_error() const { return write_error_; }
   bool closed() const { return closed_; }
   // The run loop starts now: the end record carries the wall time from here.
-  void mark_run_start() { run_started_ = std::chrono::steady_clock::now(); }
+  void mark_run_start();
+  uint64_t keyframes_written() const { return keyframes_; }
+  // Whether this recording writes keyframes (an interval and a backend that
+  // counts instructions).
+  bool writes_keyframes() const { return keyframes_on_; }
+  // Why keyframes stopped before the end (a snapshot could not be taken).
+  const std::optional<std::string>& keyframe_error() const { return keyframe_error_; }
 
  private:
   std::optional<KickState> async_state(const Position& pos, const Registers* regs);
@@ -64,6 +80,15 @@ class Recorder final : public RunTap {
   std::optional<std::string> write_error_;
   std::optional<std::chrono::steady_clock::time_point> run_started_;
   std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
+  void write_keyframe(const Position& pos);
+  bool keyframes_on_ = false;
+  std::optional<std::string> keyframe_error_;
+  uint64_t next_keyframe_ = 0;       // icount at or after which the next one is due
+  uint64_t keyframes_ = 0;
+  uint64_t replay_clock_ns_ = 0;     // latest service-point or clock-sample time written
+  // The previous keyframe's machine (the machine as built, before the first):
+  // the next keyframe stores only the pages that differ from its RAM.
+  std::optional<MachineSnapshot> previous_;
 };
 
 

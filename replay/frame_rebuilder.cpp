@@ -31,6 +31,22 @@ void FrameRebuilder::apply(const DisplayFrameEvent& e) {
   set_registers(e);
 }
 
+void FrameRebuilder::apply_keyframe(const KeyframeDisplay& d) {
+  for (const KeyframePage& p : d.pages) {
+    if (p.bytes.size() != kPageSize || uint64_t(p.index + 1) * kPageSize > vram_.size())
+      throw TraceError("keyframe: VRAM page " + std::to_string(p.index) +
+                       " lies outside the 4 MiB VRAM; the trace is damaged");
+    std::memcpy(vram_.data() + uint64_t(p.index) * kPageSize, p.bytes.data(), kPageSize);
+  }
+  if (!d.registers.empty()) {
+    try {
+      state_ = deserialize_display_state(d.registers);
+    } catch (const std::exception& err) {
+      throw TraceError(std::string("keyframe: display registers: ") + err.what());
+    }
+  }
+}
+
 void FrameRebuilder::apply_registers(const DisplayFrameEvent& e) {
   for (const VramPage& p : e.pages) check_page(e, p, false);
   set_registers(e);

@@ -23,6 +23,11 @@ class FrameRebuilder {
   // Only the registers (page indices are checked, page bytes ignored): what
   // mode() needs, for events read without page bytes. Throws like apply.
   void apply_registers(const DisplayFrameEvent& e);
+  // A keyframe's display part (trace.capnp KeyframeDisplay): applied for
+  // every keyframe from the first up to the one a reader starts at, it gives
+  // the picture the display frames before that keyframe built. Throws
+  // TraceError like apply.
+  void apply_keyframe(const KeyframeDisplay& d);
   bool has_registers() const { return state_.has_value(); }
   // What the registers select; render() returns a frame of this size (a
   // Blank mode with no size before the first registers).

@@ -60,6 +60,11 @@ void DisplaySampler::on_exit(const Position&, const Exit& exit) {
   if (any_dirty()) sample(last_ns_, false);
 }
 
+bool DisplaySampler::on_boundary(const Position&) {
+  gather_dirty();
+  return false;
+}
+
 void DisplaySampler::on_stop(const Position&, const RunResult&) { sample(last_ns_, false); }
 
 std::vector<uint8_t> DisplaySampler::save_state() const {

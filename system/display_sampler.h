@@ -40,6 +40,11 @@ class DisplaySampler final : public TimedDevice, public RunTap, public DeviceSta
   bool stops_guest() const override { return false; }
   void on_exit(const Position& pos, const Exit& exit) override;
   void on_stop(const Position& pos, const RunResult& result) override;
+  // Takes the VRAM pages written so far into its own state, so that a
+  // snapshot taken at this boundary holds them (the memory's dirty log is
+  // not part of a snapshot). Frames do not change: a sample takes every page
+  // written since the last one either way.
+  bool on_boundary(const Position& pos) override;
 
   uint64_t frames() const { return frames_; }
   // The last display registers a frame carried (empty before the first):

@@ -40,14 +40,16 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
 
 RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
-                              FrameObserver on_frame) {
+                              FrameObserver on_frame, uint64_t keyframe_interval) {
   SystemConfig config = config_in;
   config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
   auto sys = PcSystem::create(config);
   if (announce) std::fprintf(stderr, "rrvm: backend %s (%s)\n", sys->backend().c_str(), sys->backend_reason().c_str());
 
   TraceWriter writer(trace_path, make_header(*sys, command_line));
-  Recorder recorder(writer, sys->machine());
+  RecorderOptions recorder_options;
+  recorder_options.keyframe_interval = keyframe_interval;
+  Recorder recorder(writer, sys->machine(), recorder_options);
   sys->machine().add_tap(&recorder);
   DisplaySampler sampler(sys->machine().memory(), sys->vga(),
                          [&](const DisplayFrameEvent& e, const Frame& f) {
@@ -55,6 +57,9 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
                            if (on_frame) on_frame(e, f);
                          });
   sys->machine().add_timed_device(&sampler);
+  // Keyframes carry the sampler too: a replay that writes frames from one
+  // goes on with the frames the recording had.
+  sys->machine().add_device_state("display-sampler", &sampler);
   // Before the recorder, so a frame taken at the end lands before the end record.
   sys->machine().add_tap_front(&sampler);
 
@@ -67,6 +72,9 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   out.events = writer.events_written();
   out.trace_bytes = writer.bytes_written();
   out.frames = sampler.frames();
+  out.keyframes = recorder.keyframes_written();
+  out.keyframes_on = recorder.writes_keyframes() || recorder.keyframe_error();
+  out.keyframe_error = recorder.keyframe_error();
   out.write_error = recorder.write_error();
   return out;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "display/renderer.h"
+#include "record/recorder.h"
 #include "trace/trace_events.h"
 #include "system/pc_system.h"
 
@@ -18,6 +19,9 @@ struct RecordOutcome {
   uint64_t events = 0;
   double wall_seconds = 0;
   uint64_t frames = 0;  // display frames written
+  uint64_t keyframes = 0;  // keyframes written
+  bool keyframes_on = false;
+  std::optional<std::string> keyframe_error;  // why keyframes stopped before the end  // the recording wrote keyframes (an interval, a backend that counts instructions)
   // The trace could not be written (from this point on): the recording is
   // readable up to its last whole frame and rrvm exits with kExitIoError.
   std::optional<std::string> write_error;
@@ -30,6 +34,7 @@ using FrameObserver = std::function<void(const DisplayFrameEvent&, const Frame&)
 // Throws SystemError (bad input) or TraceWriteError (cannot create the trace).
 RecordOutcome record_to_trace(const SystemConfig& config, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
-                              FrameObserver on_frame = {});
+                              FrameObserver on_frame = {},
+                              uint64_t keyframe_interval = kDefaultKeyframeInterval);
 
 }  // namespace rrvm

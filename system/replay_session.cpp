@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "trace/keyframe_chain.h"
 #include "trace/trace_reader.h"
 #include "system/display_sampler.h"
 #include "vmm/cpu_state.h"
@@ -115,6 +116,65 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
   return PcSystem::create(config);
 }
 
+ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& sys, Replayer& replayer) {
+  Machine& m = sys.machine();
+  GuestMemory& memory = m.memory();
+  MachineSnapshot snap;
+  // The machine as built (image loaded), then every keyframe's changed pages.
+  snap.memory = RamImage::capture(memory, [](const MemorySlot&) { return true; });
+  Keyframe last;
+  auto apply = [&](const Keyframe& k) {
+    for (const KeyframeSlot& ks : k.memory) {
+      const MemorySlot* slot = nullptr;
+      for (const MemorySlot& s : memory.slots())
+        if (s.name == ks.name) slot = &s;
+      if (!slot || slot->size != ks.size)
+        throw SystemError(reader.path() + ": keyframe at event " + std::to_string(k.event_ordinal) +
+                              ": memory slot '" + ks.name + "' (" + std::to_string(ks.size) +
+                              " bytes) is not this machine's",
+                          kExitBadInput);
+      for (const KeyframePage& p : ks.pages) snap.memory.set_page(slot->id, p.index, p.bytes.data());
+    }
+  };
+  try {
+    read_keyframe_chain(reader, index, [&](const Keyframe& k) {
+      apply(k);
+      last = k;  // in the end, the devices, CPU and counters of the one wanted
+    });
+  } catch (const TraceError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  }
+  snap.cpu.regs = last.registers;
+  snap.cpu.fpu = last.fpu;
+  snap.cpu.interrupt_shadow = last.interrupt_shadow;
+  snap.cpu.icount = last.icount;
+  snap.exits = last.exit_ordinal;
+  snap.interrupts = last.interrupts;
+  snap.async = last.async;
+  snap.clock_last_ns = last.clock_last_ns;
+  snap.clock_skipped_ns = last.clock_skipped_ns;
+  for (const KeyframeDevice& d : last.devices) snap.devices.emplace_back(d.name, d.state);
+  m.start_time();  // timed devices start first; their restored state replaces what start() set
+  try {
+    m.restore(snap);
+  } catch (const std::exception& e) {
+    throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                          " cannot be restored: " + e.what(),
+                      kExitBadInput);
+  }
+  ReplayerState rs;
+  rs.consumed = last.event_ordinal;
+  rs.last_clock = last.replay_clock_ns;
+  replayer.restore_state(rs);
+  ReplayStart start;
+  start.from_keyframe = true;
+  start.keyframe = index;
+  start.event = last.event_ordinal;
+  start.icount = last.icount;
+  start.display_frames = last.display.frames;
+  return start;
+}
+
 ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& settings) {
   std::unique_ptr<TraceReader> reader = open_replay_trace(trace_path);
   const TraceHeader& h = reader->header();
@@ -137,18 +197,58 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
         [&](const DisplayFrameEvent& e, const Frame& f) { settings.on_frame(e.guest_ns, f); });
     sys->machine().add_timed_device(sampler.get());
     sys->machine().add_tap_front(sampler.get());
+    sys->machine().add_device_state("display-sampler", sampler.get());  // restored from a keyframe
   }
+  ReplayStart start;
+  if (settings.from_keyframe) {
+    if (*settings.from_keyframe >= reader->keyframes().size())
+      throw SystemError("keyframe " + std::to_string(*settings.from_keyframe) + ": '" + trace_path + "' has " +
+                            std::to_string(reader->keyframes().size()) + " keyframes",
+                        kExitBadInput);
+    if (!sys->machine().vcpu().instruction_count())
+      throw SystemError("keyframes are restored on a backend that counts instructions; pass --backend emu",
+                        kExitBadInput);
+    start = restore_keyframe(*reader, *settings.from_keyframe, *sys, replayer);
+    start.note = "starting at keyframe " + std::to_string(start.keyframe) + ": event " + std::to_string(start.event);
+  } else if (settings.from_event) {
+    const uint64_t from = *settings.from_event;
+    if (from > reader->event_count())
+      throw SystemError("--from " + std::to_string(from) + ": '" + trace_path + "' has only " +
+                            std::to_string(reader->event_count()) + " events",
+                        kExitBadInput);
+    std::optional<size_t> k = latest_keyframe_at_or_before(*reader, from);
+    if (!k) {
+      start.note = "no keyframe at or before event " + std::to_string(from) + " (" +
+                   std::to_string(reader->keyframes().size()) + " keyframes in the trace); replaying from the start";
+    } else if (!sys->machine().vcpu().instruction_count()) {
+      throw SystemError("--from: keyframes are restored on a backend that counts instructions; pass --backend emu",
+                        kExitBadInput);
+    } else {
+      try {
+        start = restore_keyframe(*reader, *k, *sys, replayer);
+        start.note = "starting at keyframe " + std::to_string(*k) + " of " +
+                     std::to_string(reader->keyframes().size()) + ": event " + std::to_string(start.event) +
+                     (start.icount ? ", icount " + std::to_string(*start.icount) : std::string()) +
+                     " (for --from " + std::to_string(from) + ")";
+      } catch (const KeyframeUnusable& e) {
+        start = ReplayStart{};
+        start.note = std::string(e.what()) + "; replaying from the start";
+      }
+    }
+  }
+  if (settings.on_start) settings.on_start(start);
 
-  auto start = std::chrono::steady_clock::now();
+  auto started = std::chrono::steady_clock::now();
   RunResult r = sys->run();
   ReplayOutcome out;
-  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out.backend = sys->backend();
   out.recorded_backend = h.backend;
   out.events = replayer.events_consumed();
   out.exits = r.exits;
   out.instructions = sys->machine().vcpu().instruction_count();
   out.ram_sha256 = sys->ram_sha256();
+  out.start = start;
   if (const auto& end = reader->end()) out.record_wall_seconds = double(end->record_wall_ns) / 1e9;
   out.divergence = replayer.divergence();
   out.exit_status = r.exit_status;

@@ -14,9 +14,28 @@
 
 namespace rrvm {
 
+// Where a replay started (replay --from).
+struct ReplayStart {
+  bool from_keyframe = false;       // false: from the start of the trace
+  uint64_t keyframe = 0;            // its number among the trace's keyframes (0 = first)
+  uint64_t event = 0;               // trace events before it
+  std::optional<uint64_t> icount;   // instructions retired there
+  uint64_t display_frames = 0;      // display-frame events before it (the next frame's index)
+  std::string note;                 // one line: where and why
+};
+
 struct ReplaySettings {
   BackendKind backend = BackendKind::Auto;
   ReplayOptions options;
+  // Start at the latest keyframe at or before this trace event (restore the
+  // machine and the replayer there, then replay forward); from the start
+  // when the trace has none. Beyond the trace's events: SystemError.
+  std::optional<uint64_t> from_event;
+  // Start at exactly this keyframe (its number in reader.keyframes());
+  // beyond the last: SystemError. Tests and benchmarks use it.
+  std::optional<size_t> from_keyframe;
+  // Called once before the replay runs, with where it starts.
+  std::function<void(const ReplayStart&)> on_start;
   std::function<void(uint8_t)> serial_out;
   std::function<void(uint8_t)> debug_out;
   // Replaces the image path stored in the trace (the file must still match
@@ -48,6 +67,7 @@ struct ReplayOutcome {
   double wall_seconds = 0;         // this replay's run loop
   double record_wall_seconds = 0;  // the recording's run loop (from the trace); 0: unknown
   Sha256Digest ram_sha256{};
+  ReplayStart start;
 };
 
 // Throws SystemError (bad trace, image mismatch, backend unavailable).
@@ -56,6 +76,11 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
 // The machine a trace describes, its images checked by SHA-256 (settings:
 // backend, serial_out, debug_out, image_override). Throws SystemError.
 std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplaySettings& settings);
+// Puts a machine built by replay_system (its time not started, not run yet)
+// and its replayer where keyframe `index` (into reader.keyframes()) was
+// taken. Throws SystemError (a keyframe that cannot be read or restored),
+// KeyframeUnusable (one that holds no machine state).
+ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& sys, Replayer& replayer);
 // Opens a trace for replay; a trace that cannot be read is a SystemError.
 std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path);
 

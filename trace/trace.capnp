@@ -250,10 +250,40 @@ struct RamPage {
 }
 
 struct KeyframeSlot {
-  name @0 :Text;
-  base @1 :UInt64;       # guest-physical
+  name @0 :Text;         # the memory slot's name ("ram", "vram", ...): slots
+                         # are matched by name, their base may move (PCI BARs)
+  base @1 :UInt64;       # guest-physical, where the slot was mapped
   size @2 :UInt64;       # bytes, multiple of 4096
-  pages @3 :List(RamPage);   # all-zero pages are omitted; indexes ascending
+  # Indexes ascending. Full keyframe (Keyframe.incremental false): every page
+  # not all zero; an omitted page is zeros. Incremental keyframe: exactly the
+  # pages whose content differs from the previous keyframe's (from the
+  # machine as built from the header and image for the first one), zero
+  # pages included; an omitted page is the previous keyframe's.
+  pages @3 :List(RamPage);
+}
+
+# x87/SSE state in FXSAVE's terms (vmm/cpu_snapshot.h FpuState).
+struct Fpu {
+  fcw @0 :UInt16;        # control word
+  fsw @1 :UInt16;        # status word, TOP in bits 13:11
+  ftw @2 :UInt8;         # abridged tag: bit i set = physical register i valid
+  fop @3 :UInt16;
+  fip @4 :UInt64;        # last instruction pointer
+  fdp @5 :UInt64;        # last data pointer
+  st @6 :List(Data);     # 8 entries, ST(0)..ST(7), 16 bytes each (10 used)
+  xmm @7 :List(Data);    # 16 entries, XMM0..XMM15, 16 bytes each
+  mxcsr @8 :UInt32;
+}
+
+# What `rrvm frames` needs to start drawing at a keyframe: the picture the
+# display frames before it built (not the live VRAM: pages written since the
+# last display frame still show their older content there).
+struct KeyframeDisplay {
+  frames @0 :UInt64;         # display-frame events before the keyframe
+  registers @1 :Data;        # the last non-empty displayRegisters before it; empty if none
+  # VRAM pages (index in the "vram" slot) whose shown content differs from
+  # the previous keyframe's (all zero at the trace start), full content.
+  pages @2 :List(RamPage);
 }
 
 struct KeyframeDevice {
@@ -263,14 +293,33 @@ struct KeyframeDevice {
 
 # A machine snapshot taken between two events. The frame holding it is
 # stored uncompressed (its pages are compressed one by one).
+#
+# The recorder writes incremental keyframes (rrvm record --keyframe-every N:
+# at the first instruction boundary at or after every N instructions, on
+# backends that count instructions). Restoring one: build the machine from
+# the header and image, start its time, apply the memory pages of every
+# keyframe up to this one in file order, then this one's devices, CPU and run
+# loop counters; the replayer resumes at eventOrdinal. Replay from there
+# gives the same events and end as a replay from the start. Keyframes with
+# incremental false (written before these fields existed) carry no machine
+# state to restore; readers skip them as starting points.
 struct Keyframe {
   eventOrdinal @0 :UInt64;   # events before the snapshot
   exitOrdinal @1 :UInt64;    # exits handled before the snapshot
   hasIcount @2 :Bool;
-  icount @3 :UInt64;
+  icount @3 :UInt64;         # instructions retired at the snapshot
   registers @4 :Registers;
   memory @5 :List(KeyframeSlot);
-  devices @6 :List(KeyframeDevice);
+  devices @6 :List(KeyframeDevice);   # every device registered with the machine, by stable name
+  incremental @7 :Bool;      # memory holds the pages changed since the previous keyframe
+  fpu @8 :Fpu;
+  interruptShadow @9 :Bool;  # the last instruction was sti (IF 0->1), mov ss or pop ss
+  interrupts @10 :UInt64;    # interrupts injected before the snapshot
+  async @11 :Bool;           # taken inside guest execution (a pause at an icount), not right after an exit
+  clockLastNs @12 :UInt64;   # the latest guest time a device read (the machine clock never goes back)
+  clockSkippedNs @13 :UInt64;    # halted time the instruction clock skipped (emu), ns
+  replayClockNs @14 :UInt64; # the latest service-point or clock-sample time before the snapshot
+  display @15 :KeyframeDisplay;
 }
 
 # ----------------------------------------------------------------- the end

@@ -625,20 +625,42 @@ MessageWords encode_keyframe(const Keyframe& k) {
   put_registers(b.initRegisters(), k.registers);
   auto slots = b.initMemory(static_cast<unsigned>(k.memory.size()));
   std::vector<char> compressed(static_cast<size_t>(LZ4_compressBound(kPageSize)));
+  auto compress = [&](const uint8_t* page) {
+    int n = LZ4_compress_default(reinterpret_cast<const char*>(page), compressed.data(), kPageSize,
+                                 static_cast<int>(compressed.size()));
+    if (n <= 0) throw std::runtime_error("LZ4 compression failed");
+    return std::vector<uint8_t>(compressed.data(), compressed.data() + n);
+  };
+  auto put_pages = [&](auto list_builder_init, const std::vector<KeyframePage>& pages, uint64_t size) {
+    auto list = list_builder_init(static_cast<unsigned>(pages.size()));
+    uint64_t next = 0;
+    for (size_t j = 0; j < pages.size(); ++j) {
+      const KeyframePage& p = pages[j];
+      if (p.bytes.size() != kPageSize || p.index < next || uint64_t(p.index) * kPageSize >= size)
+        throw std::invalid_argument("trace: keyframe page out of order, outside its slot or not 4096 bytes");
+      next = uint64_t(p.index) + 1;
+      list[j].setIndex(p.index);
+      list[j].setLz4(as_data(compress(p.bytes.data())));
+    }
+  };
+  b.setIncremental(k.incremental);
   for (size_t i = 0; i < k.memory.size(); ++i) {
     const KeyframeSlot& slot = k.memory[i];
-    if (slot.bytes.size() % kPageSize != 0) throw std::invalid_argument("trace: keyframe slot size is not page aligned");
     slots[i].setName(slot.name);
     slots[i].setBase(slot.base);
+    if (k.incremental) {
+      if (slot.size % kPageSize != 0) throw std::invalid_argument("trace: keyframe slot size is not page aligned");
+      slots[i].setSize(slot.size);
+      put_pages([&](unsigned n) { return slots[i].initPages(n); }, slot.pages, slot.size);
+      continue;
+    }
+    if (slot.bytes.size() % kPageSize != 0) throw std::invalid_argument("trace: keyframe slot size is not page aligned");
     slots[i].setSize(slot.bytes.size());
     std::vector<std::pair<uint32_t, std::vector<uint8_t>>> pages;
     for (size_t p = 0; p < slot.bytes.size() / kPageSize; ++p) {
       const uint8_t* page = slot.bytes.data() + p * kPageSize;
       if (std::all_of(page, page + kPageSize, [](uint8_t x) { return x == 0; })) continue;
-      int n = LZ4_compress_default(reinterpret_cast<const char*>(page), compressed.data(), kPageSize,
-                                   static_cast<int>(compressed.size()));
-      if (n <= 0) throw std::runtime_error("LZ4 compression failed");
-      pages.emplace_back(static_cast<uint32_t>(p), std::vector<uint8_t>(compressed.data(), compressed.data() + n));
+      pages.emplace_back(static_cast<uint32_t>(p), compress(page));
     }
     auto list = slots[i].initPages(static_cast<unsigned>(pages.size()));
     for (size_t j = 0; j < pages.size(); ++j) {
@@ -651,6 +673,30 @@ MessageWords encode_keyframe(const Keyframe& k) {
     devices[i].setName(k.devices[i].name);
     devices[i].setState(as_data(k.devices[i].state));
   }
+  if (k.incremental) {
+    auto f = b.initFpu();
+    f.setFcw(k.fpu.fcw);
+    f.setFsw(k.fpu.fsw);
+    f.setFtw(k.fpu.ftw);
+    f.setFop(k.fpu.fop);
+    f.setFip(k.fpu.fip);
+    f.setFdp(k.fpu.fdp);
+    auto st = f.initSt(8);
+    for (unsigned i = 0; i < 8; ++i) st.set(i, capnp::Data::Reader(k.fpu.st[i].data(), k.fpu.st[i].size()));
+    auto xmm = f.initXmm(16);
+    for (unsigned i = 0; i < 16; ++i) xmm.set(i, capnp::Data::Reader(k.fpu.xmm[i].data(), k.fpu.xmm[i].size()));
+    f.setMxcsr(k.fpu.mxcsr);
+    b.setInterruptShadow(k.interrupt_shadow);
+    b.setInterrupts(k.interrupts);
+    b.setAsync(k.async);
+    b.setClockLastNs(k.clock_last_ns);
+    b.setClockSkippedNs(k.clock_skipped_ns);
+    b.setReplayClockNs(k.replay_clock_ns);
+    auto d = b.initDisplay();
+    d.setFrames(k.display.frames);
+    d.setRegisters(as_data(k.display.registers));
+    put_pages([&](unsigned n) { return d.initPages(n); }, k.display.pages, uint64_t{1} << 32);
+  }
   return to_words(message);
 }
 
@@ -662,12 +708,41 @@ Keyframe decode_keyframe(const MessageWords& words, uint64_t max_memory_bytes) {
     if (b.getHasIcount()) k.icount = b.getIcount();
     k.registers = get_registers(b.getRegisters());
     uint64_t total = 0;
+    k.incremental = b.getIncremental();
+    auto get_page = [&](capnp::Data::Reader lz4, uint8_t* out) {
+      int n = LZ4_decompress_safe(reinterpret_cast<const char*>(lz4.begin()), reinterpret_cast<char*>(out),
+                                  static_cast<int>(std::min<size_t>(lz4.size(), 1u << 20)), kPageSize);
+      if (n != static_cast<int>(kPageSize)) throw CodecError("keyframe page does not decompress to 4096 bytes");
+    };
+    auto get_pages = [&](auto list, uint64_t size, std::vector<KeyframePage>& out) {
+      uint64_t next_index = 0;
+      for (auto p : list) {
+        uint64_t index = p.getIndex();
+        if (index < next_index || index >= size / kPageSize)
+          throw CodecError("keyframe page index out of order or outside its slot");
+        next_index = index + 1;
+        KeyframePage page{uint32_t(index), std::vector<uint8_t>(kPageSize)};
+        get_page(p.getLz4(), page.bytes.data());
+        out.push_back(std::move(page));
+      }
+    };
     for (auto s : b.getMemory()) {
       uint64_t size = s.getSize();
+      if (k.incremental) {
+        if (size % kPageSize != 0 || size > max_memory_bytes)
+          throw CodecError("keyframe memory slot size " + std::to_string(size) + " is not page aligned or too large");
+        if (uint64_t(s.getPages().size()) * kPageSize > max_memory_bytes - total)
+          throw CodecError("keyframe memory pages add up to more than the reader allows");
+        total += uint64_t(s.getPages().size()) * kPageSize;
+        KeyframeSlot slot{s.getName(), s.getBase(), {}, size, {}};
+        get_pages(s.getPages(), size, slot.pages);
+        k.memory.push_back(std::move(slot));
+        continue;
+      }
       if (size % kPageSize != 0 || size > max_memory_bytes - total)
         throw CodecError("keyframe memory slot size " + std::to_string(size) + " is not page aligned or too large");
       total += size;
-      KeyframeSlot slot{s.getName(), s.getBase(), std::vector<uint8_t>(size)};
+      KeyframeSlot slot{s.getName(), s.getBase(), std::vector<uint8_t>(size), 0, {}};
       uint64_t next_index = 0;
       for (auto p : s.getPages()) {
         uint64_t index = p.getIndex();
@@ -683,6 +758,39 @@ Keyframe decode_keyframe(const MessageWords& words, uint64_t max_memory_bytes) {
       k.memory.push_back(std::move(slot));
     }
     for (auto d : b.getDevices()) k.devices.push_back(KeyframeDevice{d.getName(), to_vector(d.getState())});
+    if (k.incremental) {
+      auto f = b.getFpu();
+      k.fpu.fcw = f.getFcw();
+      k.fpu.fsw = f.getFsw();
+      k.fpu.ftw = f.getFtw();
+      k.fpu.fop = f.getFop();
+      k.fpu.fip = f.getFip();
+      k.fpu.fdp = f.getFdp();
+      auto st = f.getSt();
+      auto xmm = f.getXmm();
+      if (st.size() != 8 || xmm.size() != 16) throw CodecError("keyframe x87/SSE state has the wrong register count");
+      for (unsigned i = 0; i < 8; ++i) {
+        if (st[i].size() != 16) throw CodecError("keyframe x87 register is not 16 bytes");
+        std::copy(st[i].begin(), st[i].end(), k.fpu.st[i].begin());
+      }
+      for (unsigned i = 0; i < 16; ++i) {
+        if (xmm[i].size() != 16) throw CodecError("keyframe SSE register is not 16 bytes");
+        std::copy(xmm[i].begin(), xmm[i].end(), k.fpu.xmm[i].begin());
+      }
+      k.fpu.mxcsr = f.getMxcsr();
+      k.interrupt_shadow = b.getInterruptShadow();
+      k.interrupts = b.getInterrupts();
+      k.async = b.getAsync();
+      k.clock_last_ns = b.getClockLastNs();
+      k.clock_skipped_ns = b.getClockSkippedNs();
+      k.replay_clock_ns = b.getReplayClockNs();
+      auto d = b.getDisplay();
+      k.display.frames = d.getFrames();
+      k.display.registers = to_vector(d.getRegisters());
+      if (uint64_t(d.getPages().size()) * kPageSize > max_memory_bytes - total)
+        throw CodecError("keyframe display pages add up to more than the reader allows");
+      get_pages(d.getPages(), uint64_t{1} << 32, k.display.pages);
+    }
     return k;
   });
 }

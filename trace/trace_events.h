@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "vmm/cpu_snapshot.h"
 #include "vmm/cpuid.h"
 #include "vmm/registers.h"
 #include "vmm/run_tap.h"
@@ -197,11 +198,31 @@ struct TraceEvent {
 
 // ---- keyframes, end -------------------------------------------------------
 
+// One 4096-byte page of a keyframe (index within its slot).
+struct KeyframePage {
+  uint32_t index = 0;
+  std::vector<uint8_t> bytes;  // kPageSize bytes
+  bool operator==(const KeyframePage&) const = default;
+};
+
 struct KeyframeSlot {
   std::string name;
   uint64_t base = 0;           // guest-physical
-  std::vector<uint8_t> bytes;  // whole slot content (size = bytes.size())
+  std::vector<uint8_t> bytes;  // full keyframes: whole slot content (size = bytes.size())
+  // Incremental keyframes: the slot's size and the pages that changed since
+  // the previous keyframe (ascending, zero pages included); `bytes` is empty.
+  uint64_t size = 0;
+  std::vector<KeyframePage> pages;
   bool operator==(const KeyframeSlot&) const = default;
+};
+
+// The picture `rrvm frames` had drawn at the keyframe (trace.capnp
+// KeyframeDisplay); filled in by the TraceWriter.
+struct KeyframeDisplay {
+  uint64_t frames = 0;                 // display-frame events before the keyframe
+  std::vector<uint8_t> registers;      // last non-empty display registers
+  std::vector<KeyframePage> pages;     // VRAM pages whose shown content changed since the previous keyframe
+  bool operator==(const KeyframeDisplay&) const = default;
 };
 
 // One device's saved state in a keyframe (vmm/device_state.h makes it).
@@ -219,6 +240,17 @@ struct Keyframe {
   Registers registers;
   std::vector<KeyframeSlot> memory;
   std::vector<KeyframeDevice> devices;
+  // Incremental keyframes (what the recorder writes) carry the whole machine;
+  // the fields below are meaningful only then (trace.capnp Keyframe).
+  bool incremental = false;
+  FpuState fpu;
+  bool interrupt_shadow = false;
+  uint64_t interrupts = 0;
+  bool async = false;
+  uint64_t clock_last_ns = 0;
+  uint64_t clock_skipped_ns = 0;
+  uint64_t replay_clock_ns = 0;
+  KeyframeDisplay display;
   bool operator==(const Keyframe&) const = default;
 };
 

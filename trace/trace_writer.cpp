@@ -1,8 +1,11 @@
 #include "trace/trace_writer.h"
 
+#include "vmm/guest_memory.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -79,8 +82,22 @@ void TraceWriter::append(const TraceEvent& event) {
   if (kind == TraceEventKind::Exit) ++exits_;
   if (kind == TraceEventKind::ClockSample)
     footer_.last_guest_ns = std::max(footer_.last_guest_ns, std::get<ClockSampleEvent>(event.body).ns);
-  if (kind == TraceEventKind::DisplayFrame)
-    footer_.last_guest_ns = std::max(footer_.last_guest_ns, std::get<DisplayFrameEvent>(event.body).guest_ns);
+  if (kind == TraceEventKind::DisplayFrame) {
+    const auto& f = std::get<DisplayFrameEvent>(event.body);
+    footer_.last_guest_ns = std::max(footer_.last_guest_ns, f.guest_ns);
+    ++display_frames_;
+    for (const VramPage& p : f.pages) {
+      if (p.index >= shown_.size()) shown_.resize(size_t(p.index) + 1);
+      if (shown_[p.index].empty()) {
+        if (std::all_of(p.bytes.begin(), p.bytes.end(), [](uint8_t b) { return b == 0; })) continue;
+      } else if (shown_[p.index] == p.bytes) {
+        continue;
+      }
+      shown_[p.index] = p.bytes;
+      shown_changed_.push_back(p.index);
+    }
+    if (!f.display_registers.empty()) shown_registers_ = f.display_registers;
+  }
   ++next_ordinal_;
   if (batch_.count() >= kMaxEventsPerFrame || batch_.approx_bytes() >= kFrameTargetBytes) flush();
 }
@@ -99,6 +116,14 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
   flush();
   Keyframe k = keyframe;
   k.event_ordinal = next_ordinal_;
+  if (k.incremental) {
+    k.display = KeyframeDisplay{display_frames_, shown_registers_, {}};
+    std::sort(shown_changed_.begin(), shown_changed_.end());
+    shown_changed_.erase(std::unique(shown_changed_.begin(), shown_changed_.end()), shown_changed_.end());
+    for (uint32_t i : shown_changed_)
+      k.display.pages.push_back(
+          KeyframePage{i, shown_[i].empty() ? std::vector<uint8_t>(kPageSize, 0) : shown_[i]});
+  }
   MessageWords message;
   try {
     message = encode_keyframe(k);
@@ -109,6 +134,7 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
   write_frame(FrameKind::Keyframe, next_ordinal_, 0, message, false, k.icount);
   // Display deltas restart at every keyframe so replay can start there.
   vram_.reset();
+  if (k.incremental) shown_changed_.clear();
 }
 
 void TraceWriter::close(const TraceEnd& end) {

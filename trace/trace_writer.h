@@ -28,7 +28,9 @@ class TraceWriter {
 
   void append(const TraceEvent& event);
   // Flushes pending events, then writes the snapshot; its event_ordinal is
-  // set to the number of events appended so far.
+  // set to the number of events appended so far. An incremental keyframe's
+  // display part (the picture the display frames so far built) is filled in
+  // here, from the frames this writer wrote.
   void add_keyframe(const Keyframe& keyframe);
   // Writes pending events as a frame now.
   void flush();
@@ -57,6 +59,13 @@ class TraceWriter {
   EventBatchEncoder batch_;
   VramDeltaState vram_;
   TraceFooter footer_;
+  // The picture the display frames written so far build (what a reader
+  // starting at a keyframe must start from): shown pages, those changed
+  // since the last keyframe, the last registers, the number of frames.
+  std::vector<std::vector<uint8_t>> shown_;  // by VRAM page index; empty: zeros
+  std::vector<uint32_t> shown_changed_;
+  std::vector<uint8_t> shown_registers_;
+  uint64_t display_frames_ = 0;
 };
 
 }  // namespace rrvm

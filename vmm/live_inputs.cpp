@@ -10,8 +10,12 @@ uint64_t LiveInputs::read_value(const Position&, const Exit&, uint64_t device_va
 
 uint64_t LiveInputs::clock_read(const Position&) { return machine_.source_now_ns(); }
 
-std::optional<uint64_t> LiveInputs::service_time(const Position&) {
-  auto deadline = machine_.next_deadline_ns(/*observers=*/true);
+std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
+  // Observers (the display sampler) are met at exits, never inside guest
+  // execution: a stop there that no guest-stopping device asked for (the
+  // recorder's pause for a keyframe) leaves the devices alone, so the
+  // recording is the same with or without such stops.
+  auto deadline = machine_.next_deadline_ns(/*observers=*/!pos.async);
   if (!deadline) return std::nullopt;
   uint64_t now = machine_.source_now_ns();
   if (now < *deadline) return std::nullopt;

@@ -125,6 +125,14 @@ void Machine::restore(const MachineSnapshot& s) {
   // left behind too.
   for (const auto& slot : memory().slots()) memory().collect_dirty(slot.id);
   vcpu_->restore_cpu(s.cpu);
+  // Without the backend's exact state the CPU is set through its registers,
+  // and loading a protected-mode segment sets the accessed bit of its
+  // descriptor in guest memory (emu): put those pages back as they were
+  // (a snapshot from a trace's keyframe; the next compare finds few).
+  if (s.cpu.exact.empty()) {
+    s.memory.restore(memory(), [this](uint64_t gpa) { vcpu_->invalidate_code(gpa, kPageSize); });
+    for (const auto& slot : memory().slots()) memory().collect_dirty(slot.id);
+  }
   exits_ = s.exits;
   interrupts_ = s.interrupts;
   in_async_ = s.async;

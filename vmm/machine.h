@@ -112,8 +112,9 @@ class Machine {
   // Throws VcpuError (or std::logic_error when !can_snapshot()).
   MachineSnapshot snapshot(const MachineSnapshot* previous = nullptr);
   // Puts the machine back where `s` was taken; the next run() goes on from
-  // there. Throws std::runtime_error (a device state from another build),
-  // VcpuError.
+  // there. A snapshot without the backend's exact CPU state (one rebuilt from
+  // a trace keyframe) restores the CPU through its portable state. Throws
+  // std::runtime_error (a device state from another build), VcpuError.
   void restore(const MachineSnapshot& s);
 
   // The time source's now (what a live clock read returns).

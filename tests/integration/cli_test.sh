@@ -277,6 +277,49 @@ check "frames --animation, a failed write: status 16, one line" \
   bash -c "[ '$s' = 16 ] && [ \$(grep -c . '$T/err') = 1 ] && grep -q frame-000003.png '$T/err'"
 check "frames --animation, a failed write: no animation left" [ ! -e "$T/werr-anim.png" ]
 
+# Keyframes: record --keyframe-every N (instructions; 0: none), replay --from
+# EVENT starts at the latest keyframe at or before EVENT and replays to the
+# end exactly, frames --at EVENT starts drawing at one; bad values are one
+# line with status 8.
+s=$(status_of "$RRVM" record --backend emu --keyframe-every 2000000 -o "$T/kf.rrt" "$GUESTS/timer.bin")
+check "record --keyframe-every: guest status" [ "$s" = 1 ]
+check "record --keyframe-every: says how many" grep -q "keyframe(s), one every 2000000 instructions" "$T/err"
+s=$(status_of "$RRVM" info "$T/kf.rrt")
+nkf=$(sed -n 's/^frames: .* (\([0-9]*\) keyframes)$/\1/p' "$T/out")
+check "info counts the keyframes (>= 5)" [ "${nkf:-0}" -ge 5 ]
+events=$(sed -n 's/^events: \([0-9]*\).*/\1/p' "$T/out")
+s=$(status_of "$RRVM" replay --backend emu -q --from "$((events / 2))" "$T/kf.rrt")
+check "replay --from: status 0" [ "$s" = 0 ]
+check "replay --from: names the keyframe it starts at" grep -q "^rrvm: replay: starting at keyframe [0-9]* of $nkf: event [0-9]*, icount [0-9]* (for --from $((events / 2)))" "$T/err"
+check "replay --from: exact to the end" grep -q "^rrvm: replayed $events events exactly" "$T/err"
+s=$(status_of "$RRVM" replay --backend emu -q --from "$((events + 1))" "$T/kf.rrt")
+check "replay --from beyond the end: status 8, one line" bash -c "[ '$s' = 8 ] && grep -q 'has only $events events' '$T/err'"
+s=$(status_of "$RRVM" replay --backend emu -q --from -1 "$T/kf.rrt")
+check "replay --from -1: status 8" [ "$s" = 8 ]
+s=$(status_of "$RRVM" record --backend emu --keyframe-every -5 -o "$T/kf-bad.rrt" "$GUESTS/timer.bin")
+check "record --keyframe-every -5: status 8" [ "$s" = 8 ]
+s=$(status_of "$RRVM" record --backend emu --keyframe-every 0 -o "$T/kf0.rrt" "$GUESTS/timer.bin")
+check "record --keyframe-every 0: guest status" [ "$s" = 1 ]
+"$RRVM" info "$T/kf0.rrt" >"$T/out" 2>&1
+check "--keyframe-every 0 writes no keyframe" grep -q "^frames: .* (0 keyframes)" "$T/out"
+s=$(status_of "$RRVM" replay --backend emu -q --from 100 "$T/kf0.rrt")
+check "replay --from without keyframes: from the start, status 0" \
+  bash -c "[ '$s' = 0 ] && grep -q 'no keyframe at or before event 100.*replaying from the start' '$T/err'"
+# frames --at from a keyframe draws what a rebuild from the start draws.
+s=$(status_of "$RRVM" record --backend emu --keyframe-every 200000 -o "$T/blt-kf.rrt" "$GUESTS/cirrus-blt.bin")
+s=$(status_of "$RRVM" record --backend emu --keyframe-every 0 -o "$T/blt-kf0.rrt" "$GUESTS/cirrus-blt.bin")
+bevents=$("$RRVM" info "$T/blt-kf.rrt" | sed -n 's/^events: \([0-9]*\).*/\1/p')
+for at in $((bevents / 3)) $((bevents * 9 / 10)); do
+  s=$(status_of "$RRVM" frames "$T/blt-kf.rrt" -o "$T/at-kf" --at "$at")
+  check "frames --at $at: starts at a keyframe" bash -c "[ '$s' = 0 ] && grep -q '^rrvm: frames: starting at keyframe' '$T/err'"
+  s=$(status_of "$RRVM" frames "$T/blt-kf0.rrt" -o "$T/at-kf0" --at "$at")
+  check "frames --at $at without keyframes: from the start" grep -q "no keyframe at or before event $at" "$T/err"
+  f=$(printf 'frame-%06d.png' "$at")
+  check "frames --at $at: the same PNG from a keyframe as from the start" cmp -s "$T/at-kf/$f" "$T/at-kf0/$f"
+done
+s=$(status_of "$RRVM" frames "$T/blt-kf.rrt" -o "$T/at-end" --at "$((bevents + 1))")
+check "frames --at beyond the end: status 8" bash -c "[ '$s' = 8 ] && grep -q 'has only $bevents events' '$T/err'"
+
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
 pid=$!

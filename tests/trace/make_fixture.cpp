@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   k.exit_ordinal = exits;
   k.icount = icount;
   k.registers = at_checksum;
-  KeyframeSlot ram{"ram", 0, std::vector<uint8_t>(4 * kPageSize, 0)};
+  KeyframeSlot ram{"ram", 0, std::vector<uint8_t>(4 * kPageSize, 0), 0, {}};
   for (size_t i = 0; i < kPageSize; ++i) ram.bytes[kPageSize + i] = static_cast<uint8_t>(i);
   k.memory = {ram};
   k.devices = {{"serial0", {0x03, 0x00}}, {"pit", {0x34, 0xA9, 0x04}}};

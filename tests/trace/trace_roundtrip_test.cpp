@@ -8,6 +8,7 @@
 #include "trace/trace_writer.h"
 #include "trace/trace_reader.h"
 #include "tests/trace/trace_samples.h"
+#include "vmm/guest_memory.h"
 
 namespace rrvm {
 namespace {
@@ -64,6 +65,61 @@ TEST(TraceRoundTrip, HeaderEventsKeyframeAndEndSurvive) {
   for (const auto& e : written) exits += e.kind() == TraceEventKind::Exit;
   EXPECT_EQ(reader.footer()->total_exits, exits);
   EXPECT_EQ(reader.footer()->last_guest_ns, ~uint64_t{0});
+}
+
+// An incremental keyframe (what the recorder writes): changed pages (a zero
+// page too), the machine fields, and the display part the writer fills in
+// from the display frames before it.
+TEST(TraceRoundTrip, IncrementalKeyframeSurvivesWithTheWritersDisplay) {
+  std::string path = temp_path("incremental.rrt");
+  Keyframe k;
+  k.incremental = true;
+  k.exit_ordinal = 7;
+  k.icount = 123456;
+  k.registers = keyframe().registers;
+  k.fpu.fcw = 0x027F;
+  k.fpu.st[3][9] = 0x40;
+  k.fpu.xmm[15][0] = 0x99;
+  k.interrupt_shadow = true;
+  k.interrupts = 5;
+  k.async = true;
+  k.clock_last_ns = 1000;
+  k.clock_skipped_ns = 77;
+  k.replay_clock_ns = 999;
+  KeyframeSlot ram{"ram", 0, {}, 16 * kPageSize, {}};
+  ram.pages.push_back(KeyframePage{2, std::vector<uint8_t>(kPageSize, 0)});  // became zero
+  ram.pages.push_back(KeyframePage{9, std::vector<uint8_t>(kPageSize, 0xC3)});
+  k.memory = {ram};
+  k.devices = {{"pit", {1, 2}}};
+  {
+    TraceWriter w(path, header());
+    w.append(display_frame(1'000'000, {1, 3}, 0x22));
+    w.append(display_frame(2'000'000, {3}, 0x33));
+    w.add_keyframe(k);
+    w.append(display_frame(3'000'000, {1}, 0x44));
+    w.add_keyframe(k);
+    w.close(end());
+  }
+  TraceReader reader(path);
+  auto entries = reader.keyframes();
+  ASSERT_EQ(entries.size(), 2u);
+  Keyframe first = reader.read_keyframe(entries[0]);
+  Keyframe want = k;
+  want.event_ordinal = 2;
+  want.display.frames = 2;
+  auto frame = [](const TraceEvent& e) { return std::get<DisplayFrameEvent>(e.body); };
+  const DisplayFrameEvent f1 = frame(display_frame(1'000'000, {1, 3}, 0x22));
+  const DisplayFrameEvent f2 = frame(display_frame(2'000'000, {3}, 0x33));
+  const DisplayFrameEvent f3 = frame(display_frame(3'000'000, {1}, 0x44));
+  want.display.registers = f2.display_registers;
+  want.display.pages = {KeyframePage{1, f1.pages[0].bytes}, KeyframePage{3, f2.pages[0].bytes}};
+  EXPECT_EQ(first, want);
+  // The second holds only the page the frame between them changed.
+  Keyframe second = reader.read_keyframe(entries[1]);
+  EXPECT_EQ(second.display.frames, 3u);
+  EXPECT_EQ(second.display.registers, f3.display_registers);
+  ASSERT_EQ(second.display.pages.size(), 1u);
+  EXPECT_EQ(second.display.pages[0], (KeyframePage{1, f3.pages[0].bytes}));
 }
 
 TEST(TraceRoundTrip, HaltAndIrqWindowExitsCarryNoOperands) {

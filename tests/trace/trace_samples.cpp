@@ -107,10 +107,10 @@ Keyframe keyframe() {
   k.exit_ordinal = 13;
   k.icount = 1234;
   k.registers = registers(9);
-  KeyframeSlot ram{"ram", 0, std::vector<uint8_t>(8 * kPageSize, 0)};
+  KeyframeSlot ram{"ram", 0, std::vector<uint8_t>(8 * kPageSize, 0), 0, {}};
   for (size_t i = 0; i < 100; ++i) ram.bytes[kPageSize * 2 + i * 7] = static_cast<uint8_t>(i + 1);
   ram.bytes.back() = 0xAA;
-  k.memory = {ram, KeyframeSlot{"vram", 0xE0000000, std::vector<uint8_t>(2 * kPageSize, 0x5A)}};
+  k.memory = {ram, KeyframeSlot{"vram", 0xE0000000, std::vector<uint8_t>(2 * kPageSize, 0x5A), 0, {}}};
   k.devices = {{"serial0", {1, 2, 3}}, {"pit", {}}};
   return k;
 }

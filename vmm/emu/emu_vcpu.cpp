@@ -168,8 +168,10 @@ class EmuVcpu final : public Vcpu {
     stop_ = Stop::Report;
   }
   void update_attention() {
-    attention_ = stop_at_.has_value() || single_step_ || breakpoint_.has_value() || window_requested_ ||
-                 !code_breakpoints_.empty() || watch_hit_.has_value() || pushf_fixup_ || internal_pending();
+    const bool others = single_step_ || breakpoint_.has_value() || window_requested_ || !code_breakpoints_.empty() ||
+                        watch_hit_.has_value() || pushf_fixup_ || internal_pending();
+    attention_ = stop_at_.has_value() || others;
+    stop_at_only_ = stop_at_.has_value() && !others;
   }
   bool internal_pending() const {
     return pending_injection_.has_value() || pending_registers_.has_value() ||
@@ -339,6 +341,10 @@ class EmuVcpu final : public Vcpu {
   bool single_step_ = false;
   bool window_requested_ = false;
   bool attention_ = true;
+  // The only reason for attention is stop_at_: a block that ends before it
+  // needs no check (a deadline far ahead, a keyframe pause, costs nothing
+  // per block).
+  bool stop_at_only_ = false;
   std::atomic<bool> kicked_{false};
 
   // Interrupt shadow: the last executed instruction was sti (IF 0->1),
@@ -625,6 +631,7 @@ void EmuVcpu::on_watched_access(const Watchpoint& w, bool write, uint64_t addres
   if (write ? !w.writes : !w.reads) return;
   if (!watch_hit_) watch_hit_ = WatchHit{std::max(address, w.address), write};
   attention_ = true;
+  stop_at_only_ = false;
 }
 
 void EmuVcpu::invalidate_code(uint64_t gpa, uint64_t size) {
@@ -864,7 +871,9 @@ void EmuVcpu::on_block(uint64_t pc, uint32_t size) {
       cur_index_ + 1 < static_cast<int>(prev->insns.size()) && pc == prev->pc + prev->insns[cur_index_].offset)
     icount_ = block_base_ + static_cast<uint64_t>(cur_index_);
   Block& b = block_for(pc, size);
-  if (attention_ || kicked_.load(std::memory_order_relaxed) || closing_ || (b.needs_precise && !b.hooked)) {
+  const bool stop_far_ahead = stop_at_only_ && icount_ + b.icount <= *stop_at_ && !internal_pending();
+  if ((attention_ && !stop_far_ahead) || kicked_.load(std::memory_order_relaxed) || closing_ ||
+      (b.needs_precise && !b.hooked)) {
     // Stopping here keeps the block from running; the count is added only
     // when it runs.
     if (boundary_stop(pc, icount_)) {

@@ -1,0 +1,302 @@
+// Keyframes written by the recorder: restoring any of them and replaying to
+// the end gives what a replay from the start gives (the end record's
+// registers, RAM SHA-256 and exit count, the serial output after the
+// keyframe, the replayed display's frames), and `rrvm frames` starting at one
+// draws the frames a rebuild from the start draws. A keyframe whose RAM was
+// changed is found out; a trace without keyframes replays from the start.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "replay/frame_rebuilder.h"
+#include "system/record_session.h"
+#include "system/replay_session.h"
+#include "tests/integration/test_support.h"
+#include "trace/keyframe_chain.h"
+#include "trace/trace_frame.h"
+#include "trace/trace_reader.h"
+#include "trace/trace_writer.h"
+
+using namespace rrvm;
+using namespace rrvm::test;
+
+namespace {
+
+constexpr uint64_t kKeyframesWanted = 5;
+
+Sha256Digest frame_hash(const Frame& f) {
+  Sha256 h;
+  uint32_t dims[2] = {f.width, f.height};
+  h.update(dims, sizeof dims);
+  h.update(f.rgb.data(), f.rgb.size());
+  return h.finish();
+}
+
+guests::GuestSpec spec_of(const std::string& name) {
+  for (const auto& s : guests::load_guest_specs())
+    if (s.name == name) return s;
+  guests::GuestSpec s;  // a guest without an oracle entry (display, bench): no input
+  s.name = name;
+  s.image_path = std::string(RRVM_GUEST_DIR) + "/" + name + ".bin";
+  return s;
+}
+
+std::string record(const guests::GuestSpec& spec, uint64_t keyframe_every, const std::string& tag,
+                   RecordOutcome* outcome = nullptr) {
+  GuestRun live;
+  std::string trace = temp_path(spec.name + "-" + tag + ".rrt");
+  std::string input = spec.input.empty() ? "" : write_temp(spec.name + "." + tag + ".input", spec.input);
+  RecordOutcome r = record_to_trace(guest_config(spec, "emu", live, input), trace, {"test"}, false, {}, keyframe_every);
+  if (outcome) *outcome = r;
+  return trace;
+}
+
+struct Replayed {
+  ReplayOutcome out;
+  std::string serial;
+  std::vector<Sha256Digest> frames;  // by frame index, from the first replayed
+};
+
+Replayed replay(const std::string& trace, std::optional<size_t> keyframe, std::optional<uint64_t> from_event = {}) {
+  Replayed r;
+  ReplaySettings s;
+  s.backend = BackendKind::Emu;
+  s.from_keyframe = keyframe;
+  s.from_event = from_event;
+  s.serial_out = [&r](uint8_t b) { r.serial.push_back(char(b)); };
+  s.on_frame = [&r](uint64_t, const Frame& f) { r.frames.push_back(frame_hash(f)); };
+  r.out = replay_trace(trace, s);
+  return r;
+}
+
+// The frames `rrvm frames` draws from event `from` (a keyframe's, with its
+// chain applied) to the end: (frame index, hash) for frames with a picture.
+std::vector<std::pair<uint64_t, Sha256Digest>> offline_frames(const TraceReader& reader, std::optional<size_t> keyframe) {
+  FrameRebuilder rebuilder;
+  uint64_t from = 0, index = 0;
+  if (keyframe)
+    read_keyframe_chain(reader, *keyframe, [&](const Keyframe& k) {
+      rebuilder.apply_keyframe(k.display);
+      from = k.event_ordinal;
+      index = k.display.frames;
+    });
+  std::vector<std::pair<uint64_t, Sha256Digest>> out;
+  auto cursor = reader.events(from);
+  while (const TraceEvent* e = cursor.next()) {
+    auto* f = std::get_if<DisplayFrameEvent>(&e->body);
+    if (!f) continue;
+    rebuilder.apply(*f);
+    const Frame& frame = rebuilder.render();
+    if (frame.width) out.emplace_back(index, frame_hash(frame));
+    ++index;
+  }
+  return out;
+}
+
+class KeyframeEquivalence : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KeyframeEquivalence, EveryKeyframeReplaysToTheSameEnd) {
+  const guests::GuestSpec spec = spec_of(GetParam());
+  // How long the guest runs, to space about kKeyframesWanted keyframes over it.
+  uint64_t icount = 0;
+  const std::string plain_trace = record(spec, 0, "kf-plain");
+  TraceReader plain(plain_trace);
+  ASSERT_TRUE(plain.end().has_value());
+  EXPECT_TRUE(plain.keyframes().empty()) << "--keyframe-every 0 writes none";
+  icount = plain.end()->instruction_count.value_or(0);
+  const uint64_t every = std::max<uint64_t>(16, icount / (kKeyframesWanted + 1));
+  RecordOutcome rec;
+  const std::string trace = record(spec, every, "kf", &rec);
+  TraceReader reader(trace);
+  ASSERT_TRUE(reader.end().has_value());
+  // Taking keyframes changes nothing the guest sees: the same events, the same end.
+  {
+    auto a = plain.events(), b = reader.events();
+    uint64_t n = 0;
+    for (;; ++n) {
+      const TraceEvent* x = a.next();
+      const TraceEvent* y = b.next();
+      ASSERT_EQ(x == nullptr, y == nullptr) << "event " << n;
+      if (!x) break;
+      ASSERT_EQ(*x, *y) << "event " << n;
+    }
+    EXPECT_EQ(plain.end()->ram_sha256, reader.end()->ram_sha256);
+    EXPECT_EQ(plain.end()->instruction_count, reader.end()->instruction_count);
+  }
+  const size_t keyframes = reader.keyframes().size();
+  EXPECT_EQ(keyframes, rec.keyframes);
+  ASSERT_GE(keyframes, 2u) << icount << " instructions, a keyframe every " << every;
+
+  const Replayed full = replay(trace, std::nullopt);
+  ASSERT_FALSE(full.out.divergence.has_value()) << full.out.divergence->to_string();
+  ASSERT_EQ(full.out.exit_status, 0) << full.out.message;
+  const auto offline_full = offline_frames(reader, std::nullopt);
+
+  for (size_t k = 0; k < keyframes; ++k) {
+    SCOPED_TRACE("keyframe " + std::to_string(k) + " of " + std::to_string(keyframes));
+    const Replayed from = replay(trace, k);
+    ASSERT_TRUE(from.out.start.from_keyframe);
+    ASSERT_FALSE(from.out.divergence.has_value()) << from.out.divergence->to_string();
+    EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
+    // replay_trace compared the end record: stop reason, status, RAM SHA-256,
+    // registers (same backend) and exit count.
+    EXPECT_TRUE(from.out.final_state_checked);
+    EXPECT_EQ(from.out.ram_sha256, reader.end()->ram_sha256);
+    EXPECT_EQ(from.out.events, full.out.events);
+    EXPECT_EQ(from.out.instructions, full.out.instructions);
+    // The output after the keyframe is the end of the whole output.
+    ASSERT_LE(from.serial.size(), full.serial.size());
+    EXPECT_EQ(full.serial.substr(full.serial.size() - from.serial.size()), from.serial);
+    // The replayed display goes on with the frames the replay from the start had.
+    const uint64_t first = from.out.start.display_frames;
+    ASSERT_EQ(first + from.frames.size(), full.frames.size());
+    for (size_t i = 0; i < from.frames.size(); ++i)
+      EXPECT_EQ(from.frames[i], full.frames[first + i]) << "replayed frame " << first + i;
+    // Offline: the frames drawn from the keyframe are the last ones drawn from the start.
+    const auto offline = offline_frames(reader, k);
+    ASSERT_LE(offline.size(), offline_full.size());
+    EXPECT_TRUE(std::equal(offline.begin(), offline.end(), offline_full.end() - ptrdiff_t(offline.size())))
+        << "offline frames from the keyframe differ from those from the start";
+  }
+  // The last keyframe at or before an event is where --from starts.
+  const auto entries = reader.keyframes();
+  const uint64_t event = entries.back().first_event_ordinal;
+  const Replayed from = replay(trace, std::nullopt, event);
+  EXPECT_TRUE(from.out.start.from_keyframe);
+  EXPECT_EQ(from.out.start.keyframe, keyframes - 1);
+  EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
+}
+
+std::vector<std::string> guest_names() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(RRVM_GUEST_DIR)) {
+    const std::string file = e.path().filename().string();
+    // spin never ends (the --max-instructions guest); flat32 is the ELF.
+    if (e.path().extension() == ".bin" && file != "spin.bin") names.push_back(e.path().stem().string());
+  }
+  names.push_back("flat32");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string test_name(const std::string& guest) {
+  std::string s = guest;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGuests, KeyframeEquivalence, ::testing::ValuesIn(guest_names()),
+                         [](const auto& info) { return test_name(info.param); });
+
+// Copies `trace` into `out`, its keyframes rewritten by `edit` (which gets
+// the keyframe's number), CRCs and all.
+template <typename F>
+void rewrite_keyframes(const std::string& trace, const std::string& out, F edit) {
+  TraceReader reader(trace);
+  TraceWriter writer(out, reader.header());
+  const auto entries = reader.keyframes();
+  size_t next = 0;
+  auto keyframes_at = [&](uint64_t ordinal) {
+    for (; next < entries.size() && entries[next].first_event_ordinal == ordinal; ++next) {
+      Keyframe k = reader.read_keyframe(entries[next]);
+      edit(next, k);
+      writer.add_keyframe(k);
+    }
+  };
+  auto cursor = reader.events();
+  uint64_t ordinal = 0;
+  while (const TraceEvent* e = cursor.next()) {
+    keyframes_at(ordinal++);
+    writer.append(*e);
+  }
+  keyframes_at(ordinal);
+  writer.close(*reader.end());
+}
+
+TEST(KeyframeTampering, AChangedRamByteIsADivergence) {
+  const guests::GuestSpec spec = spec_of("timer");
+  const std::string trace = record(spec, 2'000'000, "kf-tamper");
+  const size_t keyframes = TraceReader(trace).keyframes().size();
+  ASSERT_GE(keyframes, 2u);
+  // An unchanged copy replays exactly from its last keyframe: the rewrite
+  // itself changes nothing.
+  const std::string copy = temp_path("timer-kf-copy.rrt");
+  rewrite_keyframes(trace, copy, [](size_t, Keyframe&) {});
+  EXPECT_EQ(replay(copy, keyframes - 1).out.exit_status, 0);
+
+  // One byte of guest RAM in the last keyframe, in a page it stores (one the
+  // guest wrote), flipped; the frame's checksum is right.
+  const std::string tampered = temp_path("timer-kf-tampered.rrt");
+  bool flipped = false;
+  rewrite_keyframes(trace, tampered, [&](size_t n, Keyframe& k) {
+    if (n != keyframes - 1) return;
+    for (KeyframeSlot& s : k.memory)
+      if (s.name.rfind("ram", 0) == 0 && !s.pages.empty()) {
+        s.pages.front().bytes[100] ^= 0x40;
+        flipped = true;
+        return;
+      }
+  });
+  ASSERT_TRUE(flipped) << "the last keyframe stores no RAM page";
+  const Replayed from = replay(tampered, keyframes - 1);
+  EXPECT_TRUE(from.out.divergence.has_value()) << from.out.message;
+  EXPECT_EQ(from.out.exit_status, kExitDivergence) << from.out.message;
+  // From the start the tampered keyframe is never read: exact.
+  EXPECT_EQ(replay(tampered, std::nullopt).out.exit_status, 0);
+}
+
+TEST(KeyframeTampering, ADamagedKeyframeFrameIsOneClearError) {
+  const guests::GuestSpec spec = spec_of("timer");
+  const std::string trace = record(spec, 2'000'000, "kf-damage");
+  TraceReader reader(trace);
+  const auto entries = reader.keyframes();
+  ASSERT_GE(entries.size(), 2u);
+  // A byte inside the last keyframe's payload (the frame's CRC no longer holds).
+  const std::string damaged = temp_path("timer-kf-damaged.rrt");
+  std::filesystem::copy_file(trace, damaged, std::filesystem::copy_options::overwrite_existing);
+  {
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(std::streamoff(entries.back().offset + kFrameHeaderSize + 64));
+    char c = 0;
+    f.read(&c, 1);
+    c ^= 0x5A;
+    f.seekp(std::streamoff(entries.back().offset + kFrameHeaderSize + 64));
+    f.write(&c, 1);
+  }
+  try {
+    replay(damaged, entries.size() - 1);
+    ADD_FAILURE() << "a damaged keyframe restored";
+  } catch (const SystemError& e) {
+    EXPECT_EQ(e.status(), kExitBadInput);
+    EXPECT_NE(std::string(e.what()).find("keyframe"), std::string::npos) << e.what();
+  }
+  // The keyframes before it still restore, and the start replays.
+  EXPECT_EQ(replay(damaged, entries.size() - 2).out.exit_status, 0);
+  EXPECT_EQ(replay(damaged, std::nullopt).out.exit_status, 0);
+}
+
+TEST(KeyframeFallback, ATraceWithoutKeyframesReplaysFromTheStart) {
+  const guests::GuestSpec spec = spec_of("timer");
+  const std::string trace = record(spec, 0, "kf-none");
+  ASSERT_TRUE(TraceReader(trace).keyframes().empty());
+  const Replayed from = replay(trace, std::nullopt, 100);
+  EXPECT_FALSE(from.out.start.from_keyframe);
+  EXPECT_NE(from.out.start.note.find("from the start"), std::string::npos) << from.out.start.note;
+  EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
+  EXPECT_TRUE(from.out.final_state_checked);
+  // An event before the first keyframe falls back the same way.
+  const std::string with = record(spec, 2'000'000, "kf-some");
+  TraceReader reader(with);
+  ASSERT_FALSE(reader.keyframes().empty());
+  if (reader.keyframes().front().first_event_ordinal > 0) {
+    const Replayed early = replay(with, std::nullopt, 0);
+    EXPECT_FALSE(early.out.start.from_keyframe);
+    EXPECT_EQ(early.out.exit_status, 0) << early.out.message;
+  }
+  // Beyond the end: bad input.
+  EXPECT_THROW(replay(with, std::nullopt, reader.event_count() + 1), SystemError);
+  EXPECT_THROW(replay(with, reader.keyframes().size()), SystemError);
+}
+
+}  // namespace
