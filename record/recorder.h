@@ -12,6 +12,7 @@
 // async point, which is how a backend without instruction counts finds the
 // point again.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,10 @@ namespace rrvm {
 struct RecorderOptions {
   // A CpuChecksum event every this many exits (0: never).
   uint64_t checksum_interval = 1024;
+  // Set (from a SIGINT handler) when the user interrupts the recording: the
+  // run stops after the next guest-caused exit, where a replay can stop too,
+  // with StopReason::Interrupted and a complete trace.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 class Recorder final : public RunTap {
@@ -40,7 +45,8 @@ class Recorder final : public RunTap {
   void on_clock_read(const Position& pos, uint64_t now_ns) override;
   void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
   void on_serial_input(uint8_t byte) override;
-  // Stops the run when the trace can no longer be written.
+  // Stops the run when the trace can no longer be written, or after an exit
+  // once the user interrupted the recording.
   bool wants_stop(RunResult* result) override;
   void on_stop(const Position& pos, const RunResult& result) override;
 
