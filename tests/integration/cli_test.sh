@@ -345,6 +345,12 @@ s=$(status_of "$RRVM" run --backend emu --serial-out "$T/img.bin" "$T/img.bin")
 check "--serial-out the guest image: status 8" [ "$s" = 8 ]
 check "--serial-out the guest image: the image is intact" cmp -s "$T/img.bin" "$GUESTS/hello.bin"
 
+cp "$T/echo.rrt" "$T/echo-copy.rrt"
+s=$(status_of "$RRVM" frames -o "$T/anim-frames" --animation "$T/echo-copy.rrt" "$T/echo-copy.rrt")
+check "frames --animation the trace itself: status 8" [ "$s" = 8 ]
+check "frames --animation the trace itself: one line" one_line_err "is the trace being read"
+check "frames --animation the trace itself: the trace is intact" cmp -s "$T/echo.rrt" "$T/echo-copy.rrt"
+
 # Images and traces that are no regular file: refused before reading.
 s=$(status_of timeout 20 "$RRVM" run --backend emu /dev/zero)
 check "run /dev/zero: status 8 at once" [ "$s" = 8 ]
