@@ -149,6 +149,23 @@ TEST(EmuVcpu, ExceptionsReachProtectedModeHandlers) {
   for (size_t i = 0; i < io.size(); ++i) EXPECT_EQ(io[i].data, want[i]) << "report " << i;
 }
 
+TEST(EmuVcpu, StopAfterTheGdtChangesResumesWithTheCsBaseTheCpuLoaded) {
+  // The snippet rewrites its code descriptor's base after loading CS, as
+  // SeaBIOS's first PAM write remaps the F segment that holds its GDT.
+  Harness h("cs_cached", Mode::Flat32);
+  const uint32_t after_out = label(h, "cs_cached", 0, 1, 4);
+  expect_port_write(h, 0x80);
+  RunLimits boundary;
+  boundary.stop_at_boundary = true;
+  Exit e = h.run(boundary);
+  ASSERT_EQ(e.kind, ExitKind::StopAtPosition) << exit_kind_name(e.kind) << " " << e.message;
+  EXPECT_EQ(h.cpu->get_registers().rip, after_out);
+  Exit out = expect_port_write(h, 0x81);
+  EXPECT_EQ(out.data, 0x1234u);
+  e = h.run();
+  EXPECT_EQ(e.kind, ExitKind::Halt) << exit_kind_name(e.kind) << " " << e.message;
+}
+
 TEST(EmuVcpu, TripleFaultIsShutdown) {
   // flat32_state has no IDT (limit 0): int3 cannot be delivered, nor #DF.
   Harness t("exc_pm", Mode::Flat32);

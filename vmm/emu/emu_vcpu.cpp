@@ -188,7 +188,16 @@ class EmuVcpu final : public Vcpu {
   // EIP after a stop in a hook: Unicorn leaves it wherever it was last synced
   // once any code hook exists, so it is set from the stop address.
   void fix_eip_after_stop();
-  uint64_t cs_base() { return segment_base(UC_X86_REG_CS); }
+  // The CS base the CPU uses now. Unicorn 2.0.1 reports only the selector,
+  // so the base is taken from the descriptor once per CS load (the first
+  // use after mode_dirty_) and kept: a guest may rewrite or remap its GDT
+  // afterwards (SeaBIOS's lies in the F segment, which its first PAM write
+  // remaps) while the CPU goes on with the base it cached.
+  uint64_t cs_base() {
+    refresh_code_segment();
+    return cs_base_;
+  }
+  void refresh_code_segment();
   // Base of the segment register `id` (real mode: selector << 4; otherwise
   // from its descriptor in guest memory).
   uint64_t segment_base(int id);
@@ -289,6 +298,7 @@ class EmuVcpu final : public Vcpu {
   // after anything that may change it (a far transfer, a CR write, an
   // interrupt delivered, registers set or restored).
   bool code32_ = false;
+  uint64_t cs_base_ = 0;
   bool mode_dirty_ = true;
   uint64_t run_start_ = 0;         // position() when run() began (single step)
   std::optional<uint64_t> stop_at_;
@@ -615,11 +625,15 @@ void EmuVcpu::fix_eip_after_stop() {
   uc_reg_write(uc_, UC_X86_REG_EIP, &eip);
 }
 
+void EmuVcpu::refresh_code_segment() {
+  if (!mode_dirty_) return;
+  code32_ = code_is_32bit();
+  cs_base_ = segment_base(UC_X86_REG_CS);
+  mode_dirty_ = false;
+}
+
 Block& EmuVcpu::block_for(uint64_t pc, uint32_t size) {
-  if (mode_dirty_) {
-    code32_ = code_is_32bit();
-    mode_dirty_ = false;
-  }
+  refresh_code_segment();
   if (Block* b = catalog_.find(pc, size, code32_)) return *b;
   // Translated before the translation hook could see it (the first block):
   // ask Unicorn for its count.
@@ -643,9 +657,8 @@ bool EmuVcpu::code_is_32bit() {
 
 void EmuVcpu::on_translated(const uc_tb& tb) {
   // Translated in the mode the CPU is in now.
-  const bool code32 = code_is_32bit();
-  code32_ = code32;
-  mode_dirty_ = false;
+  refresh_code_segment();
+  const bool code32 = code32_;
   Block& b = catalog_.record(tb.pc, tb.size, tb.icount, memory_.host_ptr(tb.pc, tb.size), code32);
   if (tb.pc < k4GiB)
     for (uint64_t p = tb.pc / kPageSize; p <= std::min<uint64_t>(tb.pc + tb.size, k4GiB - 1) / kPageSize; ++p)
@@ -851,7 +864,10 @@ void EmuVcpu::on_insn(uint64_t address) {
     return;
   }
   shadow_ = (d.kind == InsnKind::Sti && !interrupts_enabled()) || d.kind == InsnKind::ShadowSs;
-  if (d.may_change_mode) mode_dirty_ = true;
+  // A CR write changes neither the CS base nor its default size: both stay
+  // cached until CS is loaded again (right after CR0.PE is set, CS still
+  // holds its real-mode base).
+  if (d.may_change_mode && d.kind != InsnKind::CrWrite) mode_dirty_ = true;
 }
 
 // The instruction about to run needs the backend: true to stop before it
@@ -1313,6 +1329,9 @@ struct EmuExact {
   uint64_t icount;
   bool shadow;
   bool pushf_fixup;
+  bool mode_dirty;
+  bool code32;
+  uint64_t cs_base;
 };
 }  // namespace
 
@@ -1357,7 +1376,7 @@ CpuSnapshot EmuVcpu::save_cpu() {
     throw VcpuError("emu: cannot allocate a Unicorn context");
   if (uc_context_save(uc_, snapshot_context_) != UC_ERR_OK) throw VcpuError("emu: uc_context_save failed");
   const size_t size = uc_context_size(uc_);
-  const EmuExact mine{this, position(), shadow_, pushf_fixup_};
+  const EmuExact mine{this, position(), shadow_, pushf_fixup_, mode_dirty_, code32_, cs_base_};
   c.exact.resize(sizeof mine + size);
   std::memcpy(c.exact.data(), &mine, sizeof mine);
   std::memcpy(c.exact.data() + sizeof mine, snapshot_context_, size);
@@ -1384,14 +1403,17 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
     icount_ = mine.icount;
     shadow_ = mine.shadow;
     pushf_fixup_ = mine.pushf_fixup;
+    // The CS base cached when it was saved: the GDT may differ now.
+    mode_dirty_ = mine.mode_dirty;
+    code32_ = mine.code32;
+    cs_base_ = mine.cs_base;
   } else {
-    set_registers(c.regs);
+    set_registers(c.regs);  // marks the code segment for a fresh lookup
     write_fpu(c.fpu);
     shadow_ = c.interrupt_shadow;
     if (c.icount) icount_ = *c.icount;
   }
   // At a boundary, between blocks: the next block hook starts counting anew.
-  mode_dirty_ = true;
   cur_block_ = nullptr;
   cur_index_ = -1;
   stopped_in_block_ = true;
