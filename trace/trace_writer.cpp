@@ -144,6 +144,13 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
 
 void TraceWriter::close(const TraceEnd& end) {
   flush();
+  // Two recorders that started at the same moment both passed the lock
+  // check; the later rename won the name. The other says so instead of
+  // reporting a trace no one can open under that name.
+  struct stat ours {}, named {};
+  if (::fstat(fd_, &ours) == 0 &&
+      (::stat(path_.c_str(), &named) != 0 || named.st_dev != ours.st_dev || named.st_ino != ours.st_ino))
+    fail("another rrvm replaced or removed it during this recording; this recording is lost", false);
   write_frame(FrameKind::End, next_ordinal_, 0, encode_end(end), true, end.instruction_count);
   footer_.total_events = next_ordinal_;
   footer_.total_exits = exits_;
