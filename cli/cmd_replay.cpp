@@ -1,7 +1,9 @@
 // `rrvm replay`: re-execute a trace deterministically and check it.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -17,7 +19,8 @@ namespace rrvm::cli {
 
 namespace {
 struct ReplayCommandOptions {
-  std::string trace, backend = "auto", image, frames;
+  std::string trace, backend = "auto", frames, bios_log;
+  std::vector<std::string> images;
   uint64_t until = 0, until_icount = 0, every = 1;
   unsigned jobs = PngPipeline::default_workers();
   CLI::Option* until_given = nullptr;
@@ -30,7 +33,24 @@ int replay(const ReplayCommandOptions& o) {
   s.backend = o.backend == "kvm" ? BackendKind::Kvm : o.backend == "emu" ? BackendKind::Emu : BackendKind::Auto;
   if (o.until_given->count()) s.options.until_event = o.until;
   if (o.until_icount_given->count()) s.options.until_icount = o.until_icount;
-  if (!o.image.empty()) s.image_override = o.image;
+  for (const std::string& i : o.images) {
+    const size_t eq = i.find('=');
+    const std::string role = eq == std::string::npos ? "" : i.substr(0, eq);
+    if (role == "bios" || role == "vga-bios" || role == "floppy" || role == "disk" || role == "guest")
+      s.image_overrides.emplace_back(role, i.substr(eq + 1));
+    else
+      s.image_override = i;
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> bios_log(nullptr, &std::fclose);
+  if (!o.bios_log.empty()) {
+    bios_log.reset(std::fopen(o.bios_log.c_str(), "wb"));
+    if (!bios_log) {
+      std::fprintf(stderr, "rrvm: error: --bios-log: cannot write '%s': %s\n", o.bios_log.c_str(), std::strerror(errno));
+      return kExitBadInput;
+    }
+    FILE* f = bios_log.get();
+    s.bios_log = [f](uint8_t b) { std::fputc(b, f); };
+  }
   // The bar shares the terminal with the guest's output: it is erased before
   // guest output and drawn again only where a guest line has ended, so
   // neither cuts into the other.
@@ -133,7 +153,11 @@ Command add_replay_command(CLI::App& app) {
                        ->check(whole_number());
   o->until_icount_given = cmd->add_option("--until-icount", o->until_icount, "stop at this instruction count (emu)")
                               ->check(whole_number());
-  cmd->add_option("--image", o->image, "guest image to use instead of the path stored in the trace");
+  cmd->add_option("--image", o->images,
+                  "the guest image to use instead of the path stored in the trace; ROLE=PATH for a firmware "
+                  "machine's images (bios, vga-bios, floppy, disk); may repeat")
+      ->option_text("[ROLE=]PATH");
+  cmd->add_option("--bios-log", o->bios_log, "write the replayed SeaBIOS's debug output (port 0x402) to FILE");
   auto* frames = cmd->add_option("--frames", o->frames,
                                  "write the frames the replayed display renders to DIR as frame-NNNNNN.png "
                                  "(the names `rrvm frames` gives the same frames)");

@@ -28,7 +28,18 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o) {
   cmd.add_option("--rtc-base", o.rtc_base,
                  "RTC time at guest start, seconds since 1970 (default 2026-01-01T00:00:00Z)")
       ->capture_default_str();
-  cmd.add_option("IMAGE", o.image, "guest image: raw (boot-sector style) or ELF32")->required();
+  o.bios_option = cmd.add_option("--bios", o.bios,
+                 "boot firmware from the reset vector: FILE, or Debian's SeaBIOS when no FILE follows "
+                 "(the PC platform QEMU's pc machine gives SeaBIOS)")
+      ->expected(0, 1)
+      ->default_str(kDefaultBiosPath);
+  cmd.add_option("--vga-bios", o.vga_bios, "the Cirrus VGA BIOS (its PCI option ROM) for --bios")->capture_default_str();
+  cmd.add_option("--floppy", o.floppy, "1.44 MB floppy image in drive A: (shorter images are padded); implies --bios");
+  cmd.add_option("--disk", o.disk, "raw hard disk image on the primary ATA channel; implies --bios");
+  cmd.add_option("--boot", o.boot, "boot device first in the BIOS's order (default: floppy when --floppy is given)")
+      ->check(CLI::IsMember({"floppy", "disk"}));
+  cmd.add_option("--bios-log", o.bios_log, "write SeaBIOS's debug output (port 0x402) to FILE");
+  cmd.add_option("IMAGE", o.image, "guest image: raw (boot-sector style) or ELF32; not with --bios");
 }
 
 static uint64_t parse_address(const std::string& text, const char* option) {
@@ -71,11 +82,13 @@ GuestOutputs::GuestOutputs(const MachineOptions& o) {
   }
   if (!o.serial_out.empty()) serial = open_output(o.serial_out, "--serial-out");
   if (!o.debugcon_out.empty()) debugcon = open_output(o.debugcon_out, "--debugcon-out");
+  if (!o.bios_log.empty()) bios_log = open_output(o.bios_log, "--bios-log");
 }
 
 GuestOutputs::~GuestOutputs() {
   if (serial != stdout) std::fclose(serial);
   if (debugcon != stderr) std::fclose(debugcon);
+  if (bios_log) std::fclose(bios_log);
   std::fflush(stdout);
 }
 
@@ -85,6 +98,29 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
               : o.backend == "emu" ? BackendKind::Emu
                                    : BackendKind::Auto;
   c.mem_bytes = o.mem;
+  const bool bios_given = o.bios_option && o.bios_option->count() > 0;
+  const bool firmware = bios_given || !o.floppy.empty() || !o.disk.empty();
+  if (firmware) {
+    if (!o.image.empty())
+      throw SystemError("IMAGE '" + o.image + "' and --bios exclude each other: a firmware machine boots --floppy or "
+                        "--disk (a raw guest image works as a disk: --disk " + o.image + ")",
+                        kExitBadInput);
+    if (!o.load_addr.empty() || !o.entry.empty())
+      throw SystemError("--load-addr and --entry apply to guest images, not to a firmware boot", kExitBadInput);
+    FirmwareConfig fw;
+    if (!o.bios.empty()) fw.bios_path = o.bios;
+    fw.vga_bios_path = o.vga_bios;
+    if (!o.floppy.empty()) fw.floppy_path = o.floppy;
+    if (!o.disk.empty()) fw.disk_path = o.disk;
+    fw.boot = !o.boot.empty() ? o.boot : (!o.floppy.empty() ? "floppy" : "disk");
+    if (FILE* log = outputs.bios_log) fw.bios_log = [log](uint8_t b) { std::fputc(b, log); };
+    c.firmware = std::move(fw);
+  } else {
+    if (o.image.empty())
+      throw SystemError("no guest: give an IMAGE, or --bios with --floppy IMG or --disk IMG", kExitBadInput);
+    if (!o.bios_log.empty() || !o.boot.empty())
+      throw SystemError("--bios-log and --boot apply to a firmware boot (--bios)", kExitBadInput);
+  }
   c.image_path = o.image;
   if (!o.load_addr.empty()) c.load.load_address = parse_address(o.load_addr, "--load-addr");
   if (!o.entry.empty()) c.load.entry = parse_address(o.entry, "--entry");

@@ -18,6 +18,14 @@ struct MachineOptions {
   std::string entry;
   int64_t rtc_base = kDefaultRtcBase;
   std::string image;
+  // Firmware boot (--bios; --floppy or --disk alone imply it).
+  CLI::Option* bios_option = nullptr;  // given with or without a FILE
+  std::string bios;
+  std::string vga_bios = kDefaultVgaBiosPath;
+  std::string floppy;
+  std::string disk;
+  std::string boot;  // "floppy" or "disk"; default: the floppy when there is one
+  std::string bios_log;
 };
 
 void add_machine_options(CLI::App& cmd, MachineOptions& o);
@@ -33,6 +41,7 @@ struct GuestOutputs {
   ~GuestOutputs();
   FILE* serial = stdout;
   FILE* debugcon = stderr;
+  FILE* bios_log = nullptr;  // --bios-log; none: SeaBIOS's debug output is dropped
 };
 
 // Builds the SystemConfig; throws SystemError for malformed option values.

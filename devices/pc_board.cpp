@@ -9,12 +9,12 @@ namespace {
 constexpr uint64_t kVgaHoleStart = 0xA0000, kBiosStart = 0xC0000, kOneMiB = 0x100000;
 }
 
-void add_pc_memory(GuestMemory& memory, uint64_t mem_bytes) {
+void add_pc_memory(GuestMemory& memory, uint64_t mem_bytes, bool shadow_ram) {
   if (mem_bytes == 0 || mem_bytes % kPageSize != 0)
     throw std::invalid_argument("guest memory size " + std::to_string(mem_bytes) +
                                 " bytes is not a positive multiple of 4 KiB; pass e.g. 64M");
   memory.add_slot(0, std::min(mem_bytes, kVgaHoleStart), "ram-low");
-  if (mem_bytes > kVgaHoleStart) memory.add_slot(kBiosStart, kOneMiB - kBiosStart, "ram-bios");
+  if (mem_bytes > kVgaHoleStart && !shadow_ram) memory.add_slot(kBiosStart, kOneMiB - kBiosStart, "ram-bios");
   if (mem_bytes > kOneMiB) memory.add_slot(kOneMiB, mem_bytes - kOneMiB, "ram");
 }
 

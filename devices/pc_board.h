@@ -23,8 +23,10 @@ namespace rrvm {
 // RAM slots of a PC with `mem_bytes` of memory (page aligned, > 0):
 // "ram-low" [0, 0xA0000), "ram-bios" [0xC0000, 0x100000) and "ram"
 // [0x100000, mem) when mem > 1 MiB; 0xA0000-0xBFFFF stays a hole for VGA.
-// Throws std::invalid_argument on a bad size.
-void add_pc_memory(GuestMemory& memory, uint64_t mem_bytes);
+// With `shadow_ram`, 0xC0000-0xFFFFF is left to the shadow RAM the
+// firmware board adds (devices/pci/shadow_ram.h). Throws
+// std::invalid_argument on a bad size.
+void add_pc_memory(GuestMemory& memory, uint64_t mem_bytes, bool shadow_ram = false);
 
 struct PcBoardConfig {
   std::function<void(uint8_t)> serial_output;

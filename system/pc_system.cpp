@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
-#include "vmm/byte_source.h"
 #include "devices/cirrus/cirrus_vga.h"
+#include "devices/disk_image.h"
+#include "devices/firmware_board.h"
 #include "devices/pc_board.h"
 #include "devices/pci/pci_host.h"
+#include "vmm/byte_source.h"
 #include "vmm/cpuid.h"
 #include "vmm/emu/emu_vcpu.h"
+#include "vmm/firmware_loader.h"
 #include "vmm/kvm/kvm_vcpu.h"
 
 namespace rrvm {
@@ -50,12 +53,18 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
     throw SystemError("--mem must be a multiple of 4 KiB between 2 MiB and 3 GiB", kExitBadInput);
 
   auto memory = std::make_unique<GuestMemory>();
-  add_pc_memory(*memory, config.mem_bytes);
-  try {
-    sys->image_ = load_image(*memory, config.image_path, config.load);
-  } catch (const ImageError& e) {
-    throw SystemError(e.what(), kExitBadInput);
+  add_pc_memory(*memory, config.mem_bytes, /*shadow_ram=*/config.firmware.has_value());
+  if (config.firmware) {
+    sys->load_firmware(*memory);
+  } else {
+    try {
+      sys->image_ = load_image(*memory, config.image_path, config.load);
+    } catch (const ImageError& e) {
+      throw SystemError(e.what(), kExitBadInput);
+    }
+    sys->images_.push_back({"guest", sys->image_.path, sys->image_.sha256, sys->image_.file_size, sys->image_.elf});
   }
+  sys->cpuid_ = config.cpuid.value_or(config.firmware ? firmware_cpuid_table() : default_cpuid_table());
 
   BackendKind kind = resolve_backend(config.backend, &sys->backend_reason_);
   // Only a backend without instruction counts needs it; on emu every logged
@@ -65,10 +74,10 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   std::unique_ptr<Vcpu> vcpu;
   try {
     if (kind == BackendKind::Kvm) {
-      vcpu = create_kvm_vcpu(*memory, default_cpuid_table());
+      vcpu = create_kvm_vcpu(*memory, sys->cpuid_);
       sys->backend_ = "kvm";
     } else {
-      vcpu = create_emu_vcpu(*memory, default_cpuid_table());
+      vcpu = create_emu_vcpu(*memory, sys->cpuid_);
       sys->backend_ = "emu";
     }
   } catch (const std::exception& e) {
@@ -103,12 +112,19 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   sys->pci_ = std::make_unique<PciHost>();
   Vcpu* vcpu_ptr = &m.vcpu();
   sys->vga_ = std::make_unique<CirrusVga>(m.memory(), m.clock(), [vcpu_ptr] { vcpu_ptr->sync_memory_map(); });
+  if (config.firmware) {
+    sys->vga_->set_subsystem(0x1AF4, 0x1100);  // QEMU's, as on every device there
+    sys->vga_->set_option_rom(sys->vga_bios_);
+  }
   sys->pci_->attach(m.ports());
   sys->pci_->add_device(2, sys->vga_.get());
   sys->vga_->attach(m.ports(), m.mmio());
+  if (config.firmware) sys->build_firmware_board();
 
   // Every device with state, for snapshots (stable names: keyframes carry them).
   for (const auto& d : sys->board_->devices()) m.add_device_state(d.name, d.state);
+  if (sys->firmware_)
+    for (const auto& d : sys->firmware_->devices()) m.add_device_state(d.name, d.state);
   m.add_device_state("pci-host", sys->pci_.get());
   m.add_device_state("cirrus-vga", sys->vga_.get());
 
@@ -119,12 +135,69 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
 
 PcSystem::~PcSystem() = default;
 
+// Reads every firmware and disk image (one line naming the file for any
+// problem), maps the BIOS ROM and starts the CPU at the reset vector.
+void PcSystem::load_firmware(GuestMemory& memory) {
+  const FirmwareConfig& fw = *config_.firmware;
+  auto note = [&](const std::string& role, const ImageFile& f) {
+    images_.push_back({role, f.path, f.sha256, f.bytes.size(), false});
+  };
+  constexpr uint64_t kMaxRom = 16ull << 20, kMaxDisk = 8ull << 30;
+  try {
+    ImageFile bios = read_image_file(fw.bios_path, "BIOS image", kMaxRom);
+    bios_slot_ = map_bios(memory, bios);
+    note("bios", bios);
+    ImageFile vga = read_image_file(fw.vga_bios_path, "VGA BIOS image", kMaxRom);
+    if (vga.bytes.size() < 3 || vga.bytes[0] != 0x55 || vga.bytes[1] != 0xAA)
+      throw ImageError("VGA BIOS image '" + vga.path + "': not an option ROM (no 55 AA signature at offset 0)");
+    note("vga-bios", vga);
+    vga_bios_ = std::move(vga.bytes);
+    const bool boot_floppy = fw.boot == "floppy";
+    if (fw.floppy_path) {
+      ImageFile f = read_image_file(*fw.floppy_path, "floppy image", DiskImage::kFloppyBytes + 1);
+      note("floppy", f);
+      floppy_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::Floppy);
+    }
+    if (fw.disk_path) {
+      ImageFile f = read_image_file(*fw.disk_path, "disk image", kMaxDisk);
+      note("disk", f);
+      disk_ = std::make_unique<DiskImage>(f.path, std::move(f.bytes), DiskImage::Kind::HardDisk);
+    }
+    if (boot_floppy && !floppy_)
+      throw ImageError("--boot floppy needs --floppy IMG" + std::string(disk_ ? " (or --boot disk for the disk)" : ""));
+    if (!boot_floppy && !disk_)
+      throw ImageError("--boot disk needs --disk IMG" + std::string(floppy_ ? " (or --boot floppy for the floppy)" : ""));
+  } catch (const ImageError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  } catch (const DiskImageError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  }
+  image_ = LoadedImage{};
+  image_.path = fw.bios_path;
+  image_.initial = reset_vector_state();
+}
+
+void PcSystem::build_firmware_board() {
+  const FirmwareConfig& fw = *config_.firmware;
+  FirmwareBoardConfig c;
+  c.bios_slot = *bios_slot_;
+  c.floppy = std::move(floppy_);
+  c.disk = std::move(disk_);
+  c.boot = fw.boot == "disk" ? BootDevice::Disk : BootDevice::Floppy;
+  c.mem_bytes = config_.mem_bytes;
+  c.bios_log = fw.bios_log;
+  firmware_ = std::make_unique<FirmwareBoard>(*machine_, *board_, *pci_, std::move(c));
+}
+
 std::vector<std::pair<std::string, std::string>> PcSystem::device_descriptions() const {
   std::vector<std::pair<std::string, std::string>> d;
   for (const auto& c : board_->port_claims())
     d.emplace_back(c.device->device_name(), fmt::format("ports={:#x}-{:#x}", c.base, c.base + c.length - 1));
   d.emplace_back("pci-host", "ports=0xcf8-0xcff host-bridge=00:00.0");
-  d.emplace_back("cirrus-vga", "pci=00:02.0 vendor=0x1013 device=0x00b8 vram=4MiB");
+  d.emplace_back("cirrus-vga", std::string("pci=00:02.0 vendor=0x1013 device=0x00b8 vram=4MiB") +
+                                   (config_.firmware ? " option-rom" : ""));
+  if (firmware_)
+    for (auto& e : firmware_->descriptions()) d.push_back(std::move(e));
   return d;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "devices/cmos_rtc.h"
+#include "vmm/cpuid.h"
 #include "vmm/image_loader.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
@@ -21,12 +22,43 @@ namespace rrvm {
 class PcBoard;
 class PciHost;
 class CirrusVga;
+class FirmwareBoard;
+class DiskImage;
+
+// Debian's seabios package: the BIOS QEMU's pc machine uses, and SeaVGABIOS
+// for the Cirrus.
+constexpr const char* kDefaultBiosPath = "/usr/share/seabios/bios.bin";
+constexpr const char* kDefaultVgaBiosPath = "/usr/share/seabios/vgabios-cirrus.bin";
+
+// A machine that boots real firmware from the reset vector (instead of
+// starting a guest image at 0x7C00).
+struct FirmwareConfig {
+  std::string bios_path = kDefaultBiosPath;
+  std::string vga_bios_path = kDefaultVgaBiosPath;
+  std::optional<std::string> floppy_path;  // 1.44 MB image (shorter ones are padded)
+  std::optional<std::string> disk_path;    // raw hard disk image
+  std::string boot = "floppy";             // "floppy" or "disk": first in the boot order
+  std::function<void(uint8_t)> bios_log;   // SeaBIOS's debug port 0x402
+};
+
+// An image the machine loaded, for the trace header.
+struct SystemImage {
+  std::string role;  // "guest", "bios", "vga-bios", "floppy", "disk"
+  std::string path;
+  Sha256Digest sha256{};
+  uint64_t size = 0;
+  bool elf = false;
+};
 
 struct SystemConfig {
   BackendKind backend = BackendKind::Auto;
   uint64_t mem_bytes = 32ull << 20;
-  std::string image_path;
+  std::string image_path;  // the guest image (machines without firmware)
   LoadOptions load;
+  std::optional<FirmwareConfig> firmware;
+  // The CPUID table (a replay takes the recording's); default: the one the
+  // machine kind uses (vmm/cpuid.h).
+  std::optional<std::vector<CpuidEntry>> cpuid;
   std::optional<std::string> serial_in_path;  // "-" = stdin (live runs)
   // Replay: the UART has an input whose bytes the replayer takes from the
   // trace (the recording had one).
@@ -59,7 +91,13 @@ class PcSystem {
   Machine& machine() { return *machine_; }
   PcBoard& board() { return *board_; }
   CirrusVga& vga() { return *vga_; }
+  // Firmware machines only (else null).
+  FirmwareBoard* firmware_board() { return firmware_.get(); }
+  // The guest image's load result; for firmware machines, the reset vector.
   const LoadedImage& image() const { return image_; }
+  // Every image loaded, in order (the trace header's list).
+  const std::vector<SystemImage>& images() const { return images_; }
+  const std::vector<CpuidEntry>& cpuid() const { return cpuid_; }
   const SystemConfig& config() const { return config_; }
   // "emu" or "kvm", and why auto chose it.
   const std::string& backend() const { return backend_; }
@@ -73,13 +111,23 @@ class PcSystem {
 
  private:
   PcSystem() = default;
+  void load_firmware(GuestMemory& memory);
+  void build_firmware_board();
+
   SystemConfig config_;
   LoadedImage image_;
+  std::vector<SystemImage> images_;
+  std::vector<CpuidEntry> cpuid_;
+  // Firmware machines: what load_firmware read, until the boards take it.
+  std::optional<uint32_t> bios_slot_;
+  std::vector<uint8_t> vga_bios_;
+  std::unique_ptr<DiskImage> floppy_, disk_;
   std::string backend_, backend_reason_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<PcBoard> board_;
   std::unique_ptr<PciHost> pci_;
   std::unique_ptr<CirrusVga> vga_;
+  std::unique_ptr<FirmwareBoard> firmware_;
 };
 
 // Chooses the backend: kvm when /dev/kvm opens (for Auto), emu otherwise.

@@ -9,7 +9,6 @@
 #include "record/recorder.h"
 #include "trace/trace_writer.h"
 #include "system/display_sampler.h"
-#include "vmm/cpuid.h"
 #include "vmm/version.h"
 
 namespace rrvm {
@@ -29,10 +28,13 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
   for (const auto& s : sys.machine().memory().slots())
     h.memory_map.push_back({s.name, s.guest_base, s.size, s.log_dirty, s.mapped});
   for (const auto& d : sys.device_descriptions()) h.devices.push_back({d.first, d.second});
-  h.cpuid = default_cpuid_table();
-  const LoadedImage& img = sys.image();
-  h.images.push_back({img.path, img.sha256, img.file_size, img.elf});
-  h.initial_registers = img.initial;
+  if (c.firmware) {
+    h.machine.firmware = true;
+    h.machine.boot_device = c.firmware->boot;
+  }
+  h.cpuid = sys.cpuid();
+  for (const SystemImage& i : sys.images()) h.images.push_back({i.path, i.sha256, i.size, i.elf, i.role});
+  h.initial_registers = sys.image().initial;
   h.command_line = command_line;
   return h;
 }

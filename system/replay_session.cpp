@@ -31,18 +31,21 @@ class ProgressTap final : public RunTap {
 
 void check_image(const TraceImage& img, const std::string& path) {
   // Kind and size first: /dev/zero or a pipe would be hashed without end.
+  const std::string option = img.role == "guest" ? "--image PATH" : "--image " + img.role + "=PATH";
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw SystemError("image '" + path + "' named by the trace is not a regular file; pass --image PATH to the image file",
+    throw SystemError(img.role + " image '" + path + "' named by the trace is not a regular file; pass " + option +
+                          " to the image file",
                       kExitBadInput);
   if (::stat(path.c_str(), &st) == 0 && img.size && uint64_t(st.st_size) != img.size)
-    throw SystemError("image '" + path + "' does not match the recording (" + std::to_string(st.st_size) +
+    throw SystemError(img.role + " image '" + path + "' does not match the recording (" + std::to_string(st.st_size) +
                           " bytes, " + std::to_string(img.size) +
                           " expected); replay needs the exact image that was recorded",
                       kExitBadInput);
   std::ifstream f(path, std::ios::binary);
   if (!f)
-    throw SystemError("image '" + path + "' named by the trace cannot be opened; pass --image PATH to the same file",
+    throw SystemError(img.role + " image '" + path + "' named by the trace cannot be opened; pass " + option +
+                          " to the same file",
                       kExitBadInput);
   Sha256 h;
   char buf[1 << 16];
@@ -51,9 +54,43 @@ void check_image(const TraceImage& img, const std::string& path) {
     h.update(buf, size_t(f.gcount()));
   }
   if (h.finish() != img.sha256)
-    throw SystemError("image '" + path + "' does not match the recording (SHA-256 " + to_hex(img.sha256) +
-                          " expected); replay needs the exact image that was recorded",
+    throw SystemError(img.role + " image '" + path + "' does not match the recording (SHA-256 " +
+                          to_hex(img.sha256) + " expected); replay needs the exact image that was recorded",
                       kExitBadInput);
+}
+
+// The path each recorded image is read from now: the recorded one, unless
+// the user named another for its role.
+std::string image_path(const TraceImage& img, const ReplaySettings& s) {
+  for (const auto& [role, path] : s.image_overrides)
+    if (role == img.role) return path;
+  if (img.role == "guest" && s.image_override) return *s.image_override;
+  return img.path;
+}
+
+// Rebuilds the firmware machine's configuration from the header: every
+// image by role, checked against its recorded SHA-256 first.
+FirmwareConfig firmware_from_header(const TraceHeader& h, const ReplaySettings& settings,
+                                           const std::string& trace_path) {
+  FirmwareConfig fw;
+  bool bios = false, vga = false;
+  for (const TraceImage& img : h.images) {
+    const std::string path = image_path(img, settings);
+    check_image(img, path);
+    if (img.role == "bios") fw.bios_path = path, bios = true;
+    else if (img.role == "vga-bios") fw.vga_bios_path = path, vga = true;
+    else if (img.role == "floppy") fw.floppy_path = path;
+    else if (img.role == "disk") fw.disk_path = path;
+    else
+      throw SystemError(trace_path + ": a firmware machine with a '" + img.role + "' image; the trace is corrupt",
+                        kExitBadInput);
+  }
+  if (!bios || !vga) throw SystemError(trace_path + ": the firmware machine names no BIOS or VGA BIOS image", kExitBadInput);
+  if (h.machine.boot_device != "floppy" && h.machine.boot_device != "disk")
+    throw SystemError(trace_path + ": unknown boot device '" + h.machine.boot_device + "'", kExitBadInput);
+  fw.boot = h.machine.boot_device;
+  fw.bios_log = settings.bios_log;
+  return fw;
 }
 }  // namespace
 
@@ -67,14 +104,20 @@ std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path) {
 
 std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplaySettings& settings) {
   const TraceHeader& h = reader.header();
-  if (h.images.empty()) throw SystemError(reader.path() + ": the trace names no guest image", kExitBadInput);
-  std::string image = settings.image_override.value_or(h.images[0].path);
-  check_image(h.images[0], image);
+  const std::string& trace_path = reader.path();
+  if (h.images.empty()) throw SystemError(trace_path + ": the trace names no guest image", kExitBadInput);
 
   SystemConfig config;
+  if (h.machine.firmware) {
+    config.firmware = firmware_from_header(h, settings, trace_path);
+  } else {
+    std::string image = image_path(h.images[0], settings);
+    check_image(h.images[0], image);
+    config.image_path = image;
+  }
   config.backend = settings.backend;
   config.mem_bytes = h.machine.memory_size;
-  config.image_path = image;
+  if (!h.cpuid.empty()) config.cpuid = h.cpuid;  // the table the guest saw
   config.load.load_address = h.machine.load_address;
   config.load.entry = h.machine.entry;
   config.rtc_base = h.machine.rtc_base_seconds.value_or(kDefaultRtcBase);

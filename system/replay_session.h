@@ -5,6 +5,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "display/renderer.h"
 #include "replay/replayer.h"
@@ -18,8 +20,13 @@ struct ReplaySettings {
   std::function<void(uint8_t)> serial_out;
   std::function<void(uint8_t)> debug_out;
   // Replaces the image path stored in the trace (the file must still match
-  // the recorded SHA-256).
+  // the recorded SHA-256): the guest image, or for a firmware machine the
+  // image of the role named in image_overrides.
   std::optional<std::string> image_override;
+  // Role ("bios", "vga-bios", "floppy", "disk", "guest") -> path.
+  std::vector<std::pair<std::string, std::string>> image_overrides;
+  // Where the replayed SeaBIOS's debug port 0x402 output goes.
+  std::function<void(uint8_t)> bios_log;
   // Called every few thousand exits and at the end with (events consumed,
   // events in the trace).
   std::function<void(uint64_t, uint64_t)> progress;

@@ -4,11 +4,12 @@
 
 namespace rrvm {
 
-bool is_cpu_ram(const MemorySlot& slot) { return slot.mapped && slot.name.rfind("ram", 0) == 0; }
+bool is_cpu_ram(const MemorySlot& slot) { return slot.mapped && !slot.alias && slot.name.rfind("ram", 0) == 0; }
 
 ChangedPagesDigest::ChangedPagesDigest(GuestMemory& memory) : memory_(memory) {
+  // Hidden RAM too (shadow RAM under a ROM window): the guest may map it later.
   for (const auto& slot : memory_.slots())
-    if (is_cpu_ram(slot)) copy_[slot.id].assign(slot.host, slot.host + slot.size);
+    if (!slot.alias && slot.name.rfind("ram", 0) == 0) copy_[slot.id].assign(slot.host, slot.host + slot.size);
 }
 
 void ChangedPagesDigest::collect() {

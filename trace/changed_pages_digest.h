@@ -17,7 +17,7 @@
 
 namespace rrvm {
 
-// Only RAM slots take part: VRAM's dirty log belongs to the display.
+// Only mapped RAM slots take part: VRAM's dirty log belongs to the display.
 bool is_cpu_ram(const MemorySlot& slot);
 
 class ChangedPagesDigest {

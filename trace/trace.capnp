@@ -1,4 +1,4 @@
-# rrvm trace schema, format version 3 (1 and 2 still read).
+# rrvm trace schema, format version 4 (1 to 3 still read).
 #
 # A trace is one file:
 #
@@ -94,6 +94,14 @@ struct Image {
   sha256 @1 :Data;     # 32 bytes, of the file's content
   size @2 :UInt64;     # file size in bytes
   elf @3 :Bool;        # loaded as ELF32 (else raw boot image)
+  role @4 :Text;       # format version 4: what the machine did with it:
+                       # "guest" (loaded at 0x7C00 or by its ELF headers),
+                       # "bios" (ROM ending at 4 GiB), "vga-bios" (the Cirrus
+                       # option ROM), "floppy" (drive A:), "disk" (primary
+                       # master). Empty in versions 1-3: the one image, a guest.
+                       # Invariant: a firmware machine has exactly one "bios"
+                       # and one "vga-bios", at most one "floppy" and one
+                       # "disk", and no "guest".
 }
 
 struct Option {
@@ -115,6 +123,12 @@ struct MachineConfig {
   entry @8 :UInt64;             #   entry point (real-mode offset or EIP)
   hasMaxInstructions @9 :Bool;
   maxInstructions @10 :UInt64;  #   the recording stopped after this many
+  firmware @11 :Bool;           # format version 4: the machine booted its
+                                # "bios" image from the reset vector (the PC
+                                # platform for real firmware); else it ran a
+                                # "guest" image directly
+  bootDevice @12 :Text;         # firmware machines: "floppy" or "disk", the
+                                # first device in the BIOS's boot order
 }
 
 struct TraceHeader {

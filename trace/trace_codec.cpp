@@ -525,6 +525,8 @@ MessageWords encode_header(const TraceHeader& h) {
   m.setEntry(h.machine.entry.value_or(0));
   m.setHasMaxInstructions(h.machine.max_instructions.has_value());
   m.setMaxInstructions(h.machine.max_instructions.value_or(0));
+  m.setFirmware(h.machine.firmware);
+  m.setBootDevice(h.machine.boot_device);
   auto opts = m.initOptions(static_cast<unsigned>(h.machine.options.size()));
   for (size_t i = 0; i < h.machine.options.size(); ++i) {
     opts[i].setKey(h.machine.options[i].key);
@@ -559,6 +561,7 @@ MessageWords encode_header(const TraceHeader& h) {
     images[i].setSha256(as_data(h.images[i].sha256));
     images[i].setSize(h.images[i].size);
     images[i].setElf(h.images[i].elf);
+    images[i].setRole(h.images[i].role);
   }
   put_registers(b.initInitialRegisters(), h.initial_registers);
   auto argv = b.initCommandLine(static_cast<unsigned>(h.command_line.size()));
@@ -579,6 +582,8 @@ TraceHeader decode_header(const MessageWords& words) {
     if (m.getHasLoadAddress()) h.machine.load_address = m.getLoadAddress();
     if (m.getHasEntry()) h.machine.entry = m.getEntry();
     if (m.getHasMaxInstructions()) h.machine.max_instructions = m.getMaxInstructions();
+    h.machine.firmware = m.getFirmware();
+    h.machine.boot_device = m.getBootDevice();
     for (auto o : m.getOptions()) {
       TraceOption opt{o.getKey(), o.getValue()};
       // Versions 1-2 kept these as decimal text.
@@ -596,8 +601,12 @@ TraceHeader decode_header(const MessageWords& words) {
     for (auto d : b.getDevices()) h.devices.push_back(TraceDevice{d.getName(), d.getConfig()});
     for (auto e : b.getCpuid())
       h.cpuid.push_back(CpuidEntry{e.getFunction(), e.getIndex(), e.getEax(), e.getEbx(), e.getEcx(), e.getEdx()});
-    for (auto i : b.getImages())
-      h.images.push_back(TraceImage{i.getPath(), get_digest(i.getSha256(), "image hash"), i.getSize(), i.getElf()});
+    for (auto i : b.getImages()) {
+      // Versions 1-3 name no role: their one image is the guest.
+      std::string role = i.hasRole() && i.getRole().size() ? std::string(i.getRole()) : std::string("guest");
+      h.images.push_back(
+          TraceImage{i.getPath(), get_digest(i.getSha256(), "image hash"), i.getSize(), i.getElf(), std::move(role)});
+    }
     h.initial_registers = get_registers(b.getInitialRegisters());
     for (auto a : b.getCommandLine()) h.command_line.emplace_back(a);
     return h;

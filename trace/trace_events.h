@@ -20,8 +20,10 @@ namespace rrvm {
 // Version of the file format this library writes. Readers accept every
 // version from kTraceMinReadableVersion to this one (fixtures in traces/).
 // 2: service points; 3: typed machine options (load address, entry,
-// instruction limit) instead of text options an older reader would need.
-constexpr uint32_t kTraceFormatVersion = 3;
+// instruction limit) instead of text options an older reader would need;
+// 4: firmware machines (image roles, the boot device), which an older
+// reader would replay as a raw guest.
+constexpr uint32_t kTraceFormatVersion = 4;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -60,6 +62,7 @@ struct TraceImage {
   Sha256Digest sha256{};
   uint64_t size = 0;  // bytes
   bool elf = false;
+  std::string role = "guest";  // "guest", "bios", "vga-bios", "floppy", "disk"
   bool operator==(const TraceImage&) const = default;
 };
 
@@ -75,6 +78,8 @@ struct TraceMachineConfig {
   std::optional<uint64_t> load_address;     // raw image load address (--load-addr)
   std::optional<uint64_t> entry;            // entry point (--entry)
   std::optional<uint64_t> max_instructions;  // --max-instructions
+  bool firmware = false;                    // booted the "bios" image (format version 4)
+  std::string boot_device;                  // firmware: "floppy" or "disk"
   std::vector<TraceOption> options;         // anything else, in order (informational)
   bool operator==(const TraceMachineConfig&) const = default;
 };
@@ -199,7 +204,7 @@ struct KeyframeSlot {
   bool operator==(const KeyframeSlot&) const = default;
 };
 
-// One device's saved state in a keyframe (devices/device_state.h makes it).
+// One device's saved state in a keyframe (vmm/device_state.h makes it).
 struct KeyframeDevice {
   std::string name;
   std::vector<uint8_t> state;  // device-defined serialization

@@ -151,6 +151,7 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
   if (h.machine.load_address) out << ", load address " << hex(*h.machine.load_address);
   if (h.machine.entry) out << ", entry " << hex(*h.machine.entry);
   if (h.machine.max_instructions) out << ", max instructions " << *h.machine.max_instructions;
+  if (h.machine.firmware) out << ", firmware boot from " << h.machine.boot_device;
   for (const auto& o : h.machine.options) out << ", " << o.key << "=" << o.value;
   out << "\n";
   for (const auto& s : h.memory_map)
@@ -158,8 +159,8 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
         << (s.log_dirty ? ", dirty-logged" : "") << (s.mapped ? "" : ", unmapped") << "\n";
   for (const auto& d : h.devices) out << "device: " << d.name << (d.config.empty() ? "" : " " + d.config) << "\n";
   for (const auto& i : h.images)
-    out << "image: " << i.path << ", " << i.size << " bytes, " << (i.elf ? "ELF" : "raw") << ", sha256 "
-        << to_hex(i.sha256) << "\n";
+    out << "image: " << i.role << " " << i.path << ", " << i.size << " bytes, " << (i.elf ? "ELF" : "raw")
+        << ", sha256 " << to_hex(i.sha256) << "\n";
   out << "cpuid: " << h.cpuid.size() << " leaves\n";
   out << "initial cpu: " << format_registers(h.initial_registers) << "\n";
   if (!h.command_line.empty()) {

@@ -36,6 +36,13 @@ bool cpuid_leaf_has_subleaves(uint32_t function) {
   }
 }
 
+std::vector<CpuidEntry> firmware_cpuid_table() {
+  std::vector<CpuidEntry> t = default_cpuid_table();
+  for (CpuidEntry& e : t)
+    if (e.function == 1) e.edx &= ~(1u << 4);  // TSC
+  return t;
+}
+
 CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index) {
   uint32_t max_basic = 0, max_ext = 0;
   for (const auto& e : table) {

@@ -17,6 +17,14 @@ struct CpuidEntry {
 // hypervisor-specific leaves. Vendor string "rrvmRRVMrrvm".
 std::vector<CpuidEntry> default_cpuid_table();
 
+// The table for firmware machines: the same CPU without the TSC flag.
+// SeaBIOS times itself with RDTSC when CPUID offers a TSC, and KVM does not
+// trap RDTSC, so a kvm recording could not replay; without it SeaBIOS reads
+// the PIT (port reads, recorded like any other). Used on both backends, so
+// emu and kvm recordings of a firmware boot are the same and replay on
+// either.
+std::vector<CpuidEntry> firmware_cpuid_table();
+
 // Looks up (function, index) the way KVM and Intel hardware do: a leaf above
 // the maximum basic or extended leaf answers as the highest basic leaf; a
 // missing sub-leaf of a leaf that has sub-leaves answers zeros; other leaves

@@ -8,19 +8,26 @@
 namespace rrvm {
 
 GuestMemory::~GuestMemory() {
-  for (auto& s : slots_) munmap(s.host, s.size);
+  for (auto& s : slots_)
+    if (!s.alias) munmap(s.host, s.size);
+}
+
+void GuestMemory::check_no_mapped_overlap(uint64_t base, uint64_t size, const std::string& name,
+                                          std::optional<uint32_t> except) const {
+  for (const auto& s : slots_) {
+    if (s.id == except || !s.mapped) continue;
+    if (base < s.guest_base + s.size && s.guest_base < base + size)
+      throw std::invalid_argument("memory slot '" + name + "' overlaps slot '" + s.name + "'");
+  }
 }
 
 const MemorySlot& GuestMemory::add_slot(uint64_t guest_base, uint64_t size, std::string name,
-                                        bool log_dirty) {
+                                        bool log_dirty, bool mapped) {
   if (size == 0 || guest_base % kPageSize || size % kPageSize)
     throw std::invalid_argument("memory slot '" + name + "' must be a non-empty, page-aligned range");
   if (guest_base + size < guest_base)
     throw std::invalid_argument("memory slot '" + name + "' wraps the address space");
-  for (const auto& s : slots_) {
-    if (guest_base < s.guest_base + s.size && s.guest_base < guest_base + size)
-      throw std::invalid_argument("memory slot '" + name + "' overlaps slot '" + s.name + "'");
-  }
+  if (mapped) check_no_mapped_overlap(guest_base, size, name, std::nullopt);
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (p == MAP_FAILED) throw std::runtime_error("cannot allocate " + std::to_string(size) +
@@ -31,6 +38,30 @@ const MemorySlot& GuestMemory::add_slot(uint64_t guest_base, uint64_t size, std:
   slot.size = size;
   slot.host = static_cast<uint8_t*>(p);
   slot.log_dirty = log_dirty;
+  slot.mapped = mapped;
+  slot.name = std::move(name);
+  slots_.push_back(slot);
+  host_dirty_.emplace_back((slot.pages() + 63) / 64, 0);
+  ++generation_;
+  return slots_.back();
+}
+
+const MemorySlot& GuestMemory::add_alias_slot(uint64_t guest_base, uint64_t size, std::string name, uint32_t of,
+                                              uint64_t offset, bool mapped) {
+  if (of >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(of));
+  if (size == 0 || guest_base % kPageSize || size % kPageSize || offset % kPageSize || guest_base + size < guest_base)
+    throw std::invalid_argument("memory slot '" + name + "' must be a non-empty, page-aligned range");
+  if (offset > slots_[of].size || size > slots_[of].size - offset)
+    throw std::invalid_argument("memory slot '" + name + "' reaches past the end of slot '" + slots_[of].name + "'");
+  if (mapped) check_no_mapped_overlap(guest_base, size, name, std::nullopt);
+  MemorySlot slot;
+  slot.id = static_cast<uint32_t>(slots_.size());
+  slot.guest_base = guest_base;
+  slot.size = size;
+  slot.host = slots_[of].host + offset;
+  slot.mapped = mapped;
+  slot.read_only = true;
+  slot.alias = true;
   slot.name = std::move(name);
   slots_.push_back(slot);
   host_dirty_.emplace_back((slot.pages() + 63) / 64, 0);
@@ -53,7 +84,17 @@ void GuestMemory::move_slot(uint32_t id, uint64_t new_base) {
 
 void GuestMemory::set_slot_mapped(uint32_t id, bool mapped) {
   if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
-  slots_[id].mapped = mapped;
+  MemorySlot& s = slots_[id];
+  if (s.mapped == mapped) return;
+  if (mapped) check_no_mapped_overlap(s.guest_base, s.size, s.name, id);
+  s.mapped = mapped;
+  ++generation_;
+}
+
+void GuestMemory::set_slot_read_only(uint32_t id, bool read_only) {
+  if (id >= slots_.size()) throw std::out_of_range("no memory slot " + std::to_string(id));
+  if (slots_[id].read_only == read_only) return;
+  slots_[id].read_only = read_only;
   ++generation_;
 }
 
@@ -124,7 +165,7 @@ namespace rrvm {
 Sha256Digest GuestMemory::content_sha256() const {
   Sha256 h;
   for (const auto& s : slots_)
-    if (s.mapped) h.update(s.host, s.size);
+    if (s.mapped && !s.alias) h.update(s.host, s.size);
   return h.finish();
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct MemorySlot {
   uint8_t* host = nullptr;  // host-virtual address of guest_base
   bool log_dirty = false;   // track written pages
   bool mapped = true;       // visible to the guest (a disabled PCI BAR is not)
+  // Guest writes do not reach the memory: each is an MMIO write exit (ROM,
+  // write-protected shadow RAM; KVM_MEM_READONLY semantics on both backends).
+  bool read_only = false;
+  // The host memory belongs to another slot (a second window onto the same
+  // bytes, like the BIOS's alias below 1 MiB): not freed with this slot, not
+  // hashed twice.
+  bool alias = false;
   std::string name;         // "ram", "vram", ...
   uint64_t pages() const { return size / kPageSize; }
   bool contains(uint64_t gpa, uint64_t len) const {
@@ -41,15 +49,24 @@ class GuestMemory {
   GuestMemory& operator=(const GuestMemory&) = delete;
 
   // Adds a RAM slot of `size` bytes at `guest_base` (both page aligned),
-  // zero-filled. Throws std::invalid_argument on misalignment or overlap.
+  // zero-filled. Throws std::invalid_argument on misalignment or on overlap
+  // with a mapped slot (an unmapped slot may share guest addresses with
+  // others: only one of them can be mapped at a time).
   const MemorySlot& add_slot(uint64_t guest_base, uint64_t size, std::string name,
-                             bool log_dirty = false);
+                             bool log_dirty = false, bool mapped = true);
+  // Adds a slot showing `size` bytes of slot `of` from `offset` on at
+  // `guest_base` (page aligned, inside `of`), read-only to the guest. Same
+  // overlap rule as add_slot.
+  const MemorySlot& add_alias_slot(uint64_t guest_base, uint64_t size, std::string name, uint32_t of,
+                                   uint64_t offset, bool mapped);
 
   // Moves a slot to a new guest-physical base (a PCI BAR reprogrammed by the
   // guest) or hides/shows it; contents are kept. Backends pick the change up
   // in Vcpu::sync_memory_map(). Throws std::invalid_argument on overlap.
   void move_slot(uint32_t id, uint64_t new_base);
+  // Showing a slot that overlaps a mapped one throws std::invalid_argument.
   void set_slot_mapped(uint32_t id, bool mapped);
+  void set_slot_read_only(uint32_t id, bool read_only);
   // Bumped on every add/move/map change, so backends can tell what changed.
   uint64_t generation() const { return generation_; }
 
@@ -81,12 +98,15 @@ class GuestMemory {
   // Pages of slot `id` written since the previous call; clears the log.
   DirtyBitmap collect_dirty(uint32_t id);
 
-  // SHA-256 over every mapped slot's bytes, in slot order (final-state checks).
+  // SHA-256 over every mapped slot's bytes, in slot order, aliases skipped
+  // (final-state checks).
   Sha256Digest content_sha256() const;
   // Turns dirty logging of a slot on or off (before a backend is created).
   void set_log_dirty(uint32_t id, bool on);
 
  private:
+  void check_no_mapped_overlap(uint64_t base, uint64_t size, const std::string& name,
+                               std::optional<uint32_t> except) const;
   std::vector<MemorySlot> slots_;
   std::vector<DirtyBitmap> host_dirty_;  // per slot, marked by VMM-side writes
   DirtySource dirty_source_;

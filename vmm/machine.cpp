@@ -64,6 +64,10 @@ void Machine::request_exit(int status) {
   if (!exit_request_) exit_request_ = status;
 }
 
+void Machine::request_reset(const std::string& source) {
+  if (!reset_request_) reset_request_ = source;
+}
+
 void Machine::start_time() {
   if (started_) return;
   for (auto* d : timed_) d->start();
@@ -74,7 +78,7 @@ void Machine::add_device_state(std::string name, DeviceState* device) {
   device_states_.emplace_back(std::move(name), device);
 }
 
-bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_; }
+bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_ && !reset_request_; }
 
 MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
   if (!can_snapshot()) throw std::logic_error("Machine::snapshot: not at an instruction boundary");
@@ -128,6 +132,7 @@ void Machine::restore(const MachineSnapshot& s) {
   resume_after_interrupt_ = s.after_interrupt;
   async_regs_.reset();
   exit_request_.reset();
+  reset_request_.reset();
   clock_.last_ = s.clock_last_ns;
   clock_.fixed_.reset();
   if (instruction_clock_) instruction_clock_->set_skipped_ns(s.clock_skipped_ns);
@@ -204,7 +209,7 @@ bool Machine::handle_halt(RunResult* result) {
   };
   for (int idle = 0; idle < kMaxIdleWakeups; ++idle) {
     service_point();
-    if (exit_request_) return true;  // handled by the loop
+    if (exit_request_ || reset_request_) return true;  // handled by the loop
     if (auto recorded = authority_->halt_ends_run(position())) return halted_forever(*recorded);
     Registers regs = vcpu_->get_registers();
     if (pic_ && pic_->has_pending_interrupt() && regs.interrupts_enabled()) return true;
@@ -338,6 +343,11 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
       if (exit_request_) {
         finish(StopReason::DebugExit, *exit_request_,
                "guest requested exit with status " + std::to_string(*exit_request_));
+        return false;
+      }
+      if (reset_request_) {
+        finish(StopReason::Shutdown, kExitTripleFault,
+               "guest reset the machine (" + *reset_request_ + "); rrvm ends the run at a reset");
         return false;
       }
       const uint64_t delivered = interrupts_;

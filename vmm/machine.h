@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "vmm/byte_source.h"
@@ -71,6 +72,11 @@ class Machine {
 
   // Called by the debug-exit device: ends the run with `status`.
   void request_exit(int status);
+  // Called by a device that resets the machine (i8042 reset line, port 0x92,
+  // the 0xCF9 reset control): rrvm models no warm reset, so the run ends as
+  // a triple fault does (StopReason::Shutdown), after the current exit.
+  // `source` names the device in the message.
+  void request_reset(const std::string& source);
 
   // Runs until the guest stops. Never throws for guest behaviour; a backend
   // failure (VcpuError) ends the run as BackendError. Taps' pauses are not
@@ -163,6 +169,7 @@ class Machine {
   std::optional<uint64_t> instruction_limit_;
   std::optional<uint64_t> pause_icount_;
   std::optional<int> exit_request_;
+  std::optional<std::string> reset_request_;
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit

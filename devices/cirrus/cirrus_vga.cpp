@@ -2,6 +2,7 @@
 // paths (legacy window, LFB trap, BAR1) live in cirrus_memory.cpp.
 #include "devices/cirrus/cirrus_vga.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "vmm/state_bytes.h"
@@ -100,6 +101,17 @@ void CirrusVga::attach(IoBus& ports, IoBus& mmio) {
   apply_mappings();
 }
 
+void CirrusVga::set_option_rom(std::span<const uint8_t> rom) {
+  if (rom.empty() || rom.size() > (16u << 20)) throw std::invalid_argument("cirrus-vga: option ROM must be 1 byte to 16 MiB");
+  uint64_t size = kPageSize;  // a power of two (PCI) and whole pages (a slot)
+  while (size < rom.size()) size <<= 1;
+  declare_rom(static_cast<uint32_t>(size));
+  const MemorySlot& slot = memory_.add_slot(kDefaultParkingBase, size, "cirrus-rom", false, /*mapped=*/false);
+  std::copy(rom.begin(), rom.end(), slot.host);
+  rom_slot_ = slot.id;
+  memory_.set_slot_read_only(slot.id, true);
+}
+
 void CirrusVga::bar_window_changed(int, std::optional<uint64_t>) { apply_mappings(); }
 
 void CirrusVga::apply_mappings() {
@@ -134,6 +146,25 @@ void CirrusVga::apply_mappings() {
   if (memory_.slots()[vram_slot_].mapped != want_mapped) {
     memory_.set_slot_mapped(vram_slot_, want_mapped);
     changed = true;
+  }
+  if (rom_slot_) {
+    // The ROM BAR: shown where it points while enabled; over RAM or another
+    // slot it stays hidden (the guest then reads open bus there).
+    const auto rom = bar_window(kRomBar);
+    const MemorySlot& slot = memory_.slots()[*rom_slot_];
+    if (slot.mapped && (!rom || slot.guest_base != *rom)) {
+      memory_.set_slot_mapped(*rom_slot_, false);
+      changed = true;
+    }
+    if (rom && !memory_.slots()[*rom_slot_].mapped) {
+      try {
+        if (slot.guest_base != *rom) memory_.move_slot(*rom_slot_, *rom);
+        memory_.set_slot_mapped(*rom_slot_, true);
+        changed = true;
+      } catch (const std::invalid_argument&) {
+        // Over RAM or another window: not decoded.
+      }
+    }
   }
   if (changed && map_changed_) map_changed_();
 }

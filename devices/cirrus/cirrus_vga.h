@@ -50,6 +50,12 @@ class CirrusVga final : public PciDevice, public DeviceState {
   // `mmio` as the guest maps them.
   void attach(IoBus& ports, IoBus& mmio);
 
+  // The VGA BIOS as the device's PCI expansion ROM (config 0x30): a
+  // read-only slot "cirrus-rom" shown wherever the guest maps the ROM BAR
+  // while it is enabled. Call before attach. Throws std::invalid_argument for
+  // an empty ROM or one over 16 MiB.
+  void set_option_rom(std::span<const uint8_t> rom);
+
   // The bus-facing pieces (offsets relative to where each is claimed).
   IoDevice& ports() { return *ports_dev_; }
   IoDevice& legacy_window() { return *legacy_dev_; }
@@ -112,6 +118,7 @@ class CirrusVga final : public PciDevice, public DeviceState {
   Clock& clock_;
   std::function<void()> map_changed_;
   uint32_t vram_slot_ = 0;
+  std::optional<uint32_t> rom_slot_;
   uint8_t* vram_ = nullptr;
   IoBus* mmio_bus_ = nullptr;
   std::optional<uint64_t> lfb_claim_, mmio_claim_;

@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "devices/pci/i440fx.h"
+
 namespace rrvm {
 
 PciDevice::PciDevice(uint16_t vendor, uint16_t device, uint32_t class_code, uint8_t revision) {
@@ -25,13 +27,33 @@ void PciDevice::declare_bar(int bar, PciBarKind kind, uint32_t size) {
   config_[0x10 + bar * 4] = low;
 }
 
+void PciDevice::declare_rom(uint32_t size) {
+  if (size < 2048 || (size & (size - 1))) throw std::invalid_argument("PCI expansion ROM needs a power-of-two size >= 2 KiB");
+  rom_.kind = PciBarKind::Memory32;
+  rom_.size = size;
+}
+
+void PciDevice::set_subsystem(uint16_t vendor, uint16_t id) {
+  config_[0x2C] = static_cast<uint8_t>(vendor);
+  config_[0x2D] = static_cast<uint8_t>(vendor >> 8);
+  config_[0x2E] = static_cast<uint8_t>(id);
+  config_[0x2F] = static_cast<uint8_t>(id >> 8);
+}
+
 uint32_t PciDevice::bar_register(int bar) const {
-  unsigned o = 0x10 + bar * 4;
+  unsigned o = bar == kRomBar ? 0x30 : 0x10 + bar * 4;
   return uint32_t(config_[o]) | uint32_t(config_[o + 1]) << 8 | uint32_t(config_[o + 2]) << 16 |
          uint32_t(config_[o + 3]) << 24;
 }
 
 std::optional<uint64_t> PciDevice::bar_window(int bar) const {
+  if (bar == kRomBar) {
+    if (rom_.kind == PciBarKind::None || !memory_enabled()) return std::nullopt;
+    const uint32_t reg = bar_register(kRomBar);
+    const uint64_t base = reg & ~0x7FFu;
+    if (!(reg & 1) || base == 0 || base + rom_.size - 1 >= 0xFFFFFFFFull) return std::nullopt;
+    return base;
+  }
   if (bar < 0 || bar >= kBars) return std::nullopt;
   const Bar& b = bars_[bar];
   if (b.kind == PciBarKind::None) return std::nullopt;
@@ -80,16 +102,24 @@ void PciDevice::write_byte(unsigned o, uint8_t v) {
     mask &= b.kind == PciBarKind::Io ? ~3u : ~0xFu;  // type bits are read-only
     uint8_t m = static_cast<uint8_t>(mask >> (8 * byte));
     config_[o] = static_cast<uint8_t>((config_[o] & ~m) | (v & m));
+  } else if (o >= 0x30 && o < 0x34) {
+    if (rom_.kind == PciBarKind::None) return;
+    const uint32_t mask = ~(rom_.size - 1) | 1u;  // address bits and the enable bit
+    const uint8_t m = static_cast<uint8_t>(mask >> (8 * (o - 0x30)));
+    config_[o] = static_cast<uint8_t>((config_[o] & ~m) | (v & m));
+  } else if (o >= 0x40) {
+    device_config_write(o, v);
   }
-  // Everything else (IDs, class, header type, expansion ROM) is read-only.
+  // Everything else (IDs, class, header type) is read-only.
 }
 
 void PciDevice::update_windows() {
-  for (int i = 0; i < kBars; ++i) {
-    if (bars_[i].kind == PciBarKind::None) continue;
+  for (int i = 0; i <= kRomBar; ++i) {
+    Bar& b = i == kRomBar ? rom_ : bars_[i];
+    if (b.kind == PciBarKind::None) continue;
     auto w = bar_window(i);
-    if (w != bars_[i].window) {
-      bars_[i].window = w;
+    if (w != b.window) {
+      b.window = w;
       bar_window_changed(i, w);
     }
   }
@@ -97,31 +127,39 @@ void PciDevice::update_windows() {
 
 void PciDevice::restore_config_space(std::span<const uint8_t, 256> bytes) {
   for (size_t i = 0; i < 256; ++i) config_[i] = bytes[i];
-  for (auto& b : bars_) b.window.reset();
-  for (int i = 0; i < kBars; ++i)
-    if (bars_[i].kind != PciBarKind::None) bar_window_changed(i, std::nullopt);
+  for (int i = 0; i <= kRomBar; ++i) {
+    Bar& b = i == kRomBar ? rom_ : bars_[i];
+    b.window.reset();
+    if (b.kind != PciBarKind::None) bar_window_changed(i, std::nullopt);
+  }
   update_windows();
 }
 
-PciHost::PciHost() { slots_[0] = &bridge_; }
+PciHost::PciHost() : bridge_(std::make_unique<I440fxHostBridge>()) { slots_[0][0] = bridge_.get(); }
+
+PciHost::~PciHost() = default;
 
 void PciHost::attach(IoBus& ports) { ports.add(kBasePort, 8, this); }
 
-void PciHost::add_device(unsigned slot, PciDevice* device) {
-  if (slot >= 32 || slots_[slot] || !device)
-    throw std::invalid_argument("PCI slot " + std::to_string(slot) + " is taken or invalid");
-  slots_[slot] = device;
+void PciHost::add_device(unsigned slot, PciDevice* device, unsigned function) {
+  if (slot >= 32 || function >= 8 || slots_[slot][function] || !device)
+    throw std::invalid_argument("PCI slot " + std::to_string(slot) + " function " + std::to_string(function) +
+                                " is taken or invalid");
+  slots_[slot][function] = device;
 }
 
 PciDevice* PciHost::selected(unsigned* config_offset) const {
   if (!(address_ & 0x80000000u)) return nullptr;
   if (((address_ >> 16) & 0xFF) != 0) return nullptr;  // only bus 0
-  if (((address_ >> 8) & 0x7) != 0) return nullptr;    // single-function devices
+  const unsigned slot = (address_ >> 11) & 0x1F, function = (address_ >> 8) & 0x7;
+  PciDevice* f0 = slots_[slot][0];
+  if (function != 0 && (!f0 || !(f0->config_read(0x0E, 1) & 0x80))) return nullptr;
   *config_offset = address_ & 0xFC;
-  return slots_[(address_ >> 11) & 0x1F];
+  return slots_[slot][function];
 }
 
 uint64_t PciHost::io_read(uint64_t offset, unsigned size) {
+  if (offset == 1 && size == 1 && cf9_) return cf9_->io_read(0, 1);
   if (offset < 4) {
     // The address register; byte/word pieces read their part of it.
     return (address_ >> (8 * offset)) & IoBus::size_mask(size);
@@ -135,6 +173,10 @@ uint64_t PciHost::io_read(uint64_t offset, unsigned size) {
 }
 
 void PciHost::io_write(uint64_t offset, unsigned size, uint64_t value) {
+  if (offset == 1 && size == 1 && cf9_) {
+    cf9_->io_write(0, 1, value);
+    return;
+  }
   if (offset < 4) {
     if (size == 4 && offset == 0) {
       set_address_register(static_cast<uint32_t>(value));
@@ -160,7 +202,7 @@ std::vector<uint8_t> PciHost::save_state() const {
   ByteWriter w;
   w.header("PCIH", 1);
   w.u32(address_);
-  w.bytes(bridge_.config_space());
+  w.bytes(bridge_->config_space());
   return w.take();
 }
 
@@ -172,7 +214,7 @@ void PciHost::load_state(std::span<const uint8_t> bytes) {
   r.bytes(config);
   r.finish();
   set_address_register(address);
-  bridge_.restore_config_space(config);
+  bridge_->restore_config_space(config);
 }
 
 }  // namespace rrvm

@@ -15,8 +15,9 @@
 ;      a transparent colour-expanded hatch pattern, an XOR block cursor;
 ;   5. the lower text area scrolled up one glyph row by a copy, the freed
 ;      row cleared.
-bits 16
-org 0x7C00
+; Sector 1 is the boot stub (guests/include/boot.inc): rrvm starts the whole
+; image at 0x7C00, a BIOS loads the rest of it and both arrive at main.
+%include "boot.inc"
 %define PITCH      1280                     ; 640 pixels, 2 bytes each
 %define XY(x, y)   ((y) * PITCH + (x) * 2)
 %define LAST(x, y, w, h) (XY((x) + (w) - 1, (y) + (h) - 1) + 1)  ; last byte of a rect
@@ -47,7 +48,7 @@ org 0x7C00
 %define B_FG   20
 %define B_BG   22
 
-start:
+main:
   cli
   xor ax, ax
   mov ds, ax
@@ -367,3 +368,5 @@ hatch:        ; 8x8 pattern for colour expansion: a diagonal hatch
   db 0x81, 0x42, 0x24, 0x18, 0x18, 0x24, 0x42, 0x81
 
 %include "font8x16.inc"
+
+BOOT_END

@@ -1,9 +1,10 @@
 ; Cirrus linear modes through the LFB from 32-bit protected mode: 640x480
 ; 16 bpp (red/green/blue bars) then 800x600 8 bpp (palette grid, index =
 ; x/100 + 8*((y/100)&1)), all registers programmed by hand.
-bits 16
-org 0x7C00
-start:
+; Sector 1 is the boot stub (guests/include/boot.inc): rrvm starts the whole
+; image at 0x7C00, a BIOS loads the rest of it and both arrive at main.
+%include "boot.inc"
+main:
   cli
   xor ax, ax
   mov ds, ax
@@ -198,3 +199,5 @@ gdt:
 gdt_desc:
   dw gdt_desc - gdt - 1
   dd gdt
+
+BOOT_END

@@ -11,10 +11,11 @@
 ;   5. the cursor hidden.
 ; Few legacy-window writes (each is an MMIO exit on kvm): dword stores for
 ; the clear and the font.
-bits 16
-org 0x7C00
+; Sector 1 is the boot stub (guests/include/boot.inc): rrvm starts the whole
+; image at 0x7C00, a BIOS loads the rest of it and both arrive at main.
+%include "boot.inc"
 %define CELL(r, c) (((r) * 80 + (c)) * 2)
-start:
+main:
   cli
   xor ax, ax
   mov ds, ax
@@ -391,3 +392,5 @@ listing:
   db 0
 
 %include "font8x16.inc"
+
+BOOT_END

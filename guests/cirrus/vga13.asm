@@ -1,8 +1,9 @@
 ; Mode 13h (320x200x256, chain-4) through the legacy window at 0xA0000.
 ; Draws colour = x/20 + 16*(y/25) with a DAC ramp (r = i&63, g = i>>2, b = 63-(i&63)).
-bits 16
-org 0x7C00
-start:
+; Sector 1 is the boot stub (guests/include/boot.inc): rrvm starts the whole
+; image at 0x7C00, a BIOS loads the rest of it and both arrive at main.
+%include "boot.inc"
+main:
   cli
   xor ax, ax
   mov ds, ax
@@ -132,3 +133,5 @@ mode13:
   REG REG_ATTR, 0x13, 0x00
   REG REG_ATTR, 0x14, 0x00
   dw REG_END
+
+BOOT_END

@@ -140,6 +140,7 @@ class EmuVcpu final : public Vcpu {
   void on_intr(uint32_t vector);
   void on_dirty_write(const DirtyRange& range, uint64_t address, int size);
   void on_unmapped(uc_mem_type type, uint64_t address, int size);
+  void on_write_protected(uint64_t address, int size, uint64_t value);
 
  private:
   // Why a hook stopped the engine.
@@ -225,7 +226,6 @@ class EmuVcpu final : public Vcpu {
   void apply_pushf_fixup();
   void apply_boundary_work();
   void remap();
-  void unmap_all();
   // Delivers `vector`, escalating to #DF and then to shutdown like the CPU:
   // nothing (delivered), a Shutdown exit, or a failure text (a mode Unicorn
   // cannot deliver in).
@@ -268,12 +268,34 @@ class EmuVcpu final : public Vcpu {
   void read_fpu(FpuState* f);
   void write_fpu(const FpuState& f);
 
-  // Memory map as last applied.
+  // Memory map as last applied: one Unicorn region per mapped slot and per
+  // hole between them below 4 GiB (MMIO). Changes are applied region by
+  // region: unmapping costs Unicorn a TLB flush per page, which for the
+  // hole below the BIOS (~4 GiB) is far too slow to redo at every PAM or BAR
+  // change.
+  struct Region {
+    uint64_t base = 0, size = 0;
+    uint8_t* host = nullptr;  // null: an MMIO hole
+    bool read_only = false;
+    bool log_dirty = false;
+    uint32_t slot_id = 0;
+    uint64_t alias = 0;  // the guest-physical address it shows (the 4 GiB wrap page: 0)
+    bool same_mapping(const Region& o) const {
+      return base == o.base && size == o.size && host == o.host && read_only == o.read_only &&
+             log_dirty == o.log_dirty && alias == o.alias && (host == nullptr || slot_id == o.slot_id);
+    }
+  };
+  struct MappedRegion {
+    Region region;
+    std::unique_ptr<MmioHole> hole;
+    std::unique_ptr<DirtyRange> dirty;
+    std::optional<uc_hook> dirty_hook;
+  };
+  std::vector<Region> wanted_regions() const;
+  void map_region(const Region& r);
+  void unmap_region(MappedRegion& m);
   uint64_t mapped_generation_ = ~0ull;
-  std::vector<std::pair<uint64_t, uint64_t>> mapped_regions_;  // base, size
-  std::vector<std::unique_ptr<MmioHole>> holes_;
-  std::vector<std::unique_ptr<DirtyRange>> dirty_ranges_;
-  std::vector<uc_hook> dirty_hooks_;
+  std::vector<MappedRegion> mapped_;
   std::map<uint32_t, DirtyBitmap> dirty_;
   // Pages that ever held translated code (one bit per 4 KiB below 4 GiB):
   // VMM-side writes elsewhere need no invalidation.
@@ -380,6 +402,10 @@ bool cb_unmapped(uc_engine*, uc_mem_type type, uint64_t address, int size, int64
   static_cast<EmuVcpu*>(self)->on_unmapped(type, address, size);
   return false;
 }
+bool cb_write_protected(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t value, void* self) {
+  static_cast<EmuVcpu*>(self)->on_write_protected(address, size, static_cast<uint64_t>(value));
+  return true;  // go on: the store itself is discarded (the region is read-only)
+}
 
 // ---- construction --------------------------------------------------------
 
@@ -396,7 +422,9 @@ EmuVcpu::EmuVcpu(GuestMemory& memory, std::vector<CpuidEntry> cpuid)
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_out), this, 1, 0, UC_X86_INS_OUT) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&cb_cpuid), this, 1, 0, UC_X86_INS_CPUID) == UC_ERR_OK &&
             uc_hook_add(uc_, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&cb_intr), this, 1, 0) == UC_ERR_OK &&
-            uc_hook_add(uc_, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&cb_unmapped), this, 1, 0) == UC_ERR_OK;
+            uc_hook_add(uc_, &h, UC_HOOK_MEM_UNMAPPED, reinterpret_cast<void*>(&cb_unmapped), this, 1, 0) == UC_ERR_OK &&
+            uc_hook_add(uc_, &h, UC_HOOK_MEM_WRITE_PROT, reinterpret_cast<void*>(&cb_write_protected), this, 1, 0) ==
+                UC_ERR_OK;
   if (!ok) {
     uc_close(uc_);
     throw std::runtime_error("emu: cannot install Unicorn hooks");
@@ -461,61 +489,97 @@ void EmuVcpu::capture_mode_templates() {
 
 // ---- memory map ------------------------------------------------------------
 
-void EmuVcpu::unmap_all() {
-  for (uc_hook h : dirty_hooks_) uc_hook_del(uc_, h);
-  dirty_hooks_.clear();
-  dirty_ranges_.clear();
-  for (auto [base, size] : mapped_regions_) uc_mem_unmap(uc_, base, size);
-  mapped_regions_.clear();
-  holes_.clear();
-}
-
-void EmuVcpu::remap() {
-  unmap_all();
+std::vector<EmuVcpu::Region> EmuVcpu::wanted_regions() const {
   std::vector<const MemorySlot*> ram;
   for (const MemorySlot& s : memory_.slots())
     if (s.mapped && s.size > 0) ram.push_back(&s);
   std::sort(ram.begin(), ram.end(), [](auto* a, auto* b) { return a->guest_base < b->guest_base; });
+  std::vector<Region> out;
   uint64_t cursor = 0;
-  auto map_hole = [&](uint64_t base, uint64_t end, uint64_t alias) {
-    if (end <= base) return;
-    auto hole = std::make_unique<MmioHole>(MmioHole{this, base, alias});
-    if (uc_mmio_map(uc_, base, end - base, &cb_mmio_read, hole.get(), &cb_mmio_write, hole.get()) == UC_ERR_OK) {
-      mapped_regions_.emplace_back(base, end - base);
-      holes_.push_back(std::move(hole));
-    }
+  auto hole = [&](uint64_t base, uint64_t end, uint64_t alias) {
+    if (end > base) out.push_back(Region{.base = base, .size = end - base, .alias = alias});
   };
   for (const MemorySlot* s : ram) {
-    if (s->guest_base < k4GiB) map_hole(cursor, std::min(s->guest_base, k4GiB), cursor);
-    if (uc_mem_map_ptr(uc_, s->guest_base, s->size, UC_PROT_ALL, s->host) == UC_ERR_OK)
-      mapped_regions_.emplace_back(s->guest_base, s->size);
+    if (s->guest_base < k4GiB) hole(cursor, std::min(s->guest_base, k4GiB), cursor);
+    out.push_back(Region{.base = s->guest_base,
+                         .size = s->size,
+                         .host = s->host,
+                         .read_only = s->read_only,
+                         .log_dirty = s->log_dirty,
+                         .slot_id = s->id,
+                         .alias = s->guest_base});
     cursor = std::max(cursor, s->guest_base + s->size);
-    if (s->log_dirty) {
-      auto range = std::make_unique<DirtyRange>(DirtyRange{this, s->id, s->guest_base, s->size});
-      uc_hook h;
-      if (uc_hook_add(uc_, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&cb_dirty), range.get(), s->guest_base,
-                      s->guest_base + s->size - 1) == UC_ERR_OK)
-        dirty_hooks_.push_back(h);
-      dirty_ranges_.push_back(std::move(range));
-      dirty_[s->id].resize((s->pages() + 63) / 64, 0);
-    }
   }
-  if (cursor < k4GiB) map_hole(cursor, k4GiB, cursor);
+  if (cursor < k4GiB) hole(cursor, k4GiB, cursor);
   // In 32-bit mode linear addresses wrap at 4 GiB: an access that starts
   // below and ends above (a dword at 0xFFFFFFFE) continues at 0, as on the
   // CPU. Unicorn's x86-64 core does not wrap, so the page above 4 GiB shows
-  // what is at 0.
-  if (const MemorySlot* low = memory_.find_slot(0); low && low->guest_base == 0) {
-    if (uc_mem_map_ptr(uc_, k4GiB, kPageSize, UC_PROT_ALL, low->host) == UC_ERR_OK)
-      mapped_regions_.emplace_back(k4GiB, kPageSize);
-  } else {
-    map_hole(k4GiB, k4GiB + kPageSize, 0);
+  // what is at 0 (RAM there: the same host bytes, not dirty-logged; else a
+  // hole that reports guest-physical 0).
+  const MemorySlot* low = nullptr;
+  for (const MemorySlot* s : ram)
+    if (s->guest_base == 0 && s->size >= kPageSize) low = s;
+  if (low)
+    out.push_back(Region{.base = k4GiB, .size = kPageSize, .host = low->host, .read_only = low->read_only,
+                         .slot_id = low->id, .alias = 0});
+  else
+    hole(k4GiB, k4GiB + kPageSize, 0);
+  return out;
+}
+
+void EmuVcpu::map_region(const Region& r) {
+  MappedRegion m;
+  m.region = r;
+  if (!r.host) {
+    m.hole = std::make_unique<MmioHole>(MmioHole{this, r.base, r.alias});
+    if (uc_mmio_map(uc_, r.base, r.size, &cb_mmio_read, m.hole.get(), &cb_mmio_write, m.hole.get()) != UC_ERR_OK)
+      return;
+    mapped_.push_back(std::move(m));
+    return;
+  }
+  if (uc_mem_map_ptr(uc_, r.base, r.size, UC_PROT_ALL, r.host) != UC_ERR_OK) return;
+  // Read-only memory: Unicorn discards the store after the write-protection
+  // hook (on_write_protected) has turned it into an MMIO write exit.
+  if (r.read_only) uc_mem_protect(uc_, r.base, r.size, UC_PROT_READ | UC_PROT_EXEC);
+  if (r.log_dirty) {
+    m.dirty = std::make_unique<DirtyRange>(DirtyRange{this, r.slot_id, r.base, r.size});
+    uc_hook h;
+    if (uc_hook_add(uc_, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(&cb_dirty), m.dirty.get(), r.base,
+                    r.base + r.size - 1) == UC_ERR_OK)
+      m.dirty_hook = h;
+    dirty_[r.slot_id].resize((r.size / kPageSize + 63) / 64, 0);
+  }
+  mapped_.push_back(std::move(m));
+}
+
+void EmuVcpu::unmap_region(MappedRegion& m) {
+  if (m.dirty_hook) uc_hook_del(uc_, *m.dirty_hook);
+  uc_mem_unmap(uc_, m.region.base, m.region.size);
+}
+
+void EmuVcpu::remap() {
+  const std::vector<Region> wanted = wanted_regions();
+  auto is_wanted = [&](const Region& r) {
+    return std::any_of(wanted.begin(), wanted.end(), [&](const Region& w) { return w.same_mapping(r); });
+  };
+  // Unmap first, so no new region overlaps an old one inside Unicorn.
+  std::vector<MappedRegion> kept;
+  for (MappedRegion& m : mapped_) {
+    if (is_wanted(m.region)) kept.push_back(std::move(m));
+    else unmap_region(m);
+  }
+  mapped_ = std::move(kept);
+  for (const Region& w : wanted) {
+    bool have = std::any_of(mapped_.begin(), mapped_.end(), [&](const MappedRegion& m) { return m.region.same_mapping(w); });
+    if (!have) map_region(w);
   }
   // No flush of translated code: Unicorn 2.0.1 checks memory hooks when a
   // store runs, not when it is translated (EmuVcpu.SlotMappedWhileRunning...
-  // shows it), and unmapping drops the unmapped pages' translations itself.
-  // A flush would memset Unicorn's whole 1 GiB code buffer: ~1 s the first
-  // time in a process, ~0.1 s after that (once per VRAM hide/show).
+  // shows it), and unmapping drops the unmapped pages' translations itself
+  // (translations are keyed by host RAM block, so a region remapped to other
+  // memory, as PAM does, never finds the old code). A flush would memset
+  // Unicorn's whole 1 GiB code buffer: ~1 s the first time in a process,
+  // ~0.1 s after that.
   mapped_generation_ = memory_.generation();
 }
 
@@ -958,6 +1022,15 @@ void EmuVcpu::on_mmio_write(const MmioHole& hole, uint64_t offset, unsigned size
   if (cur_index_ < 0 && cur_block_) cur_index_ = cur_block_->index_at(read32(UC_X86_REG_EIP));
   post_mid_instruction(Exit{.kind = ExitKind::Mmio, .is_write = true, .size = static_cast<uint8_t>(size),
                             .address = hole.alias + offset, .data = value & size_mask(size)});
+}
+
+// A store to read-only memory: the same MMIO write exit KVM gives for a
+// KVM_MEM_READONLY slot.
+void EmuVcpu::on_write_protected(uint64_t address, int size, uint64_t value) {
+  if (closing_ || size <= 0) return;
+  const uint8_t bytes = static_cast<uint8_t>(std::min(size, 8));
+  post_mid_instruction(
+      Exit{.kind = ExitKind::Mmio, .is_write = true, .size = bytes, .address = address, .data = value & size_mask(bytes)});
 }
 
 void EmuVcpu::on_cpuid() {

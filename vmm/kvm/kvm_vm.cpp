@@ -63,6 +63,7 @@ KvmVm::KvmVm(GuestMemory& memory) : memory_(memory) {
   if (!vm_) fail("KVM_CREATE_VM");
   int slots = ioctl_retry(system_.get(), KVM_CHECK_EXTENSION, long(KVM_CAP_NR_MEMSLOTS));
   max_slots_ = slots > 0 ? uint32_t(slots) : 32;  // KVM's historic minimum
+  readonly_supported_ = has_cap(vm_.get(), KVM_CAP_READONLY_MEM);
   if (has_cap(vm_.get(), KVM_CAP_SET_TSS_ADDR)) {
     uint64_t identity = kIdentityMapAddress;
     if (has_cap(vm_.get(), KVM_CAP_SET_IDENTITY_MAP_ADDR) &&
@@ -79,10 +80,13 @@ KvmVm::KvmVm(GuestMemory& memory) : memory_(memory) {
 KvmVm::~KvmVm() { memory_.set_dirty_source({}); }
 
 void KvmVm::set_region(uint32_t slot, uint64_t guest_base, uint64_t size, uint8_t* host,
-                       bool log_dirty) {
+                       bool log_dirty, bool read_only) {
+  if (read_only && !readonly_supported_)
+    throw VcpuError("kvm: this host's KVM lacks KVM_CAP_READONLY_MEM, which read-only guest memory (ROM) needs");
   kvm_userspace_memory_region region{};
   region.slot = slot;
-  region.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+  // A read-only slot's guest writes exit as MMIO writes.
+  region.flags = (log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0) | (read_only ? KVM_MEM_READONLY : 0);
   region.guest_phys_addr = guest_base;
   region.memory_size = size;  // 0 deletes the slot
   region.userspace_addr = reinterpret_cast<uint64_t>(host);
@@ -100,7 +104,7 @@ void KvmVm::sync_memory_map() {
   carried_dirty_.resize(slots.size());
   auto wanted = [](const MemorySlot& s, const Registered& r) {
     return s.mapped && r.present && r.guest_base == s.guest_base && r.size == s.size &&
-           r.host == s.host && r.log_dirty == s.log_dirty;
+           r.host == s.host && r.log_dirty == s.log_dirty && r.read_only == s.read_only;
   };
   // Deletions first, so a slot moving onto a range another slot just left
   // never overlaps it inside KVM.
@@ -112,14 +116,14 @@ void KvmVm::sync_memory_map() {
       carried_dirty_[s.id].resize((r.size / kPageSize + 63) / 64, 0);
       read_dirty_log(s.id, carried_dirty_[s.id]);
     }
-    set_region(s.id, r.guest_base, 0, r.host, false);
+    set_region(s.id, r.guest_base, 0, r.host, false, false);
     r = Registered{};
   }
   for (const auto& s : slots) {
     Registered& r = registered_[s.id];
     if (!s.mapped || r.present) continue;
-    set_region(s.id, s.guest_base, s.size, s.host, s.log_dirty);
-    r = Registered{true, s.guest_base, s.size, s.host, s.log_dirty};
+    set_region(s.id, s.guest_base, s.size, s.host, s.log_dirty, s.read_only);
+    r = Registered{true, s.guest_base, s.size, s.host, s.log_dirty, s.read_only};
   }
   generation_seen_ = memory_.generation();
 }

@@ -38,9 +38,10 @@ class KvmVm {
     uint64_t size = 0;
     uint8_t* host = nullptr;
     bool log_dirty = false;
+    bool read_only = false;
   };
   void set_region(uint32_t slot, uint64_t guest_base, uint64_t size, uint8_t* host,
-                  bool log_dirty);
+                  bool log_dirty, bool read_only);
   // ORs KVM's dirty bits for `slot` into `accumulate` (and clears KVM's log).
   void read_dirty_log(uint32_t slot, DirtyBitmap& accumulate);
   void collect_dirty(const MemorySlot& slot, DirtyBitmap& accumulate);
@@ -49,6 +50,7 @@ class KvmVm {
   Fd system_;
   Fd vm_;
   uint32_t max_slots_ = 0;
+  bool readonly_supported_ = false;
   std::vector<Registered> registered_;    // by GuestMemory slot id
   std::vector<DirtyBitmap> carried_dirty_;  // read from KVM before a slot was re-registered
   uint64_t generation_seen_ = ~0ull;

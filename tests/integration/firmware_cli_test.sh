@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `rrvm` with real firmware (Debian's SeaBIOS and Cirrus VGA BIOS) as a user
+# runs it: errors are one line with status 8 (a missing BIOS or VGA BIOS, a
+# truncated disk image, a replay with another image), a floppy boot records
+# and replays exactly without touching the image file, the replayed SeaBIOS
+# log shows the boot path, and `rrvm frames` rebuilds the text screens the
+# VGA BIOS drew: the SeaBIOS banner alone first, then the boot line and the
+# guest's own int 10h text (read off the PNGs by text_screen_check.py).
+# Usage: firmware_cli_test.sh RRVM GUEST_DIR
+set -u
+RRVM=$1 GUESTS=$2
+HERE=$(dirname "$0")
+if [ ! -f /usr/share/seabios/bios.bin ] || [ ! -f /usr/share/seabios/vgabios-cirrus.bin ]; then
+  echo "SKIP: Debian's seabios package is not installed"
+  exit 77
+fi
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
+one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
+IMG=$GUESTS/biosboot.bin
+BANNER="SeaBIOS (version 1.16.2-debian-1.16.2-1)"
+
+# One-line errors, status 8, nothing run.
+s=$(status_of "$RRVM" run --backend emu --bios "$T/no-bios.bin" --floppy "$IMG")
+check "missing BIOS: status 8" [ "$s" = 8 ]
+check "missing BIOS: one line naming it" one_line_err "BIOS image '$T/no-bios.bin': cannot open"
+s=$(status_of "$RRVM" run --backend emu --vga-bios "$T/no-vga.bin" --floppy "$IMG")
+check "missing VGA BIOS: status 8" [ "$s" = 8 ]
+check "missing VGA BIOS: one line naming it" one_line_err "VGA BIOS image '$T/no-vga.bin'"
+head -c 1000 "$IMG" >"$T/cut.img"
+s=$(status_of "$RRVM" run --backend emu --disk "$T/cut.img")
+check "truncated disk: status 8" [ "$s" = 8 ]
+check "truncated disk: one line" one_line_err "disk image '$T/cut.img': truncated: 1000 bytes is not a whole number"
+
+# A floppy boot: the guest's results on COM1, recorded and replayed exactly.
+cp "$IMG" "$T/boot.img"
+sum_before=$(sha256sum <"$T/boot.img")
+s=$(status_of "$RRVM" record --backend emu -o "$T/boot.rrt" --floppy "$T/boot.img")
+check "record floppy boot: the guest's status 1" [ "$s" = 1 ]
+check "record floppy boot: the guest finished" grep -qx "biosboot: done" "$T/out"
+check "record floppy boot: int 13h read sector 2" grep -qx "biosboot: int 13h re-read of sector 2 matches: yes" "$T/out"
+cp "$T/out" "$T/recorded.txt"
+s=$(status_of "$RRVM" replay --backend emu --bios-log "$T/bios.log" "$T/boot.rrt")
+check "replay floppy boot: exact" [ "$s" = 0 ]
+check "replay floppy boot: says exactly" grep -q "replayed [0-9]* events exactly" "$T/err"
+check "replay floppy boot: same serial" cmp -s "$T/out" "$T/recorded.txt"
+check "replayed SeaBIOS log: the boot path" grep -q "^Booting from Floppy..." "$T/bios.log"
+check "image never modified" [ "$(sha256sum <"$T/boot.img")" = "$sum_before" ]
+s=$(status_of "$RRVM" replay --backend emu --image "floppy=$GUESTS/fwgarbage.bin" "$T/boot.rrt")
+check "replay with another floppy: status 8" [ "$s" = 8 ]
+check "replay with another floppy: one line" one_line_err "does not match the recording"
+
+# The screens: rebuilt from the trace alone.
+s=$(status_of "$RRVM" frames -o "$T/frames" "$T/boot.rrt")
+check "frames: status 0" [ "$s" = 0 ]
+last=$(ls "$T/frames" | tail -1)
+check "last frame: banner, boot line, the guest's text" \
+  python3 "$HERE/text_screen_check.py" "$T/frames/$last" 3,0 "$BANNER" "Booting from Floppy..." \
+  "rrvm biosboot: hello from int 10h"
+check "an earlier frame: the SeaBIOS banner alone" \
+  python3 "$HERE/text_screen_check.py" --first "$T"/frames/*.png -- 1,0 "$BANNER"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
