@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_reader.h"
 #include "vmm/machine.h"
@@ -29,7 +30,7 @@ int dump(const DumpCommandOptions& o) {
 
 int serial(const std::string& trace) {
   TraceReader reader(trace);
-  ConsoleOutput out = rebuild_serial(reader);
+  ConsoleOutput out = rebuild_console(reader);
   std::cout << out.serial << std::flush;
   if (!out.debug_console.empty()) std::cerr << out.debug_console << std::flush;
   if (out.error) {

@@ -81,7 +81,11 @@ GdbServer::GdbServer(ReplayTimeline& timeline, RspConnection& connection)
   // gdb cannot change architectures within a session: the mode at the start
   // decides how it disassembles (`set architecture i386` after a switch).
   architecture_ = timeline_.registers().protected_mode() ? "i386" : "i8086";
+  // gdb's Ctrl-C arrives as a 0x03 byte while a continue runs.
+  timeline_.set_interrupt_check([this] { return connection_.interrupt_pending(); });
 }
+
+GdbServer::~GdbServer() { timeline_.set_interrupt_check({}); }
 
 std::string GdbServer::target_xml() const {
   std::string xml =
@@ -187,6 +191,7 @@ std::string GdbServer::stop_reply(const TimelineStop& stop) {
       reply += fmt::format("{}:{:x};", kind, linear);
       break;
     }
+    case TimelineStopKind::Interrupted: reply = "T02"; break;  // SIGINT, as gdb asked
     case TimelineStopKind::Start: reply += "replaylog:begin;"; break;
     case TimelineStopKind::End: reply += "replaylog:end;"; break;
     case TimelineStopKind::Step: break;

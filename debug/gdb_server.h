@@ -22,6 +22,9 @@ namespace rrvm::debug {
 class GdbServer {
  public:
   GdbServer(ReplayTimeline& timeline, RspConnection& connection);
+  ~GdbServer();
+  GdbServer(const GdbServer&) = delete;
+  GdbServer& operator=(const GdbServer&) = delete;
   // Serves one gdb session until it detaches, kills or hangs up. `log`
   // receives one line per noteworthy thing (refused writes).
   void serve(const std::function<void(const std::string&)>& log = {});

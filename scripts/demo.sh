@@ -2,7 +2,11 @@
 # The README main command: sets everything up, builds, then records a demo
 # guest that draws on the Cirrus display, replays the trace exactly, and
 # rebuilds the screen from the trace alone as PNG files in out/frames/ (and
-# as one animated PNG, out/frames.png).
+# as one animated PNG, out/frames.png); then boots the same guest from a
+# floppy through real firmware (Debian's SeaBIOS and Cirrus VGA BIOS),
+# records and replays that, and writes its screens (the SeaBIOS banner,
+# "Booting from Floppy...", then the guest's display) to out/firmware-frames/
+# and out/firmware-frames.png.
 # The test suite runs it too (ctest `demo`), with RRVM_DEMO_SKIP_SETUP=1 and
 # RRVM_DEMO_BUILD / RRVM_DEMO_OUT pointing at its build and a scratch folder.
 set -euo pipefail
@@ -24,3 +28,14 @@ echo "== rrvm frames: the screen rebuilt from the trace alone"
 rm -rf "$OUT/frames"
 "$RRVM" frames -o "$OUT/frames" --animation "$OUT/frames.png" "$OUT/demo.rrt"
 ls "$OUT/frames"
+echo "== rrvm record --floppy: the same guest booted by SeaBIOS and the Cirrus VGA BIOS"
+"$RRVM" record --backend emu --bios-log "$OUT/bios.log" -o "$OUT/firmware.rrt" \
+  --floppy "$BUILD/guests/cirrus-lfb.bin" || [ $? -eq 1 ]
+grep -m1 "^Booting from" "$OUT/bios.log"
+echo "== rrvm replay: the firmware boot, exactly"
+"$RRVM" replay --backend emu "$OUT/firmware.rrt"
+echo "== rrvm frames: the firmware's text screens, then the guest's"
+rm -rf "$OUT/firmware-frames"
+"$RRVM" frames -o "$OUT/firmware-frames" --animation "$OUT/firmware-frames.png" "$OUT/firmware.rrt"
+ls "$OUT/firmware-frames" | head -3
+echo "... $(ls "$OUT/firmware-frames" | wc -l) frames"

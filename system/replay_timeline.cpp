@@ -118,6 +118,12 @@ bool ReplayTimeline::at_boundary(uint64_t icount, bool after_interrupt) {
     take_checkpoint(here);
     plan_pause();
   }
+  bool interrupted = false;
+  if (mode_ == Mode::Continue && interrupt_check_ && icount >= next_poll_icount_) {
+    next_poll_icount_ = icount + kInterruptPollInstructions;
+    plan_pause();
+    interrupted = interrupt_check_();
+  }
 
   const bool at_start = start_ && here == *start_;
   std::optional<TimelineStop> stop;
@@ -146,6 +152,7 @@ bool ReplayTimeline::at_boundary(uint64_t icount, bool after_interrupt) {
   if (until_event_ && replayer_->events_consumed() >= *until_event_) return pause({TimelineStopKind::Step});
   if (mode_ == Mode::Step && !at_start) return pause(stop.value_or(TimelineStop{TimelineStopKind::Step}));
   if (stop) return pause(*stop);
+  if (interrupted) return pause({TimelineStopKind::Interrupted});
   return false;
 }
 
@@ -162,6 +169,7 @@ TimelineStop ReplayTimeline::run(Mode mode, std::optional<TimelinePosition> targ
   else start_ = here_;
   arm(mode != Mode::Target);
   step_icount_ = mode == Mode::Step ? std::optional<uint64_t>(here_.icount + 1) : std::nullopt;
+  next_poll_icount_ = here_.icount + kInterruptPollInstructions;
   plan_pause();
   std::optional<RunResult> r = m.run_until_pause();
   m.set_pause_icount(std::nullopt);
@@ -190,6 +198,7 @@ void ReplayTimeline::plan_pause() {
   };
   if (target_) earliest(target_->icount);
   earliest(step_icount_);
+  if (mode_ == Mode::Continue && interrupt_check_) earliest(next_poll_icount_);
   system_->machine().set_pause_icount(pause);
 }
 
@@ -300,6 +309,7 @@ TimelineStop ReplayTimeline::reverse_cont() {
   const TimelinePosition now = position();
   TimelinePosition high = now;
   for (;;) {
+    if (interrupt_check_ && high != now && interrupt_check_()) return {TimelineStopKind::Interrupted};
     const Checkpoint* c = latest_before(high, false);
     if (!c) break;
     const TimelinePosition from = c->position;

@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include "display/renderer.h"
 #include "system/replay_session.h"
 #include "vmm/machine_snapshot.h"
@@ -47,6 +49,7 @@ enum class TimelineStopKind {
                // backward: the next instruction touches one
   Start,       // nothing earlier: the start of the trace
   End,         // nothing later: the end of the trace (or where the replay stopped)
+  Interrupted, // the user asked a continue to stop (gdb's Ctrl-C)
 };
 
 struct TimelineStop {
@@ -105,6 +108,13 @@ class ReplayTimeline {
   // Armed for cont, reverse_cont and (watchpoints) step.
   void set_breakpoints(std::vector<uint64_t> linear);
   void set_watchpoints(std::vector<Vcpu::Watchpoint> watch);
+  // Asked every kInterruptPollInstructions instructions of a cont and
+  // between the segments a reverse_cont scans: true stops it where it is
+  // (Interrupted).
+  void set_interrupt_check(std::function<bool()> check) { interrupt_check_ = std::move(check); }
+  // ~5 ms of replay on emu: Ctrl-C answers within that, and the poll (one
+  // system call) costs nothing measurable.
+  static constexpr uint64_t kInterruptPollInstructions = 1'000'000;
 
   TimelineStop step();
   TimelineStop cont();
@@ -138,6 +148,8 @@ class ReplayTimeline {
   void plan_pause();
 
   TimelineOptions options_;
+  std::function<bool()> interrupt_check_;
+  uint64_t next_poll_icount_ = 0;
   std::unique_ptr<TraceReader> reader_;
   std::unique_ptr<PcSystem> system_;
   std::unique_ptr<Replayer> replayer_;

@@ -116,30 +116,6 @@ void dump_events(const TraceReader& reader, const DumpOptions& options, std::ost
   }
 }
 
-ConsoleOutput rebuild_serial(const TraceReader& reader) {
-  constexpr uint64_t kCom1 = 0x3F8, kLcr = kCom1 + 3, kDebugPort = 0xE9;
-  ConsoleOutput out;
-  uint8_t lcr = 0;
-  try {
-    EventCursor cursor = reader.events();
-    while (const TraceEvent* event = cursor.next()) {
-      const auto* e = std::get_if<ExitEvent>(&event->body);
-      if (!e || e->kind != TraceExitKind::PortIo || !e->is_write) continue;
-      // A wide out touches consecutive ports, one data byte each.
-      for (uint64_t i = 0; i < e->size; ++i) {
-        uint64_t port = e->address + i;
-        auto byte = static_cast<uint8_t>(e->data >> (8 * i));
-        if (port == kLcr) lcr = byte;
-        else if (port == kCom1 && (lcr & 0x80) == 0) out.serial += static_cast<char>(byte);
-        else if (port == kDebugPort) out.debug_console += static_cast<char>(byte);
-      }
-    }
-  } catch (const TraceError& e) {
-    out.error = e.what();
-  }
-  return out;
-}
-
 void trace_info(const TraceReader& reader, std::ostream& out) {
   const TraceHeader& h = reader.header();
   out << "trace: " << reader.path() << "\n";

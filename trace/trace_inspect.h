@@ -1,5 +1,6 @@
-// What `rrvm trace ...` shows: a summary, the events one per line (text or
-// JSON lines), and the guest's console output rebuilt from the trace alone.
+// What `rrvm info` and `rrvm dump` show: a summary and the events one per
+// line (text or JSON lines). The console output (`rrvm serial`) is rebuilt
+// by system/console_rebuild, which runs the device models.
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -30,14 +31,5 @@ void dump_events(const TraceReader& reader, const DumpOptions& options, std::ost
 std::string format_event_text(uint64_t ordinal, const TraceEvent& event);
 std::string format_event_json(uint64_t ordinal, const TraceEvent& event);
 
-// What the guest printed: bytes written to the 16550 at 0x3F8 (THR, while
-// LCR.DLAB = 0; LCR writes at 0x3FB are tracked) and to the 0xE9 debug
-// console.
-struct ConsoleOutput {
-  std::string serial;
-  std::string debug_console;
-  std::optional<std::string> error;  // a damaged frame cut the output short
-};
-ConsoleOutput rebuild_serial(const TraceReader& reader);
 
 }  // namespace rrvm

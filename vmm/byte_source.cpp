@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -43,6 +44,14 @@ std::optional<uint8_t> StdinByteSource::next_byte() {
   if (n == 1) return b;
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) eof_ = true;
   return std::nullopt;
+}
+
+bool StdinByteSource::wait_ready(uint64_t timeout_ns) {
+  if (eof_) return false;
+  pollfd p{STDIN_FILENO, POLLIN, 0};
+  const int ms = static_cast<int>(std::min<uint64_t>((timeout_ns + 999'999) / 1'000'000, 1000));
+  poll(&p, 1, ms);
+  return true;
 }
 
 }  // namespace rrvm

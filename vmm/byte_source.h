@@ -15,6 +15,10 @@ class ByteSource {
   virtual std::optional<uint8_t> next_byte() = 0;
   // No byte will ever come again.
   virtual bool at_end() = 0;
+  // Blocks up to `timeout_ns` of host time until a byte may be there: true
+  // for a source fed in real time (stdin) once it waited, false for one
+  // that never has more later than now (a file).
+  virtual bool wait_ready(uint64_t /*timeout_ns*/) { return false; }
 };
 
 // All bytes of a file, read at construction. Throws std::runtime_error if the
@@ -37,6 +41,7 @@ class StdinByteSource final : public ByteSource {
  public:
   std::optional<uint8_t> next_byte() override;
   bool at_end() override { return eof_; }
+  bool wait_ready(uint64_t timeout_ns) override;
 
  private:
   bool eof_ = false;

@@ -39,8 +39,10 @@ enum class InterruptAction : uint8_t {
 
 // What happened while a halted guest waited for its next device deadline.
 enum class IdleOutcome : uint8_t {
-  Waited,       // time reached the deadline (or input may have arrived)
-  NoMoreInput,  // nothing will ever arrive (replay: the trace has nothing more here)
+  Waited,          // time reached the deadline (or input may have arrived)
+  WaitedForInput,  // host time passed waiting for live input (stdin): the guest
+                   // waits as long as the user takes, so it is no idle wakeup
+  NoMoreInput,     // nothing will ever arrive (replay: the trace has nothing more here)
 };
 
 class InputAuthority {

@@ -35,8 +35,16 @@ StopPlan LiveInputs::next_stop(uint64_t) {
 
 IdleOutcome LiveInputs::idle_wait(uint64_t deadline_ns) {
   if (InstructionClock* ic = machine_.instruction_clock()) {
+    // Guest time is the instruction count, so an idle guest would race
+    // through every deadline before a user types: with input that arrives in
+    // real time, idle guest time passes in host time (the recording logs
+    // where each byte arrived, so replay needs no waiting).
+    IdleOutcome outcome = IdleOutcome::Waited;
+    const uint64_t now = ic->now_ns();
+    if (serial_ && !serial_->at_end() && deadline_ns > now && serial_->wait_ready(deadline_ns - now))
+      outcome = IdleOutcome::WaitedForInput;
     ic->skip_to(deadline_ns);
-    return IdleOutcome::Waited;
+    return outcome;
   }
   uint64_t now = machine_.source_now_ns();
   if (deadline_ns > now) {

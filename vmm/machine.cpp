@@ -224,8 +224,10 @@ bool Machine::handle_halt(RunResult* result) {
     if (!deadline)
       return halted_forever("guest halted waiting for an interrupt that no device will raise (" +
                             format_registers(regs) + ")");
-    if (authority_->idle_wait(*deadline) == IdleOutcome::NoMoreInput)
+    const IdleOutcome waited = authority_->idle_wait(*deadline);
+    if (waited == IdleOutcome::NoMoreInput)
       return halted_forever("guest halted and no further input will arrive (" + format_registers(regs) + ")");
+    if (waited == IdleOutcome::WaitedForInput) --idle;  // as long as the user takes
   }
   return halted_forever("guest halted and no unmasked interrupt arrived in " + std::to_string(kMaxIdleWakeups) +
                         " device deadlines");

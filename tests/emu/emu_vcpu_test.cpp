@@ -1,4 +1,5 @@
 // The emu backend driven through the Vcpu interface with small snippets.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -182,6 +183,28 @@ TEST(EmuVcpu, StopAfterTheGdtChangesResumesWithTheCsBaseTheCpuLoaded) {
   EXPECT_EQ(out.data, 0x1234u);
   e = h.run();
   EXPECT_EQ(e.kind, ExitKind::Halt) << exit_kind_name(e.kind) << " " << e.message;
+}
+
+TEST(EmuVcpu, UnicornQuirksAreCorrectedToWhatTheCpuDoes) {
+  // Each of these differed from hardware on bare Unicorn 2.0.1
+  // (kvm-unit-tests' realmode test found the first two).
+  Harness h("quirks", Mode::Flat32);
+  const uint32_t paging = label(h, "quirks", 1, 2, 4);
+  Exit pushed = expect_port_write(h, 0x80);
+  EXPECT_EQ(pushed.data & (1u << 16), 0u) << "pushfd never stores RF";
+  Exit smsw = expect_port_write(h, 0x81);
+  Exit cr0 = expect_port_write(h, 0x82);
+  EXPECT_EQ(smsw.data, cr0.data) << "smsw eax writes CR0[31:0], not only 16 bits";
+  EXPECT_NE(smsw.data & 0xFFFF0000u, 0xDEAD0000u);
+  Exit gp = expect_port_write(h, 0x83);
+  EXPECT_EQ(gp.data, 0u) << "mov cr4 with LA57 (not in CPUID) is #GP(0)";
+  try {
+    Exit e = h.run();
+    ADD_FAILURE() << "paging was not refused: " << exit_kind_name(e.kind) << " " << e.message;
+  } catch (const VcpuError& e) {
+    // Refused at the instruction that asks for it, naming its address.
+    EXPECT_NE(std::string(e.what()).find(fmt::format("{:#x}", paging)), std::string::npos) << e.what();
+  }
 }
 
 TEST(EmuVcpu, TripleFaultIsShutdown) {

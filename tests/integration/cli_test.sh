@@ -383,5 +383,15 @@ check "killed trace serial readable" grep -q "spin 100" "$T/out"
 s=$(status_of "$RRVM" replay --backend emu -q "$T/killed.rrt")
 check "killed trace replays to its end" [ "$s" = 0 ]
 
+# Interactive serial input on emu: the guest waits for typed bytes in real
+# time instead of racing its virtual clock past them (it used to end halted
+# forever after 0.7 s with none of the input).
+(sleep 1; printf 'hi\n') | "$RRVM" record --backend emu --serial-in - -o "$T/typed.rrt" "$GUESTS/echo.bin" \
+  >"$T/typed.out" 2>"$T/typed.err"
+check "typed input: the guest echoed what arrived a second later" grep -qx "hi" "$T/typed.out"
+s=$(status_of "$RRVM" replay --backend emu "$T/typed.rrt")
+check "typed input: the recording replays exactly" [ "$s" = 0 ]
+check "typed input: replay echoes it too" grep -qx "hi" "$T/out"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

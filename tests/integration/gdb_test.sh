@@ -6,7 +6,7 @@
 # hit of a breakpoint in an interrupt handler; a write watchpoint with
 # reverse-continue finds the store that corrupted the racy guest's counter;
 # both ends of the trace report replaylog and the session goes on; writes
-# are refused; monitor commands.
+# are refused; monitor commands; Ctrl-C stops a continue.
 # Usage: gdb_test.sh RRVM GUEST_DIR PNG_DECODE
 set -u
 RRVM=$1 GUESTS=$2 PNG_DECODE=$3
@@ -170,6 +170,41 @@ check "one step before: the increment of AX holding the handler's AL" \
 check "forward again over the store: memory holds the corrupted value" grep -qi "^AFTER-WRITE $found\$" "$L"
 check "continue past the end: no more history, the session goes on" \
   bash -c "grep -B3 '^PAST-END' '$L' | grep -q 'No more reverse-execution history' && [ \$(grep -c '^event ' '$L') -ge 3 ]"
+
+# --- Ctrl-C during a continue ------------------------------------------------
+# bench_compute computes 160 M instructions without an exit; gdb gets SIGINT
+# once it is inside `continue`, sends 0x03, and the server stops there.
+"$RRVM" record --backend emu -o "$T/compute.rrt" "$GUESTS/bench_compute.bin" >/dev/null 2>&1
+cat >"$T/interrupt.gdb" <<'G'
+echo CONTINUING\n
+continue
+echo INTERRUPTED\n
+monitor when
+reverse-stepi
+echo BACK\n
+monitor when
+continue
+echo RESUMED\n
+monitor when
+detach
+G
+check "rrvm gdb starts on the compute trace" start_server "$T/compute.rrt"
+{ echo "set pagination off"; echo "set confirm off"; echo "target remote 127.0.0.1:$port"; cat "$T/interrupt.gdb"; } >"$T/interrupt.full"
+timeout 120 gdb -nx -batch -x "$T/interrupt.full" >"$T/interrupt.log" 2>&1 &
+gdb_pid=$!
+for _ in $(seq 400); do grep -q '^CONTINUING' "$T/interrupt.log" && break; sleep 0.05; done
+sleep 0.2
+kill -INT "$gdb_pid"
+wait "$gdb_pid"
+check "gdb session (interrupt) ends cleanly" [ $? = 0 ]
+wait "$server"; server=
+L=$T/interrupt.log
+check "Ctrl-C stops the continue with SIGINT" bash -c "grep -B2 '^INTERRUPTED' '$L' | grep -q 'received signal SIGINT'"
+at=$(grep -A1 '^INTERRUPTED' "$L" | grep -o 'icount [0-9]*' | cut -d' ' -f2)
+check "it stopped inside the computation (icount $at)" bash -c "[ -n '$at' ] && [ '$at' -gt 0 ] && [ '$at' -lt 160000000 ]"
+back=$(grep -A1 '^BACK' "$L" | grep -o 'icount [0-9]*' | cut -d' ' -f2)
+check "reverse-stepi from there goes one instruction back" [ "$back" = "$((at - 1))" ]
+check "continue after it runs to the end" bash -c "grep -A1 '^RESUMED' '$L' | grep -q 'the end of the trace'"
 
 echo "gdb_test: $pass passed, $fail failed"
 [ "$fail" = 0 ]

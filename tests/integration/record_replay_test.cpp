@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_writer.h"
 #include "trace/trace_reader.h"
@@ -69,7 +70,7 @@ TEST_P(RecordReplayTest, ReplayIsExact) {
   EXPECT_EQ(reader.status().state, TraceCompleteness::Complete);
   ASSERT_TRUE(reader.end().has_value());
   EXPECT_EQ(reader.end()->exit_status, rec.outcome.result.exit_status);
-  ConsoleOutput console = rebuild_serial(reader);
+  ConsoleOutput console = rebuild_console(reader);
   EXPECT_EQ(console.serial, rec.live.serial);
   EXPECT_EQ(console.debug_console, rec.live.debugcon);
 
@@ -101,6 +102,24 @@ void rewrite_trace(const std::string& trace, const std::string& out, F edit) {
     writer.append(copy);
   }
   writer.close(*reader.end());
+}
+
+// `rrvm serial` runs the UART and debug-console models over the trace: a
+// guest in loopback, with a word out at FCR and word outs straddling the
+// devices' first ports, prints there exactly what it printed live.
+TEST(ConsoleRebuild, PrintsWhatTheDevicesPrintedLive) {
+  guests::GuestSpec spec;
+  spec.name = "consoleodd";
+  spec.image_path = std::string(RRVM_GUEST_DIR) + "/consoleodd.bin";
+  Recorded rec = record_guest(spec, "emu");
+  ASSERT_EQ(rec.outcome.result.reason, StopReason::DebugExit) << rec.outcome.result.message;
+  EXPECT_EQ(rec.live.serial.find("LOOPED"), std::string::npos) << "loopback bytes never reach the line";
+  EXPECT_NE(rec.live.serial.find("after a word out at 0x3FA"), std::string::npos) << rec.live.serial;
+  TraceReader reader(rec.trace);
+  ConsoleOutput console = rebuild_console(reader);
+  EXPECT_FALSE(console.error.has_value());
+  EXPECT_EQ(console.serial, rec.live.serial);
+  EXPECT_EQ(console.debug_console, rec.live.debugcon);
 }
 
 TEST(Tampering, ChangedPortInValueIsADivergenceAtThatEvent) {

@@ -43,6 +43,23 @@ TEST_P(GuestRunTest, OutputAndExitStatusMatchTheOracle) {
 INSTANTIATE_TEST_SUITE_P(AllGuests, GuestRunTest, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.guest + "_" + i.param.backend; });
 
+// Code in VRAM rewritten by the device (a write through the 0xA0000 window,
+// a BitBLT) runs as rewritten: guests/cirrus/vramcode.asm prints the byte its
+// routine holds each time it runs it.
+class DeviceWrittenCodeTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DeviceWrittenCodeTest, CodeInVramRewrittenByTheDeviceRunsTheNewBytes) {
+  guests::GuestSpec spec;
+  spec.name = "vramcode";
+  spec.image_path = std::string(RRVM_GUEST_DIR) + "/vramcode.bin";
+  GuestRun run = run_guest(spec, GetParam());
+  ASSERT_EQ(run.result.reason, StopReason::DebugExit) << run.result.message;
+  EXPECT_EQ(run.debugcon, "vramcode: ABC\n") << "A: copied by the CPU; B: the window; C: the blitter";
+}
+
+INSTANTIATE_TEST_SUITE_P(Vram, DeviceWrittenCodeTest, ::testing::ValuesIn(available_backends()),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return "vramcode_" + i.param; });
+
 // Records where interrupts were injected.
 struct InjectionLog : RunTap {
   std::vector<std::pair<uint64_t, uint8_t>> points;  // (icount, vector)

@@ -253,5 +253,24 @@ TEST(TimelineStops, GotoEventLandsWhereThatManyEventsWereConsumed) {
   expect_same(regs, t.registers(), "the same event twice");
 }
 
+TEST(TimelineStops, AnInterruptRequestStopsAContinueAtTheNextPoll) {
+  ReplayTimeline t(record_emu("timer"));
+  int polls = 0;
+  t.set_interrupt_check([&] { return ++polls == 3; });
+  const TimelinePosition start = t.position();
+  TimelineStop s = t.cont();
+  ASSERT_EQ(s.kind, TimelineStopKind::Interrupted);
+  EXPECT_EQ(polls, 3);
+  // Polled once per kInterruptPollInstructions: the third poll is there.
+  EXPECT_GE(t.position().icount, start.icount + 3 * ReplayTimeline::kInterruptPollInstructions);
+  EXPECT_LT(t.position().icount, start.icount + 4 * ReplayTimeline::kInterruptPollInstructions);
+  // The timeline goes on from there: back one instruction, then to the end.
+  const TimelinePosition here = t.position();
+  ASSERT_EQ(t.reverse_step().kind, TimelineStopKind::Step);
+  EXPECT_LT(t.position(), here);
+  t.set_interrupt_check({});
+  EXPECT_EQ(t.cont().kind, TimelineStopKind::End);
+}
+
 }  // namespace
 }  // namespace rrvm::test

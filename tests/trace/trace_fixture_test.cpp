@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_reader.h"
 #include "vmm/guest_memory.h"
@@ -100,7 +101,7 @@ TEST(TraceFixtureV1, KeyframeReads) {
 
 TEST(TraceFixtureV1, ConsoleRebuiltFromTheTraceAlone) {
   TraceReader reader(kFixture);
-  ConsoleOutput out = rebuild_serial(reader);
+  ConsoleOutput out = rebuild_console(reader);
   // The divisor byte written with DLAB=1 is not output.
   EXPECT_EQ(out.serial, "Hello, rrvm\n");
   EXPECT_EQ(out.debug_console, "dbg\n");

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_writer.h"
 #include "tests/trace/trace_samples.h"
@@ -31,7 +32,7 @@ std::string write_console_trace(bool close) {
 
 TEST(TraceInspect, RebuildsSerialHonouringDlab) {
   TraceReader reader(write_console_trace(true));
-  ConsoleOutput out = rebuild_serial(reader);
+  ConsoleOutput out = rebuild_console(reader);
   EXPECT_EQ(out.serial, "hi!.");
   EXPECT_EQ(out.debug_console, "ok");
 }

@@ -10,6 +10,7 @@
 #include <streambuf>
 #include <string>
 
+#include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_reader.h"
 
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       rrvm::TraceReader reader(path, options);
       rrvm::trace_info(reader, null_out);
-      rrvm::rebuild_serial(reader);
+      rrvm::rebuild_console(reader);
       for (const auto& k : reader.keyframes()) {
         try {
           reader.read_keyframe(k);
