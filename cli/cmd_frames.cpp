@@ -7,6 +7,7 @@
 #include "cli/frame_animation.h"
 #include "cli/frame_export.h"
 #include "cli/frame_files.h"
+#include "cli/machine_options.h"
 #include "cli/option_checks.h"
 #include "cli/progress.h"
 #include "replay/frame_rebuilder.h"
@@ -25,6 +26,10 @@ struct FramesOptions {
 
 int frames(const FramesOptions& o) {
   const bool at_set = o.at_given->count() > 0;
+  if (!o.animation.empty() && same_file(o.animation, o.trace))
+    throw SystemError("--animation '" + o.animation + "' is the trace being read ('" + o.trace +
+                          "'); writing it would destroy the trace: give another file",
+                      kExitBadInput);
   TraceReader reader(o.trace);
   FrameFiles files(o.dir, o.every, "--output");
   FrameRebuilder rebuilder;

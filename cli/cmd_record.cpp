@@ -1,4 +1,8 @@
 // `rrvm record`: run a guest and write everything that entered it to a trace.
+#include <signal.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -17,10 +21,32 @@ struct RecordOptions {
   std::vector<std::string> argv;  // the command line, for the trace header
 };
 
+// The first SIGINT asks the recording to stop after the guest's next exit,
+// leaving a complete trace that replays to the same end; a second one (a
+// guest that makes no more exits) ends rrvm at once, leaving the readable
+// prefix a killed recorder leaves.
+std::atomic<bool> g_interrupted{false};
+
+void on_sigint(int) {
+  if (g_interrupted.exchange(true)) {
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+}
+
 int record(const RecordOptions& o) {
+  for (const std::string* out : {&o.machine.serial_out, &o.machine.debugcon_out})
+    if (!out->empty() && same_file(*out, o.output))
+      throw SystemError("-o '" + o.output + "' is also the guest's output file '" + *out +
+                            "': give the trace its own path",
+                        kExitBadInput);
   GuestOutputs outputs(o.machine);
-  RecordOutcome r =
-      record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true, {}, o.keyframe_every);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  RecordOutcome r = record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true, {},
+                                    o.keyframe_every, &g_interrupted);
   if (r.write_error) {
     // Said once, whether writing failed during the run or at the end record.
     std::fprintf(stderr, "rrvm: error: cannot write the trace: %s (the trace is readable up to its last whole frame)\n",

@@ -1,6 +1,9 @@
 #include "cli/machine_options.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <utility>
 #include <cstring>
 
 #include "cli/option_checks.h"
@@ -58,7 +61,25 @@ static FILE* open_output(const std::string& path, const char* option) {
   return f;
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return a == b;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 GuestOutputs::GuestOutputs(const MachineOptions& o) {
+  // Before anything is opened for writing: an output that is an input.
+  for (const auto& [path, option] : {std::pair{o.serial_out, "--serial-out"}, std::pair{o.debugcon_out, "--debugcon-out"}}) {
+    if (path.empty()) continue;
+    if (same_file(path, o.image))
+      throw SystemError(std::string(option) + " '" + path + "' is the guest image; writing it would destroy the image: "
+                        "give another output path",
+                        kExitBadInput);
+    if (!o.serial_in.empty() && o.serial_in != "-" && same_file(path, o.serial_in))
+      throw SystemError(std::string(option) + " '" + path + "' is the --serial-in file; writing it would destroy the "
+                        "input: give another output path",
+                        kExitBadInput);
+  }
   if (!o.serial_out.empty()) serial = open_output(o.serial_out, "--serial-out");
   if (!o.debugcon_out.empty()) debugcon = open_output(o.debugcon_out, "--debugcon-out");
   if (!o.bios_log.empty()) bios_log = open_output(o.bios_log, "--bios-log");

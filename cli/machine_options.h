@@ -32,6 +32,10 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o);
 
 // Output files opened for the guest's serial port and debug console. Closed
 // (flushed) when destroyed, so output written before an error is kept.
+// Whether two paths name the same file (device and inode; the same string
+// when either does not exist).
+bool same_file(const std::string& a, const std::string& b);
+
 struct GuestOutputs {
   GuestOutputs(const MachineOptions& o);
   ~GuestOutputs();

@@ -168,12 +168,17 @@ void Pic8259Chip::load(ByteReader& r) {
   if (init_step_ > 4 || init_step_ == 1) r.fail("bad initialization step " + std::to_string(init_step_));
 }
 
-uint64_t Pic8259Elcr::io_read(uint64_t offset, unsigned /*size*/) {
-  return offset == 0 ? pair_->master_.elcr_ : pair_->slave_.elcr_;
+// Two byte registers (0x4D0 master, 0x4D1 slave); a word access covers both.
+uint64_t Pic8259Elcr::io_read(uint64_t offset, unsigned size) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < size && offset + i < 2; ++i)
+    v |= uint64_t(offset + i == 0 ? pair_->master_.elcr_ : pair_->slave_.elcr_) << (8 * i);
+  return v;
 }
 
-void Pic8259Elcr::io_write(uint64_t offset, unsigned /*size*/, uint64_t value) {
-  (offset == 0 ? pair_->master_ : pair_->slave_).set_elcr(uint8_t(value));
+void Pic8259Elcr::io_write(uint64_t offset, unsigned size, uint64_t value) {
+  for (unsigned i = 0; i < size && offset + i < 2; ++i)
+    (offset + i == 0 ? pair_->master_ : pair_->slave_).set_elcr(uint8_t(value >> (8 * i)));
   pair_->update_cascade();
 }
 

@@ -1,6 +1,7 @@
 #include "record/recorder.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "vmm/cpu_state.h"
 
@@ -94,10 +95,22 @@ void Recorder::append(const TraceEvent& event) {
 }
 
 bool Recorder::wants_stop(RunResult* result) {
-  if (!write_error_) return false;
-  result->exit_status = kExitIoError;
-  result->message = "recording stopped: cannot write the trace: " + *write_error_;
-  return true;
+  if (write_error_) {
+    result->exit_status = kExitIoError;
+    result->message = "recording stopped: cannot write the trace: " + *write_error_;
+    return true;
+  }
+  // Only right after an exit: the replay meets the same point after the
+  // same exit, on every backend (a point inside guest execution would need
+  // an instruction count or a breakpoint search to find again).
+  if (machine_.at_exit_boundary() && options_.interrupt && options_.interrupt->load()) {
+    result->reason = StopReason::Interrupted;
+    result->exit_status = kExitInterrupted;
+    result->message = "recording interrupted by the user (SIGINT) after exit " +
+                      std::to_string(machine_.position().exit_ordinal);
+    return true;
+  }
+  return false;
 }
 
 void Recorder::on_exit(const Position& pos, const Exit& exit) {

@@ -12,6 +12,7 @@
 // async point, which is how a backend without instruction counts finds the
 // point again.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,10 @@ struct RecorderOptions {
   // retired instructions (0: none). Only on backends that count
   // instructions (emu); kvm recordings carry no keyframes.
   uint64_t keyframe_interval = kDefaultKeyframeInterval;
+  // Set (from a SIGINT handler) when the user interrupts the recording: the
+  // run stops after the next guest-caused exit, where a replay can stop too,
+  // with StopReason::Interrupted and a complete trace.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 class Recorder final : public RunTap {
@@ -50,7 +55,8 @@ class Recorder final : public RunTap {
   void on_serial_input(uint8_t byte) override;
   // Writes a keyframe when one is due (see RecorderOptions).
   bool on_boundary(const Position& pos) override;
-  // Stops the run when the trace can no longer be written.
+  // Stops the run when the trace can no longer be written, or after an exit
+  // once the user interrupted the recording.
   bool wants_stop(RunResult* result) override;
   void on_stop(const Position& pos, const RunResult& result) override;
 

@@ -139,7 +139,15 @@ bool Replayer::expect_exit(const Exit& exit, bool check_data) {
   // Described only for a report: formatting it at every exit was measurable.
   auto live = [&] { return describe_exit(kind, exit.is_write, exit.address, exit.size, exit.data, exit.is_write); };
   if (!e) {
-    if (reader_.end()) diverge("exit sequence", "end of trace", live());
+    const auto& end = reader_.end();
+    if (end && end->reason == StopReason::InstructionLimit && !machine_.vcpu().instruction_count())
+      diverge("exit sequence",
+              "end of trace (the recording stopped at --max-instructions " +
+                  std::to_string(end->instruction_count.value_or(0)) +
+                  ", a point this backend cannot stop at: replay it with --backend emu)",
+              live());
+    else if (end)
+      diverge("exit sequence", "end of trace", live());
     return false;  // truncated trace: wants_stop ends the run
   }
   auto* x = std::get_if<ExitEvent>(&e->body);
@@ -184,7 +192,23 @@ bool Replayer::wants_stop(RunResult* result) {
   }
   if (options_.until_event && consumed_ >= *options_.until_event) {
     result->exit_status = kExitOk;
-    result->message = "stopped at event " + std::to_string(consumed_) + " as asked (--until)";
+    const uint64_t asked = *options_.until_event;
+    if (consumed_ == asked)
+      result->message = "stopped at event " + std::to_string(consumed_) + " as asked (--until)";
+    else
+      result->message = "stopped at event " + std::to_string(consumed_) + ", not " + std::to_string(asked) +
+                        " as asked (--until): replay stops only between exits, and the events up to the first "
+                        "exit boundary after event " +
+                        std::to_string(asked) + " belong together";
+    return true;
+  }
+  // A recording the user interrupted ends after the same exit here.
+  if (const auto& end = reader_.end();
+      end && end->reason == StopReason::Interrupted && machine_.at_exit_boundary() && at_end() &&
+      machine_.position().exit_ordinal >= end->exit_count) {
+    result->reason = StopReason::Interrupted;
+    result->exit_status = end->exit_status;
+    result->message = end->message;
     return true;
   }
   if (at_end() && !reader_.end()) {
@@ -336,6 +360,14 @@ IdleOutcome Replayer::idle_wait(uint64_t) {
   diverge("halted guest", format_event_text(consumed_, *e),
           "the guest halted with no interrupt pending and no recorded service point at this exit");
   return IdleOutcome::NoMoreInput;
+}
+
+std::optional<std::string> Replayer::halt_ends_run(const Position& pos) {
+  const auto& end = reader_.end();
+  if (divergence_ || !end || end->reason != StopReason::HaltedForever || pos.exit_ordinal != end->exit_count)
+    return std::nullopt;
+  if (!at_end()) return std::nullopt;
+  return end->message;
 }
 
 std::optional<uint8_t> Replayer::serial_byte() {

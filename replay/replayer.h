@@ -55,6 +55,7 @@ class Replayer final : public RunTap, public InputAuthority {
                                           bool cpu_ready) override;
   StopPlan next_stop(uint64_t exit_ordinal) override;
   bool at_async_target(const Registers& regs) override;
+  std::optional<std::string> halt_ends_run(const Position& pos) override;
   IdleOutcome idle_wait(uint64_t deadline_ns) override;
   // Serial input recorded at this point; the source never ends (the
   // recording's did, but only the trace's positions say when).

@@ -1,6 +1,7 @@
 // `rrvm record`: a PcSystem with the Recorder tapped onto its run loop,
 // writing TRACE. Used by the CLI and the integration tests alike.
 #pragma once
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,12 @@ using FrameObserver = std::function<void(const DisplayFrameEvent&, const Frame&)
 RecordOutcome record_to_trace(const SystemConfig& config, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame = {},
-                              uint64_t keyframe_interval = kDefaultKeyframeInterval);
+                              uint64_t keyframe_interval = kDefaultKeyframeInterval,
+                              const std::atomic<bool>* interrupt = nullptr);
+
+// Refuses (SystemError, bad input) an output `path` that is the same file
+// (device and inode) as one of the run's inputs: the image or the serial
+// input. `option` names the output in the message.
+void check_output_is_not_an_input(const SystemConfig& config, const std::string& path, const std::string& option);
 
 }  // namespace rrvm

@@ -1,5 +1,7 @@
 #include "system/replay_session.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 
@@ -29,8 +31,19 @@ class ProgressTap final : public RunTap {
 };
 
 void check_image(const TraceImage& img, const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  // Kind and size first: /dev/zero or a pipe would be hashed without end.
   const std::string option = img.role == "guest" ? "--image PATH" : "--image " + img.role + "=PATH";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw SystemError(img.role + " image '" + path + "' named by the trace is not a regular file; pass " + option +
+                          " to the image file",
+                      kExitBadInput);
+  if (::stat(path.c_str(), &st) == 0 && img.size && uint64_t(st.st_size) != img.size)
+    throw SystemError(img.role + " image '" + path + "' does not match the recording (" + std::to_string(st.st_size) +
+                          " bytes, " + std::to_string(img.size) +
+                          " expected); replay needs the exact image that was recorded",
+                      kExitBadInput);
+  std::ifstream f(path, std::ios::binary);
   if (!f)
     throw SystemError(img.role + " image '" + path + "' named by the trace cannot be opened; pass " + option +
                           " to the same file",
@@ -113,6 +126,9 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
   config.debug_out = settings.debug_out;
   config.log_ram_dirty = true;
   config.serial_from_trace = h.machine.serial_input;
+  // The recording's --max-instructions ends the replay at the same count
+  // (backends that count instructions: emu).
+  config.max_instructions = h.machine.max_instructions;
   return PcSystem::create(config);
 }
 
@@ -184,7 +200,12 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   Replayer replayer(*reader, sys->machine(), options);
   sys->machine().add_tap(&replayer);
   sys->machine().set_input_authority(replayer);
-  if (options.until_icount) sys->machine().set_instruction_limit(options.until_icount);
+  // --until-icount before the recorded limit stops there; at or after it,
+  // the recorded limit ends the run as it ended when recorded.
+  const std::optional<uint64_t> recorded_limit = h.machine.max_instructions;
+  const bool until_icount_first =
+      options.until_icount && (!recorded_limit || *options.until_icount < *recorded_limit);
+  if (until_icount_first) sys->machine().set_instruction_limit(options.until_icount);
   std::unique_ptr<ProgressTap> progress;
   if (settings.progress) {
     progress = std::make_unique<ProgressTap>(replayer, reader->event_count(), settings.progress);
@@ -257,7 +278,7 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
     out.exit_status = kExitDivergence;
     return out;
   }
-  if (r.reason == StopReason::TapRequest || (options.until_icount && r.reason == StopReason::InstructionLimit)) {
+  if (r.reason == StopReason::TapRequest || (until_icount_first && r.reason == StopReason::InstructionLimit)) {
     out.exit_status = kExitOk;
     if (r.reason == StopReason::InstructionLimit) out.message = "stopped at icount " + std::to_string(*options.until_icount);
     return out;

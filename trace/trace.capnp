@@ -326,7 +326,8 @@ struct Keyframe {
 
 struct TraceEnd {
   # vmm/run_tap.h StopReason: 0 debug-exit, 1 shutdown, 2 instruction-limit,
-  # 3 halted-forever, 4 backend-error, 5 tap-request.
+  # 3 halted-forever, 4 backend-error, 5 tap-request, 6 interrupted (SIGINT,
+  # at an exit boundary; replay ends after the same exit).
   reason @0 :UInt8;
   exitStatus @1 :Int32;       # rrvm's process exit status
   message @2 :Text;           # one line for the user

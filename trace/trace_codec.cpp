@@ -815,7 +815,7 @@ MessageWords encode_end(const TraceEnd& e) {
 TraceEnd decode_end(const MessageWords& words) {
   return with_root<schema::TraceEnd>(words, [](schema::TraceEnd::Reader b) {
     TraceEnd e;
-    if (b.getReason() > static_cast<uint8_t>(StopReason::TapRequest)) throw CodecError("unknown stop reason");
+    if (b.getReason() > static_cast<uint8_t>(StopReason::Interrupted)) throw CodecError("unknown stop reason");
     e.reason = static_cast<StopReason>(b.getReason());
     e.exit_status = b.getExitStatus();
     e.message = b.getMessage();

@@ -3,18 +3,39 @@
 #include "vmm/guest_memory.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace rrvm {
 
 TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header) : path_(path) {
   footer_.event_counts_by_kind.assign(kTraceEventKindCount, 0);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(std::string("cannot create: ") + std::strerror(errno));
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0 && !S_ISREG(old.st_mode))
+    fail(std::string("exists and is not a regular file (") + (S_ISDIR(old.st_mode) ? "a directory" : "a device or pipe") +
+         ")");
+  // Another recorder writing this path holds its file locked.
+  if (int existing = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); existing >= 0) {
+    const bool busy = ::flock(existing, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(existing);
+    if (busy) fail("another rrvm is recording into it; wait for it to end or give another -o path", false);
+  }
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string temp = dir + "/." + base + ".XXXXXX";
+  fd_ = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd_ < 0) fail(std::string("cannot create a file in ") + dir + ": " + std::strerror(errno));
+  temp_path_ = temp;
+  ::fchmod(fd_, 0644);
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) fail(std::string("cannot lock: ") + std::strerror(errno));
   TraceHeader h = header;
   h.format_version = kTraceFormatVersion;
   std::vector<uint8_t> start(kTraceFileHeaderSize);
@@ -22,9 +43,12 @@ TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header) : p
   put_u32(start.data() + 8, kTraceFormatVersion);
   write_all(start.data(), start.size());
   write_frame(FrameKind::Header, 0, 0, encode_header(h), true, std::nullopt);
+  if (::rename(temp_path_.c_str(), path.c_str()) != 0) fail(std::string("cannot rename into place: ") + std::strerror(errno));
+  temp_path_.clear();
 }
 
 TraceWriter::~TraceWriter() {
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   if (fd_ < 0) return;
   try {
     flush();
@@ -34,9 +58,16 @@ TraceWriter::~TraceWriter() {
   ::close(fd_);
 }
 
-void TraceWriter::fail(const std::string& what) const {
+void TraceWriter::fail(const std::string& what, bool advice) {
+  // A constructor that fails leaves nothing behind: no temporary file.
+  if (!temp_path_.empty()) {
+    ::unlink(temp_path_.c_str());
+    temp_path_.clear();
+    ::close(fd_);
+    fd_ = -1;
+  }
   throw TraceWriteError("trace " + path_ + ": at byte " + std::to_string(offset_) + ": " + what +
-                        "; check the path, permissions and free disk space");
+                        (advice ? "; check the path, permissions and free disk space" : ""));
 }
 
 void TraceWriter::reject(const std::string& what) const {
@@ -139,6 +170,13 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
 
 void TraceWriter::close(const TraceEnd& end) {
   flush();
+  // Two recorders that started at the same moment both passed the lock
+  // check; the later rename won the name. The other says so instead of
+  // reporting a trace no one can open under that name.
+  struct stat ours {}, named {};
+  if (::fstat(fd_, &ours) == 0 &&
+      (::stat(path_.c_str(), &named) != 0 || named.st_dev != ours.st_dev || named.st_ino != ours.st_ino))
+    fail("another rrvm replaced or removed it during this recording; this recording is lost", false);
   write_frame(FrameKind::End, next_ordinal_, 0, encode_end(end), true, end.instruction_count);
   footer_.total_events = next_ordinal_;
   footer_.total_exits = exits_;

@@ -18,7 +18,12 @@ class TraceWriter {
   static constexpr uint32_t kMaxEventsPerFrame = 4096;
   static constexpr size_t kFrameTargetBytes = 64 * 1024;
 
-  // Creates (truncates) `path` and writes the header. Throws TraceWriteError.
+  // Writes the file header and the header frame into a new temporary file in
+  // `path`'s directory (".NAME.XXXXXX"), locks it (flock) and renames it over
+  // `path`: whatever was at `path` stays whole until the new trace has its
+  // header, and from then on a recorder killed at any moment leaves its
+  // readable prefix under `path`. Refuses (TraceWriteError) a `path` that is
+  // not a regular file or that another recorder holds locked.
   TraceWriter(const std::string& path, const TraceHeader& header);
   // Without close(), flushes pending events (best effort): the file then
   // reads as truncated after its last event.
@@ -47,11 +52,12 @@ class TraceWriter {
   void write_all(const uint8_t* data, size_t size);
   // Write failures (TraceWriteError) and events that cannot be encoded
   // (TraceError).
-  [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void fail(const std::string& what, bool advice = true);
   [[noreturn]] void reject(const std::string& what) const;
 
   std::string path_;
   int fd_ = -1;
+  std::string temp_path_;  // until the header is written and renamed over path_
   uint64_t offset_ = 0;
   uint64_t next_ordinal_ = 0;
   uint64_t batch_first_ = 0;

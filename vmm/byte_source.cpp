@@ -1,6 +1,7 @@
 #include "vmm/byte_source.h"
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,14 @@
 namespace rrvm {
 
 FileByteSource::FileByteSource(const std::string& path) {
+  // A device (/dev/zero) or a directory would be read without end or fail
+  // inside the stream library: refused before reading.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+    throw std::runtime_error("serial input file " + path + " is a " + (S_ISDIR(st.st_mode) ? "directory" : "device") +
+                             ", not a file; give a file, or - for stdin");
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) > (1ull << 30))
+    throw std::runtime_error("serial input file " + path + " is larger than 1 GiB; give a smaller file");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw std::runtime_error("serial input file " + path + " cannot be opened: " +

@@ -16,6 +16,7 @@ enum ExitStatus : int {
   kExitBackendError = 12,       // the vCPU backend failed
   kExitBackendUnavailable = 14,  // the backend asked for cannot run on this host
   kExitIoError = 16,            // output could not be written (trace, frames, files)
+  kExitInterrupted = 18,        // the user interrupted the run (SIGINT); a recording is complete up to there
 };
 
 // Output that could not be written (disk full, permissions): an I/O failure

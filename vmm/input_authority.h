@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "vmm/registers.h"
 #include "vmm/run_tap.h"
@@ -72,6 +73,10 @@ class InputAuthority {
   // The next serial input byte, if one is available now; at its end, none
   // will ever come.
   virtual std::optional<uint8_t> serial_byte() = 0;
+  // A halted guest at `pos`: when the run is to end here "halted forever"
+  // whatever the devices and the CPU now say, why (replay: the recording
+  // ended at this halt, after every recorded event). Live runs never.
+  virtual std::optional<std::string> halt_ends_run(const Position& /*pos*/) { return std::nullopt; }
   virtual bool serial_at_end() = 0;
 };
 

@@ -33,6 +33,8 @@ class IoBus {
   bool write(uint64_t address, unsigned size, uint64_t value);
 
   IoDevice* find(uint64_t address, uint64_t* offset = nullptr) const;
+  bool within_one_claim(uint64_t address, unsigned size) const;
+  bool touches_a_claim(uint64_t address, unsigned size) const;
   uint64_t unclaimed_reads() const { return unclaimed_reads_; }
   uint64_t unclaimed_writes() const { return unclaimed_writes_; }
   const std::string& space() const { return space_; }

@@ -15,6 +15,7 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::HaltedForever: return "halted-forever";
     case StopReason::BackendError: return "backend-error";
     case StopReason::TapRequest: return "tap-request";
+    case StopReason::Interrupted: return "interrupted";
   }
   return "unknown";
 }
@@ -217,11 +218,16 @@ bool Machine::handle_halt(RunResult* result) {
   for (int idle = 0; idle < kMaxIdleWakeups; ++idle) {
     service_point();
     if (exit_request_ || reset_request_) return true;  // handled by the loop
+    if (auto recorded = authority_->halt_ends_run(position())) return halted_forever(*recorded);
     Registers regs = vcpu_->get_registers();
     if (pic_ && pic_->has_pending_interrupt() && regs.interrupts_enabled()) return true;
     if (!regs.interrupts_enabled())
       return halted_forever("guest executed hlt with interrupts disabled (" + format_registers(regs) +
                             "); nothing can wake it");
+    // A halted guest can wait long (kvm sleeps to the deadline): taps may
+    // stop the run here too, before the wait (the user's SIGINT; in replay
+    // the same point, once the events recorded before it are consumed).
+    if (taps_want_stop(result)) return false;
     auto deadline = next_deadline_ns(/*observers=*/false);
     if (!deadline)
       return halted_forever("guest halted waiting for an interrupt that no device will raise (" +
@@ -374,6 +380,8 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
     // says so below (a breakpoint that found the wrong state does not).
     in_async_ = false;
     async_regs_.reset();
+    at_exit_ = exit.kind == ExitKind::PortIo || exit.kind == ExitKind::Mmio || exit.kind == ExitKind::Halt ||
+               exit.kind == ExitKind::IrqWindowOpen;
     Position pos = position();
     switch (exit.kind) {
       case ExitKind::PortIo:
@@ -414,13 +422,18 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
         finish(StopReason::Shutdown, kExitTripleFault, "guest triple-faulted (shutdown): " + exit.message);
         return false;
     }
-    for (auto* t : taps_) {
-      if (t->wants_stop(result)) {
-        result->reason = StopReason::TapRequest;
-        return false;
-      }
-    }
+    if (taps_want_stop(result)) return false;
   }
+}
+
+bool Machine::taps_want_stop(RunResult* result) {
+  for (auto* t : taps_) {
+    // A tap that stops the run may name another reason (the recorder: the
+    // user interrupted it; the replayer: the recorded end reached).
+    result->reason = StopReason::TapRequest;
+    if (t->wants_stop(result)) return true;
+  }
+  return false;
 }
 
 }  // namespace rrvm

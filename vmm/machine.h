@@ -100,6 +100,10 @@ class Machine {
   void start_time();
 
   Position position() const;
+  // The vCPU's last stop was a guest-caused exit (port I/O, MMIO, hlt, IRQ
+  // window), not a stop inside guest execution: a point every backend meets
+  // again after the same exit.
+  bool at_exit_boundary() const { return at_exit_; }
   uint64_t exits_handled() const { return exits_; }
 
   // Snapshots. Every device with state registers here under a stable name
@@ -144,6 +148,7 @@ class Machine {
   void deliver_interrupt();
   const Registers* async_registers();
   bool handle_halt(RunResult* result);
+  bool taps_want_stop(RunResult* result);
   void dispatch(const Exit& exit);
   bool reached_async_target();
   void plan_limits(RunLimits* limits);
@@ -169,6 +174,7 @@ class Machine {
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
+  bool at_exit_ = false;                  // the vCPU's last stop was a guest-caused exit
   bool started_ = false;  // see start_time()
   bool boundary_wanted_ = false;
   bool resume_after_interrupt_ = false;  // paused at on_interrupt_boundary: go on from there

@@ -27,6 +27,7 @@ enum class StopReason : uint8_t {
   HaltedForever,     // hlt with nothing that could ever wake the guest
   BackendError,      // the vCPU backend failed
   TapRequest,        // a tap asked to stop (replay --until, divergence, end of trace)
+  Interrupted,       // the user interrupted the run (SIGINT), at an exit boundary
 };
 
 const char* stop_reason_name(StopReason r);

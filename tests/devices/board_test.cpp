@@ -337,5 +337,23 @@ TEST_F(BoardFixture, GarbageOnEveryPortNeverCrashesAndKeepsTheInvariants) {
   EXPECT_GT(rejected, 0);
 }
 
+// Wide port reads that cover unclaimed bytes or a pair of byte registers
+// (found by outside testing): unclaimed bytes read as ones, and the ELCR
+// pair answers a word access with both registers.
+TEST_F(BoardFixture, WidePortReadsAcrossClaimsAndRegisterPairs) {
+  auto& ports = machine.ports();
+  const uint64_t msr = ports.read(0x3FE, 1), scratch = ports.read(0x3FF, 1);
+  EXPECT_EQ(ports.read(0x3FE, 4), 0xFFFF0000u | scratch << 8 | msr);
+  ports.write(0x4D0, 1, 0xF8);
+  ports.write(0x4D1, 1, 0xDE);
+  const uint64_t master = ports.read(0x4D0, 1), slave = ports.read(0x4D1, 1);
+  EXPECT_NE(slave, 0u);
+  EXPECT_EQ(ports.read(0x4D0, 2), slave << 8 | master);
+  ports.write(0x4D0, 2, 0x0000);
+  EXPECT_EQ(ports.read(0x4D0, 2), 0u);
+  ports.write(0x4D0, 2, slave << 8 | master);
+  EXPECT_EQ(ports.read(0x4D1, 1), slave);
+}
+
 }  // namespace
 }  // namespace rrvm

@@ -320,6 +320,94 @@ done
 s=$(status_of "$RRVM" frames "$T/blt-kf.rrt" -o "$T/at-end" --at "$((bevents + 1))")
 check "frames --at beyond the end: status 8" bash -c "[ '$s' = 8 ] && grep -q 'has only $bevents events' '$T/err'"
 
+# Every ending replays: a recording cut by --max-instructions, one that ended
+# halted forever, and one the user interrupted with SIGINT (status 18, a
+# complete trace) all replay to the same end with status 0.
+s=$(status_of "$RRVM" record --backend emu --max-instructions 100 -o "$T/limit.rrt" "$GUESTS/hello.bin")
+check "record to an instruction limit: status 6" [ "$s" = 6 ]
+s=$(status_of "$RRVM" replay -q "$T/limit.rrt")
+check "an instruction-limit recording replays exactly" [ "$s" = 0 ]
+check "its replay names the status" grep -q "guest ended with status 6" "$T/err"
+printf abc >"$T/abc.txt"
+s=$(status_of "$RRVM" record --backend emu --serial-in "$T/abc.txt" -o "$T/halted.rrt" "$GUESTS/echo.bin")
+check "record until halted forever: status 10" [ "$s" = 10 ]
+s=$(status_of "$RRVM" replay -q "$T/halted.rrt")
+check "a halted-forever recording replays exactly" [ "$s" = 0 ]
+for g in halt_cli halt_idle; do
+  s=$(status_of "$RRVM" record --backend emu -o "$T/$g.rrt" "$GUESTS/$g.bin")
+  check "$g: status 10" [ "$s" = 10 ]
+  s=$(status_of "$RRVM" replay "$T/$g.rrt")
+  check "$g replays exactly" [ "$s" = 0 ]
+  check "$g: nothing after the final hlt ran" bash -c "! grep -q '!' '$T/out'"
+done
+"$RRVM" record --backend emu -o "$T/int.rrt" "$GUESTS/spin.bin" >/dev/null 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 300); do
+  [ "$(stat -c %s "$T/int.rrt" 2>/dev/null || echo 0)" -gt 50000 ] && break
+  sleep 0.1
+done
+# A second recorder into the same path is refused while the first writes it.
+s=$(status_of "$RRVM" record --backend emu -o "$T/int.rrt" "$GUESTS/hello.bin")
+check "a second recorder into the same trace: status 16" [ "$s" = 16 ]
+check "a second recorder: one line saying another rrvm records there" one_line_err_after_backend "another rrvm is recording into it"
+kill -INT $pid
+wait $pid
+s=$?
+check "SIGINT ends a recording with status 18" [ "$s" = 18 ]
+check "SIGINT: the recorder says so" grep -q "interrupted by the user (SIGINT)" "$T/int.err"
+s=$(status_of "$RRVM" info "$T/int.rrt")
+check "an interrupted recording is complete" grep -q "^status: complete" "$T/out"
+s=$(status_of "$RRVM" replay -q "$T/int.rrt")
+check "an interrupted recording replays exactly to its end" [ "$s" = 0 ]
+check "its replay names the status" grep -q "guest ended with status 18" "$T/err"
+check "no temporary trace files left" bash -c "! ls -A '$T' | grep -q '^\.'"
+
+# --until stops at the event asked for, or says where and why not.
+# (Event 40 of echo's trace is in the middle of what one exit brings.)
+for u in 17 40; do
+  s=$(status_of "$RRVM" replay -q --until $u "$T/echo.rrt")
+  check "--until $u: status 0" [ "$s" = 0 ]
+  check "--until $u: at $u as asked, or which event and why" \
+    bash -c "grep -q 'stopped at event $u as asked' '$T/err' || grep -q 'stopped at event [0-9]*, not $u as asked (--until): replay stops only between exits' '$T/err'"
+  check "--until $u: never claims another event was asked for" bash -c "! grep -q 'stopped at event [0-9]* as asked' '$T/err' || grep -q 'stopped at event $u as asked' '$T/err'"
+done
+
+# Outputs that are inputs are refused (same file by device and inode), and
+# nothing is written.
+cp "$GUESTS/hello.bin" "$T/img.bin"
+ln -f "$T/img.bin" "$T/img-link.bin"
+s=$(status_of "$RRVM" record --backend emu -o "$T/img-link.bin" "$T/img.bin")
+check "-o the guest image: status 8" [ "$s" = 8 ]
+check "-o the guest image: one line" one_line_err "is the guest image"
+check "-o the guest image: the image is intact" cmp -s "$T/img.bin" "$GUESTS/hello.bin"
+s=$(status_of "$RRVM" record --backend emu --serial-in "$T/abc.txt" -o "$T/abc.txt" "$GUESTS/echo.bin")
+check "-o the serial input: status 8" [ "$s" = 8 ]
+check "-o the serial input: one line" one_line_err "is the --serial-in file"
+check "-o the serial input: the input is intact" [ "$(cat "$T/abc.txt")" = abc ]
+s=$(status_of "$RRVM" run --backend emu --serial-out "$T/img.bin" "$T/img.bin")
+check "--serial-out the guest image: status 8" [ "$s" = 8 ]
+check "--serial-out the guest image: the image is intact" cmp -s "$T/img.bin" "$GUESTS/hello.bin"
+
+cp "$T/echo.rrt" "$T/echo-copy.rrt"
+s=$(status_of "$RRVM" frames -o "$T/anim-frames" --animation "$T/echo-copy.rrt" "$T/echo-copy.rrt")
+check "frames --animation the trace itself: status 8" [ "$s" = 8 ]
+check "frames --animation the trace itself: one line" one_line_err "is the trace being read"
+check "frames --animation the trace itself: the trace is intact" cmp -s "$T/echo.rrt" "$T/echo-copy.rrt"
+
+# Images and traces that are no regular file: refused before reading.
+s=$(status_of timeout 20 "$RRVM" run --backend emu /dev/zero)
+check "run /dev/zero: status 8 at once" [ "$s" = 8 ]
+check "run /dev/zero: one line naming it" one_line_err "/dev/zero.*not a regular file"
+s=$(status_of timeout 20 "$RRVM" run --backend emu --serial-in /dev/zero "$GUESTS/hello.bin")
+check "--serial-in /dev/zero: status 8 at once" [ "$s" = 8 ]
+check "--serial-in /dev/zero: one line naming it" one_line_err "/dev/zero is a device"
+s=$(status_of "$RRVM" run --backend emu "$T")
+check "run DIR: status 8" [ "$s" = 8 ]
+check "run DIR: one line naming the directory" one_line_err "$T.*a directory"
+s=$(status_of timeout 20 "$RRVM" replay -q --image /dev/zero "$T/echo.rrt")
+check "replay --image /dev/zero: status 8 at once" [ "$s" = 8 ]
+check "replay --image /dev/zero: one line" one_line_err "/dev/zero.*not a regular file"
+
 # crash safety: SIGKILL a recorder mid-run
 "$RRVM" record --backend emu -o "$T/killed.rrt" "$GUESTS/spin.bin" >/dev/null 2>&1 &
 pid=$!

@@ -5,6 +5,9 @@
 // divergence at that event; a different image is refused before running.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+
 #include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
 #include "trace/trace_writer.h"
@@ -257,5 +260,79 @@ std::vector<std::string> guest_names() {
 
 INSTANTIATE_TEST_SUITE_P(AllGuests, BreakpointReplay, ::testing::ValuesIn(guest_names()),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+
+namespace {
+
+// Every way a recording can end replays to the same end: exit 0, the
+// recorded stop reason and status reached again, and the final state
+// (registers, RAM SHA-256, exit count) compared with the end record.
+struct Ending {
+  std::string name, image, input;
+  StopReason reason;
+  int status;
+  std::optional<uint64_t> max_instructions;
+  bool interrupt_after_output = false;  // the user interrupts (SIGINT) once the guest printed a line
+};
+void PrintTo(const Ending& e, std::ostream* os) { *os << e.name; }
+
+std::vector<Ending> endings() {
+  return {
+      {"debug_exit", "hello.bin", "", StopReason::DebugExit, 1, std::nullopt},
+      {"triple_fault", "triple.bin", "", StopReason::Shutdown, 4, std::nullopt},
+      {"instruction_limit", "hello.bin", "", StopReason::InstructionLimit, 6, 100},
+      {"instruction_limit_in_timer_loop", "timer.bin", "", StopReason::InstructionLimit, 6, 3'000'000},
+      {"halted_if0", "halt_cli.bin", "", StopReason::HaltedForever, 10, std::nullopt},
+      {"halted_no_source", "halt_idle.bin", "", StopReason::HaltedForever, 10, std::nullopt},
+      {"halted_masked_timer", "halt_masked.bin", "", StopReason::HaltedForever, 10, std::nullopt},
+      {"halted_waiting_for_input", "echo.bin", "abc", StopReason::HaltedForever, 10, std::nullopt},
+      {"backend_error", "paging_on.bin", "", StopReason::BackendError, 12, std::nullopt},
+      {"interrupted", "spin.bin", "", StopReason::Interrupted, 18, std::nullopt, true},
+  };
+}
+
+class Endings : public ::testing::TestWithParam<Ending> {};
+
+TEST_P(Endings, ReplayReachesTheRecordedEnd) {
+  const Ending& e = GetParam();
+  SystemConfig c;
+  c.backend = BackendKind::Emu;
+  c.image_path = std::string(RRVM_GUEST_DIR) + "/" + e.image;
+  if (!e.input.empty()) c.serial_in_path = write_temp(e.name + ".input", e.input);
+  c.max_instructions = e.max_instructions.value_or(2'000'000'000ull);
+  std::atomic<bool> interrupt{false};
+  std::string serial;
+  c.serial_out = [&](uint8_t b) {
+    serial.push_back(char(b));
+    if (b == '\n' && e.interrupt_after_output && std::count(serial.begin(), serial.end(), '\n') == 20)
+      interrupt = true;
+  };
+  const std::string trace = temp_path("ending-" + e.name + ".rrt");
+  RecordOutcome rec = record_to_trace(c, trace, {"test"}, false, {}, kDefaultKeyframeInterval, &interrupt);
+  ASSERT_EQ(rec.result.reason, e.reason) << rec.result.message;
+  ASSERT_EQ(rec.result.exit_status, e.status) << rec.result.message;
+
+  TraceReader reader(trace);
+  ASSERT_EQ(reader.status().state, TraceCompleteness::Complete);
+  ASSERT_TRUE(reader.end().has_value());
+  EXPECT_EQ(reader.end()->reason, e.reason);
+
+  std::string replayed;
+  ReplayOutcome out = replay(trace, "emu", &replayed);
+  ASSERT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+  EXPECT_EQ(out.exit_status, 0) << out.message;
+  EXPECT_TRUE(out.final_state_checked) << out.message;
+  EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+  EXPECT_EQ(out.exits, reader.end()->exit_count);
+  EXPECT_EQ(out.instructions, reader.end()->instruction_count);
+  EXPECT_EQ(out.events, reader.event_count());
+  EXPECT_EQ(replayed, serial);
+  // Nothing after the final hlt ran, live or replayed.
+  EXPECT_EQ(replayed.find("!"), std::string::npos) << replayed;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryEnding, Endings, ::testing::ValuesIn(endings()),
+                         [](const ::testing::TestParamInfo<Ending>& i) { return i.param.name; });
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -120,6 +121,36 @@ TEST(TraceRoundTrip, IncrementalKeyframeSurvivesWithTheWritersDisplay) {
   EXPECT_EQ(second.display.registers, f3.display_registers);
   ASSERT_EQ(second.display.pages.size(), 1u);
   EXPECT_EQ(second.display.pages[0], (KeyframePage{1, f3.pages[0].bytes}));
+}
+
+// Issue #12: two recorders into one path. The second is refused while the
+// first holds the trace; one that lost the name to a rename says so at
+// close; no temporary file is left; what was at the path stays whole until
+// a new trace has its header.
+TEST(TraceWriterPaths, ASecondWriterIsRefusedAndALostNameIsReported) {
+  const std::string path = temp_path("shared.rrt");
+  {
+    TraceWriter first(path, header());
+    EXPECT_THROW(TraceWriter(path, header()), TraceWriteError);
+    first.close(end());
+  }
+  EXPECT_NO_THROW(TraceReader{path});
+  {
+    TraceWriter again(path, header());  // the first one is done: allowed
+    const std::string other = temp_path("other.rrt");
+    { TraceWriter(other, header()).close(end()); }
+    ASSERT_EQ(std::rename(other.c_str(), path.c_str()), 0);  // another recorder's rename wins the name
+    try {
+      again.close(end());
+      ADD_FAILURE() << "a writer that lost its name reported success";
+    } catch (const TraceWriteError& e) {
+      EXPECT_NE(std::string(e.what()).find("another rrvm replaced or removed it"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(TraceReader{path});
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+    EXPECT_NE(entry.path().filename().string().rfind(".shared.rrt.", 0), 0u) << entry.path();
+  EXPECT_THROW(TraceWriter(std::filesystem::path(path).parent_path().string(), header()), TraceWriteError);
 }
 
 TEST(TraceRoundTrip, HaltAndIrqWindowExitsCarryNoOperands) {

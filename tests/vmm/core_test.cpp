@@ -62,10 +62,14 @@ TEST(IoBus, DispatchAndUnclaimed) {
   EXPECT_TRUE(bus.write(0x2F9, 1, 0x55));
   EXPECT_EQ(b.last, (1ull << 16) | 0x55);
   EXPECT_EQ(bus.read(0x400, 2), 0xFFFFu);
-  EXPECT_EQ(bus.read(0x3F7, 4), 0xFFFFFFFFu);
+  // Across a claim's edge: byte by byte, unclaimed bytes all ones.
+  EXPECT_EQ(bus.read(0x3F7, 4), 0x020100FFu);
+  EXPECT_EQ(bus.read(0x3FE, 4), 0xFFFF0706u);
+  EXPECT_TRUE(bus.write(0x3FF, 2, 0xAB77));
+  EXPECT_EQ(a.last, (7ull << 16) | 0x77);
   EXPECT_FALSE(bus.write(0x80, 1, 0));
-  EXPECT_EQ(bus.unclaimed_reads(), 2u);
-  EXPECT_EQ(bus.unclaimed_writes(), 1u);
+  EXPECT_EQ(bus.unclaimed_reads(), 4u);
+  EXPECT_EQ(bus.unclaimed_writes(), 2u);
 }
 
 TEST(IoBus, RejectsOverlap) {
