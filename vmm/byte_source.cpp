@@ -1,6 +1,7 @@
 #include "vmm/byte_source.h"
 
 #include <poll.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,8 +16,11 @@ namespace rrvm {
 
 FileByteSource::FileByteSource(const std::string& path) {
   // A device (/dev/zero) or a directory would be read without end or fail
-  // inside the stream library: refused before reading.
+  // inside the stream library: refused before reading. /dev/null is the
+  // empty input users give for "none".
   struct stat st {};
+  const bool dev_null = ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+  if (dev_null) return;
   if (::stat(path.c_str(), &st) == 0 && (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
     throw std::runtime_error("serial input file " + path + " is a " + (S_ISDIR(st.st_mode) ? "directory" : "device") +
                              ", not a file; give a file, or - for stdin");

@@ -401,6 +401,8 @@ check "run /dev/zero: one line naming it" one_line_err "/dev/zero.*not a regular
 s=$(status_of timeout 20 "$RRVM" run --backend emu --serial-in /dev/zero "$GUESTS/hello.bin")
 check "--serial-in /dev/zero: status 8 at once" [ "$s" = 8 ]
 check "--serial-in /dev/zero: one line naming it" one_line_err "/dev/zero is a device"
+s=$(status_of "$RRVM" run --backend emu --serial-in /dev/null "$GUESTS/hello.bin")
+check "--serial-in /dev/null is the empty input" [ "$s" = 1 ]
 s=$(status_of "$RRVM" run --backend emu "$T")
 check "run DIR: status 8" [ "$s" = 8 ]
 check "run DIR: one line naming the directory" one_line_err "$T.*a directory"

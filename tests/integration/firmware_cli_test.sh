@@ -66,5 +66,16 @@ check "last frame: banner, boot line, the guest's text" \
 check "an earlier frame: the SeaBIOS banner alone" \
   python3 "$HERE/text_screen_check.py" --first "$T"/frames/*.png -- 1,0 "$BANNER"
 
+# Keyframes in a firmware boot: every firmware device's state is in them, so
+# a replay from a late keyframe reaches the recorded end exactly.
+s=$(status_of "$RRVM" record --backend emu --keyframe-every 1000000 -o "$T/kf.rrt" --floppy "$IMG")
+check "record with keyframes: the guest's status 1" [ "$s" = 1 ]
+check "record with keyframes: several written" grep -q "[2-9] keyframe(s)" "$T/err"
+last_event=$(sed -n 's/^events: \([0-9]*\) .*/\1/p' <("$RRVM" info "$T/kf.rrt"))
+s=$(status_of "$RRVM" replay --backend emu --from "$((last_event - 1))" "$T/kf.rrt")
+check "replay --from the last keyframe: exact" [ "$s" = 0 ]
+check "replay --from: started at a keyframe" grep -q "starting at keyframe [1-9]" "$T/err"
+check "replay --from: the guest's output after it" grep -qx "biosboot: done" "$T/out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

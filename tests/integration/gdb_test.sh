@@ -190,10 +190,12 @@ detach
 G
 check "rrvm gdb starts on the compute trace" start_server "$T/compute.rrt"
 { echo "set pagination off"; echo "set confirm off"; echo "target remote 127.0.0.1:$port"; cat "$T/interrupt.gdb"; } >"$T/interrupt.full"
-timeout 120 gdb -nx -batch -x "$T/interrupt.full" >"$T/interrupt.log" 2>&1 &
+# --foreground: timeout passes the SIGINT to gdb alone (without it, to its
+# whole process group as well: gdb got two, and a second Ctrl-C gives up).
+timeout --foreground 120 gdb -nx -batch -x "$T/interrupt.full" >"$T/interrupt.log" 2>&1 &
 gdb_pid=$!
 for _ in $(seq 400); do grep -q '^CONTINUING' "$T/interrupt.log" && break; sleep 0.05; done
-sleep 0.2
+sleep 0.1  # gdb has sent the continue; the replay runs ~0.5 s more
 kill -INT "$gdb_pid"
 wait "$gdb_pid"
 check "gdb session (interrupt) ends cleanly" [ $? = 0 ]

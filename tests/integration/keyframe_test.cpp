@@ -171,8 +171,12 @@ std::vector<std::string> guest_names() {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(RRVM_GUEST_DIR)) {
     const std::string file = e.path().filename().string();
-    // spin never ends (the --max-instructions guest); flat32 is the ELF.
-    if (e.path().extension() == ".bin" && file != "spin.bin") names.push_back(e.path().stem().string());
+    // spin never ends (the --max-instructions guest); flat32 is the ELF;
+    // the firmware guests boot only under a BIOS (firmware_cli checks their
+    // keyframes).
+    const bool bios_only = file == "biosboot.bin" || file == "nosig.bin" || file == "fwgarbage.bin";
+    if (e.path().extension() == ".bin" && file != "spin.bin" && !bios_only)
+      names.push_back(e.path().stem().string());
   }
   names.push_back("flat32");
   std::sort(names.begin(), names.end());
