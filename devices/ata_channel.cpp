@@ -301,7 +301,7 @@ void AtaChannel::identify() {
   set_irq(true);
 }
 
-void AtaChannel::start_read(bool lba48, unsigned block) {
+bool AtaChannel::begin_transfer(bool lba48, unsigned block, Transfer transfer) {
   const uint64_t first = lba(lba48);
   const uint32_t count = lba48 ? (uint32_t(hob_nsector_) << 8 | nsector_) : nsector_;
   const uint32_t n = count ? count : (lba48 ? 65536u : 256u);
@@ -309,14 +309,18 @@ void AtaChannel::start_read(bool lba48, unsigned block) {
     error_ = kErrIdNotFound;
     status_ = kDrdy | kDsc | kErr;
     set_irq(true);
-    return;
+    return false;
   }
   next_lba_ = first;
   sectors_left_ = n;
   block_sectors_ = block;
   lba48_ = lba48;
-  transfer_ = Transfer::PioIn;
-  load_block();
+  transfer_ = transfer;
+  return true;
+}
+
+void AtaChannel::start_read(bool lba48, unsigned block) {
+  if (begin_transfer(lba48, block, Transfer::PioIn)) load_block();
 }
 
 // The next DRQ block of a read: up to block_sectors_ sectors, then an interrupt.
@@ -334,20 +338,7 @@ void AtaChannel::load_block() {
 }
 
 void AtaChannel::start_write(bool lba48, unsigned block) {
-  const uint64_t first = lba(lba48);
-  const uint32_t count = lba48 ? (uint32_t(hob_nsector_) << 8 | nsector_) : nsector_;
-  const uint32_t n = count ? count : (lba48 ? 65536u : 256u);
-  if (first > disk_->sectors() || n > disk_->sectors() - first) {
-    error_ = kErrIdNotFound;
-    status_ = kDrdy | kDsc | kErr;
-    set_irq(true);
-    return;
-  }
-  next_lba_ = first;
-  sectors_left_ = n;
-  block_sectors_ = block;
-  lba48_ = lba48;
-  transfer_ = Transfer::PioOut;
+  if (!begin_transfer(lba48, block, Transfer::PioOut)) return;
   buffer_.assign(size_t(std::min(sectors_left_, block_sectors_)) * DiskImage::kSectorSize, 0);
   buffer_pos_ = 0;
   error_ = 0;

@@ -59,6 +59,9 @@ class AtaChannel final : public IoDevice, public DeviceState {
   void set_irq(bool pending);
   uint64_t lba(bool lba48) const;
   void set_lba(uint64_t lba, bool lba48);
+  // The sector range of a READ/WRITE SECTORS (MULTIPLE) command: false (and
+  // the ID-not-found error posted) when it lies beyond the disk.
+  bool begin_transfer(bool lba48, unsigned block, Transfer transfer);
   void start_read(bool lba48, unsigned block);
   void start_write(bool lba48, unsigned block);
   void load_block();
