@@ -1,10 +1,8 @@
 #include "vmm/firmware_loader.h"
 
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "vmm/file_read.h"
 #include "vmm/format.h"
 
 namespace rrvm {
@@ -14,19 +12,9 @@ constexpr uint64_t k4GiB = 1ull << 32, k64KiB = 64 * 1024, k16MiB = 16ull << 20;
 }
 
 ImageFile read_image_file(const std::string& path, const std::string& what, uint64_t max_bytes) {
-  auto fail = [&](const std::string& why) { throw ImageError(what + " '" + path + "': " + why); };
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail(std::string("cannot open (") + std::strerror(errno) + "); check the path");
-  const std::streamoff size = in.tellg();
-  if (size < 0) fail("cannot tell its size");
-  if (size == 0) fail("file is empty");
-  if (uint64_t(size) > max_bytes)
-    fail(std::to_string(size) + " bytes is more than the " + std::to_string(max_bytes) + " rrvm accepts here");
   ImageFile f;
   f.path = path;
-  f.bytes.resize(size_t(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(f.bytes.data()), size)) fail("read error (truncated while reading?)");
+  f.bytes = read_regular_file(path, what, max_bytes);
   f.sha256 = sha256(f.bytes.data(), f.bytes.size());
   return f;
 }

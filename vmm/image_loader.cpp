@@ -3,16 +3,10 @@
 // checked in 64-bit arithmetic (no wrap) before anything is copied.
 #include "vmm/image_loader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
+#include "vmm/file_read.h"
 #include "vmm/format.h"
 
 namespace rrvm {
@@ -23,38 +17,8 @@ namespace {
   throw ImageError("guest image '" + path + "': " + what);
 }
 
-// No image is larger than the largest guest RAM (3 GiB); its size and kind
-// are checked before anything is read (/dev/zero, a pipe or a directory
-// would otherwise be read without end or fail inside the stream library).
+// No image is larger than the largest guest RAM (3 GiB).
 constexpr uint64_t kMaxImageBytes = 3ull << 30;
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) fail(path, std::string("cannot open (") + std::strerror(errno) + "); check the path");
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail(path, std::string("cannot stat (") + std::strerror(errno) + ")");
-  if (!S_ISREG(st.st_mode))
-    fail(path, std::string("not a regular file (") + (S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket") +
-                   "); give an image file");
-  const uint64_t size = uint64_t(st.st_size);
-  if (size == 0) fail(path, "file is empty");
-  if (size > kMaxImageBytes)
-    fail(path, std::to_string(size) + " bytes is larger than any guest RAM (3 GiB); give an image file");
-  std::vector<uint8_t> bytes(size);
-  uint64_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, bytes.data() + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path, std::string("read error (") + std::strerror(errno) + ")");
-    if (n == 0) fail(path, "file shrank while it was read");
-    done += uint64_t(n);
-  }
-  return bytes;
-}
 
 uint16_t le16(const std::vector<uint8_t>& b, uint64_t off) {
   return static_cast<uint16_t>(b[off] | b[off + 1] << 8);
@@ -172,7 +136,7 @@ void write_flat_gdt(GuestMemory& memory) {
 }
 
 LoadedImage load_image(GuestMemory& memory, const std::string& path, const LoadOptions& options) {
-  const std::vector<uint8_t> bytes = read_file(path);
+  const std::vector<uint8_t> bytes = read_regular_file(path, "guest image", kMaxImageBytes);
   LoadedImage image;
   image.path = path;
   image.file_size = bytes.size();

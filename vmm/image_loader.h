@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "vmm/file_read.h"
 #include "vmm/guest_memory.h"
 #include "vmm/registers.h"
 #include "vmm/sha256.h"
@@ -35,12 +36,6 @@ struct LoadedImage {
   uint64_t file_size = 0;
   bool elf = false;
   Registers initial;  // state to start the vCPU in
-};
-
-// One-line message naming the file and what is wrong.
-class ImageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 LoadedImage load_image(GuestMemory& memory, const std::string& path, const LoadOptions& options);

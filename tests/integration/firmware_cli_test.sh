@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `rrvm` with real firmware (Debian's SeaBIOS and Cirrus VGA BIOS) as a user
 # runs it: errors are one line with status 8 (a missing BIOS or VGA BIOS, a
+# firmware or disk input that is a device, FIFO or directory, a
 # truncated disk image, a replay with another image), a floppy boot records
 # and replays exactly without touching the image file, the replayed SeaBIOS
 # log shows the boot path, and `rrvm frames` rebuilds the text screens the
@@ -37,6 +38,24 @@ head -c 1000 "$IMG" >"$T/cut.img"
 s=$(status_of "$RRVM" run --backend emu --disk "$T/cut.img")
 check "truncated disk: status 8" [ "$s" = 8 ]
 check "truncated disk: one line" one_line_err "disk image '$T/cut.img': truncated: 1000 bytes is not a whole number"
+# Firmware and disk inputs that are no regular file: refused by kind before a
+# byte is read (a device or a directory once read as "empty" or as 2^63 bytes).
+s=$(status_of timeout 20 "$RRVM" run --backend emu --bios /dev/zero --floppy "$IMG")
+check "BIOS /dev/zero: status 8" [ "$s" = 8 ]
+check "BIOS /dev/zero: one line naming its kind" one_line_err "BIOS image '/dev/zero': not a regular file (a device"
+s=$(status_of timeout 20 "$RRVM" run --backend emu --vga-bios "$T" --floppy "$IMG")
+check "VGA BIOS a directory: status 8" [ "$s" = 8 ]
+check "VGA BIOS a directory: one line" one_line_err "VGA BIOS image '$T': not a regular file (a directory)"
+s=$(status_of timeout 20 "$RRVM" run --backend emu --floppy /dev/zero)
+check "floppy /dev/zero: status 8" [ "$s" = 8 ]
+check "floppy /dev/zero: one line" one_line_err "floppy image '/dev/zero': not a regular file"
+s=$(status_of timeout 20 "$RRVM" run --backend emu --disk "$T" --boot disk)
+check "disk a directory: status 8" [ "$s" = 8 ]
+check "disk a directory: one line" one_line_err "disk image '$T': not a regular file (a directory)"
+mkfifo "$T/fifo.img"
+s=$(status_of timeout 20 "$RRVM" run --backend emu --floppy "$T/fifo.img")
+check "floppy a FIFO: status 8 at once (no wait for a writer)" [ "$s" = 8 ]
+check "floppy a FIFO: one line" one_line_err "floppy image '$T/fifo.img': not a regular file"
 
 # A floppy boot: the guest's results on COM1, recorded and replayed exactly.
 cp "$IMG" "$T/boot.img"
