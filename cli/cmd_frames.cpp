@@ -31,7 +31,11 @@ int frames(const FramesOptions& o) {
                           "'); writing it would destroy the trace: give another file",
                       kExitBadInput);
   TraceReader reader(o.trace);
-  FrameFiles files(o.dir, o.every, "--output");
+  FrameFiles files(o.dir, o.every, "--output", {{o.trace, "the trace being read"}});
+  if (!o.animation.empty() && files.names_a_frame_file(o.animation))
+    throw SystemError("--animation '" + o.animation + "' is one of the frame files written to '" + o.dir +
+                          "': give the animation another name or directory",
+                      kExitBadInput);
   FrameRebuilder rebuilder;
   std::unique_ptr<FrameAnimation> animation;
   CanvasSize canvas;

@@ -35,12 +35,12 @@ void on_sigint(int) {
 }
 
 int record(const RecordOptions& o) {
-  for (const std::string* out : {&o.machine.serial_out, &o.machine.debugcon_out})
+  for (const std::string* out : {&o.machine.serial_out, &o.machine.debugcon_out, &o.machine.bios_log})
     if (!out->empty() && same_file(*out, o.output))
       throw SystemError("-o '" + o.output + "' is also the guest's output file '" + *out +
                             "': give the trace its own path",
                         kExitBadInput);
-  GuestOutputs outputs(o.machine);
+  GuestOutputs outputs;
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);

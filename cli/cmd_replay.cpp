@@ -42,8 +42,12 @@ int replay(const ReplayCommandOptions& o) {
     else
       s.image_override = i;
   }
+  // What this replay reads, so that no output it writes destroys one.
+  std::vector<InputFile> inputs;
+  if (!o.bios_log.empty() || !o.frames.empty()) inputs = replay_input_files(*open_replay_trace(o.trace), s);
   std::unique_ptr<FILE, int (*)(FILE*)> bios_log(nullptr, &std::fclose);
   if (!o.bios_log.empty()) {
+    refuse_output_over_input(inputs, o.bios_log, "--bios-log");
     bios_log.reset(std::fopen(o.bios_log.c_str(), "wb"));
     if (!bios_log) {
       std::fprintf(stderr, "rrvm: error: --bios-log: cannot write '%s': %s\n", o.bios_log.c_str(), std::strerror(errno));
@@ -85,7 +89,7 @@ int replay(const ReplayCommandOptions& o) {
   std::optional<std::string> frame_error;
   int frame_error_status = kExitIoError;
   if (!o.frames.empty()) {
-    files = std::make_unique<FrameFiles>(o.frames, o.every, "--frames");
+    files = std::make_unique<FrameFiles>(o.frames, o.every, "--frames", inputs);
     out = std::make_unique<FrameExport>(*files, nullptr, CanvasSize{}, o.jobs);
     s.on_frame = [&](uint64_t, const Frame& f) {
       uint64_t index = frame_index++;

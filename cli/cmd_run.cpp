@@ -8,7 +8,7 @@ namespace rrvm::cli {
 
 namespace {
 int run(const MachineOptions& o) {
-  GuestOutputs outputs(o);
+  GuestOutputs outputs;
   auto sys = PcSystem::create(make_system_config(o, outputs));
   announce_backend(*sys);
   RunResult r = sys->run();

@@ -6,14 +6,22 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
+
+#include "system/input_files.h"
 
 namespace rrvm::cli {
 
 class FrameFiles {
  public:
   // Creates `dir` (and parents) and checks a file can be written there.
-  // Throws std::runtime_error with one line naming `option` and `dir`.
-  FrameFiles(std::string dir, uint64_t every, const std::string& option);
+  // Throws std::runtime_error with one line naming `option` and `dir`, and
+  // SystemError when a frame-NNNNNN.png there is one of `inputs` (writing
+  // frames would destroy it).
+  FrameFiles(std::string dir, uint64_t every, const std::string& option, const std::vector<InputFile>& inputs = {});
+
+  // Whether `path` would be one of this directory's frame files.
+  bool names_a_frame_file(const std::string& path) const;
 
   // Whether frame `index` is selected by --every.
   bool selected(uint64_t index) const { return index % every_ == 0; }

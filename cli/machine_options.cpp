@@ -67,19 +67,11 @@ bool same_file(const std::string& a, const std::string& b) {
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-GuestOutputs::GuestOutputs(const MachineOptions& o) {
+void GuestOutputs::open(const MachineOptions& o, const std::vector<InputFile>& inputs) {
   // Before anything is opened for writing: an output that is an input.
-  for (const auto& [path, option] : {std::pair{o.serial_out, "--serial-out"}, std::pair{o.debugcon_out, "--debugcon-out"}}) {
-    if (path.empty()) continue;
-    if (same_file(path, o.image))
-      throw SystemError(std::string(option) + " '" + path + "' is the guest image; writing it would destroy the image: "
-                        "give another output path",
-                        kExitBadInput);
-    if (!o.serial_in.empty() && o.serial_in != "-" && same_file(path, o.serial_in))
-      throw SystemError(std::string(option) + " '" + path + "' is the --serial-in file; writing it would destroy the "
-                        "input: give another output path",
-                        kExitBadInput);
-  }
+  for (const auto& [path, option] : {std::pair{o.serial_out, "--serial-out"}, std::pair{o.debugcon_out, "--debugcon-out"},
+                                     std::pair{o.bios_log, "--bios-log"}})
+    if (!path.empty()) refuse_output_over_input(inputs, path, option);
   if (!o.serial_out.empty()) serial = open_output(o.serial_out, "--serial-out");
   if (!o.debugcon_out.empty()) debugcon = open_output(o.debugcon_out, "--debugcon-out");
   if (!o.bios_log.empty()) bios_log = open_output(o.bios_log, "--bios-log");
@@ -113,7 +105,6 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
     if (!o.floppy.empty()) fw.floppy_path = o.floppy;
     if (!o.disk.empty()) fw.disk_path = o.disk;
     fw.boot = !o.boot.empty() ? o.boot : (!o.floppy.empty() ? "floppy" : "disk");
-    if (FILE* log = outputs.bios_log) fw.bios_log = [log](uint8_t b) { std::fputc(b, log); };
     c.firmware = std::move(fw);
   } else {
     if (o.image.empty())
@@ -127,6 +118,8 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
   if (!o.serial_in.empty()) c.serial_in_path = o.serial_in;
   if (o.max_instructions) c.max_instructions = o.max_instructions;
   c.rtc_base = o.rtc_base;
+  outputs.open(o, input_files(c));
+  if (FILE* log = outputs.bios_log) c.firmware->bios_log = [log](uint8_t b) { std::fputc(b, log); };
   FILE* serial = outputs.serial;
   FILE* debugcon = outputs.debugcon;
   c.serial_out = [serial](uint8_t b) {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "system/input_files.h"
 #include "system/pc_system.h"
 
 namespace rrvm::cli {
@@ -37,14 +38,19 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o);
 bool same_file(const std::string& a, const std::string& b);
 
 struct GuestOutputs {
-  GuestOutputs(const MachineOptions& o);
+  GuestOutputs() = default;
+  GuestOutputs(const GuestOutputs&) = delete;
+  GuestOutputs& operator=(const GuestOutputs&) = delete;
   ~GuestOutputs();
+  // Opens the files `o` names; SystemError when one is one of `inputs`.
+  void open(const MachineOptions& o, const std::vector<InputFile>& inputs);
   FILE* serial = stdout;
   FILE* debugcon = stderr;
   FILE* bios_log = nullptr;  // --bios-log; none: SeaBIOS's debug output is dropped
 };
 
-// Builds the SystemConfig; throws SystemError for malformed option values.
+// Builds the SystemConfig and opens `outputs` (refusing an output that is one
+// of the machine's inputs); throws SystemError for malformed option values.
 SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs);
 
 // "rrvm: backend emu (auto: ...)" on stderr.

@@ -1,7 +1,5 @@
 #include "system/record_session.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -9,6 +7,7 @@
 #include "record/recorder.h"
 #include "trace/trace_writer.h"
 #include "system/display_sampler.h"
+#include "system/input_files.h"
 #include "vmm/version.h"
 
 namespace rrvm {
@@ -40,28 +39,11 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
 }
 }  // namespace
 
-void check_output_is_not_an_input(const SystemConfig& config, const std::string& path, const std::string& option) {
-  struct stat out {};
-  if (::stat(path.c_str(), &out) != 0) return;  // a new file is no input
-  auto same = [&](const std::string& input) {
-    struct stat in {};
-    return ::stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino;
-  };
-  if (same(config.image_path))
-    throw SystemError(option + " '" + path + "' is the guest image '" + config.image_path +
-                          "'; writing it would destroy the image: give another output path",
-                      kExitBadInput);
-  if (config.serial_in_path && *config.serial_in_path != "-" && same(*config.serial_in_path))
-    throw SystemError(option + " '" + path + "' is the --serial-in file '" + *config.serial_in_path +
-                          "'; writing it would destroy the input: give another output path",
-                      kExitBadInput);
-}
-
 RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame, uint64_t keyframe_interval,
                               const std::atomic<bool>* interrupt) {
-  check_output_is_not_an_input(config_in, trace_path, "-o");
+  refuse_output_over_input(input_files(config_in), trace_path, "-o");
   SystemConfig config = config_in;
   config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
   auto sys = PcSystem::create(config);

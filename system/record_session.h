@@ -39,9 +39,4 @@ RecordOutcome record_to_trace(const SystemConfig& config, const std::string& tra
                               uint64_t keyframe_interval = kDefaultKeyframeInterval,
                               const std::atomic<bool>* interrupt = nullptr);
 
-// Refuses (SystemError, bad input) an output `path` that is the same file
-// (device and inode) as one of the run's inputs: the image or the serial
-// input. `option` names the output in the message.
-void check_output_is_not_an_input(const SystemConfig& config, const std::string& path, const std::string& option);
-
 }  // namespace rrvm

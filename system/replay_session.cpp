@@ -95,6 +95,13 @@ FirmwareConfig firmware_from_header(const TraceHeader& h, const ReplaySettings& 
 }
 }  // namespace
 
+std::vector<InputFile> replay_input_files(const TraceReader& reader, const ReplaySettings& settings) {
+  std::vector<InputFile> inputs{{reader.path(), "the trace being replayed"}};
+  for (const TraceImage& img : reader.header().images)
+    inputs.push_back({image_path(img, settings), "the " + (img.role.empty() ? std::string("guest") : img.role) + " image"});
+  return inputs;
+}
+
 std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path) {
   try {
     return std::make_unique<TraceReader>(trace_path);

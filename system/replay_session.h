@@ -10,6 +10,7 @@
 
 #include "display/renderer.h"
 #include "replay/replayer.h"
+#include "system/input_files.h"
 #include "system/pc_system.h"
 
 namespace rrvm {
@@ -81,6 +82,9 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
 // taken. Throws SystemError (a keyframe that cannot be read or restored),
 // KeyframeUnusable (one that holds no machine state).
 ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& sys, Replayer& replayer);
+// The files a replay of `reader` with `settings` reads: the trace and every
+// image it names (or its override).
+std::vector<InputFile> replay_input_files(const TraceReader& reader, const ReplaySettings& settings);
 // Opens a trace for replay; a trace that cannot be read is a SystemError.
 std::unique_ptr<TraceReader> open_replay_trace(const std::string& trace_path);
 

@@ -393,6 +393,24 @@ s=$(status_of "$RRVM" frames -o "$T/anim-frames" --animation "$T/echo-copy.rrt" 
 check "frames --animation the trace itself: status 8" [ "$s" = 8 ]
 check "frames --animation the trace itself: one line" one_line_err "is the trace being read"
 check "frames --animation the trace itself: the trace is intact" cmp -s "$T/echo.rrt" "$T/echo-copy.rrt"
+# Frame files that are inputs: a trace kept (or linked) under a frame's name
+# in the output directory is refused before any frame is written.
+mkdir -p "$T/framedir"
+cp "$T/lfb.rrt" "$T/framedir/frame-000001.png"
+s=$(status_of "$RRVM" frames -o "$T/framedir" "$T/framedir/frame-000001.png")
+check "frames -o over the trace (a frame's name): status 8" [ "$s" = 8 ]
+check "frames -o over the trace: one line naming the frame file" one_line_err "frame-000001.png' is the trace being read"
+check "frames -o over the trace: the trace is intact" cmp -s "$T/lfb.rrt" "$T/framedir/frame-000001.png"
+check "frames -o over the trace: no frame written" [ ! -e "$T/framedir/frame-000000.png" ]
+ln -f "$T/lfb.rrt" "$T/framedir/frame-000002.png"
+cp "$T/lfb.rrt" "$T/lfb-copy.rrt"
+s=$(status_of "$RRVM" replay --backend emu -q --frames "$T/framedir" "$T/lfb.rrt")
+check "replay --frames over a link to the trace: status 8" [ "$s" = 8 ]
+check "replay --frames over a link to the trace: one line" one_line_err "frame-000002.png' is the trace being replayed"
+check "replay --frames over a link to the trace: the trace is intact" cmp -s "$T/lfb.rrt" "$T/lfb-copy.rrt"
+s=$(status_of "$RRVM" frames -o "$T/anim-dir" --animation "$T/anim-dir/frame-000000.png" "$T/lfb.rrt")
+check "frames --animation named as a frame file: status 8" [ "$s" = 8 ]
+check "frames --animation named as a frame file: one line" one_line_err "is one of the frame files"
 
 # Images and traces that are no regular file: refused before reading.
 s=$(status_of timeout 20 "$RRVM" run --backend emu /dev/zero)

@@ -71,6 +71,23 @@ check "replay floppy boot: says exactly" grep -q "replayed [0-9]* events exactly
 check "replay floppy boot: same serial" cmp -s "$T/out" "$T/recorded.txt"
 check "replayed SeaBIOS log: the boot path" grep -q "^Booting from Floppy..." "$T/bios.log"
 check "image never modified" [ "$(sha256sum <"$T/boot.img")" = "$sum_before" ]
+# Outputs over the firmware machine's inputs are refused, the inputs intact.
+s=$(status_of "$RRVM" record --backend emu -o "$T/boot.img" --floppy "$T/boot.img")
+check "record -o the floppy: status 8" [ "$s" = 8 ]
+check "record -o the floppy: one line" one_line_err "is the floppy image"
+s=$(status_of "$RRVM" run --backend emu --bios-log "$T/boot.img" --floppy "$T/boot.img")
+check "run --bios-log the floppy: status 8" [ "$s" = 8 ]
+check "run --bios-log the floppy: one line" one_line_err "\--bios-log '$T/boot.img' is the floppy image"
+s=$(status_of "$RRVM" record --backend emu -o "$T/log.rrt" --bios-log "$T/log.rrt" --floppy "$T/boot.img")
+check "record --bios-log the trace: status 8" [ "$s" = 8 ]
+s=$(status_of "$RRVM" replay -q --bios-log "$T/boot.rrt" "$T/boot.rrt")
+check "replay --bios-log the trace: status 8" [ "$s" = 8 ]
+check "replay --bios-log the trace: one line" one_line_err "is the trace being replayed"
+s=$(status_of "$RRVM" replay -q --bios-log "$T/boot.img" "$T/boot.rrt")
+check "replay --bios-log the floppy: one line" one_line_err "is the floppy image"
+check "floppy and trace intact after the refusals" [ "$(sha256sum <"$T/boot.img")" = "$sum_before" ]
+s=$(status_of "$RRVM" replay -q "$T/boot.rrt")
+check "trace still replays after the refusals" [ "$s" = 0 ]
 s=$(status_of "$RRVM" replay --backend emu --image "floppy=$GUESTS/fwgarbage.bin" "$T/boot.rrt")
 check "replay with another floppy: status 8" [ "$s" = 8 ]
 check "replay with another floppy: one line" one_line_err "does not match the recording"
