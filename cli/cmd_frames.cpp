@@ -104,6 +104,20 @@ int frames(const FramesOptions& o) {
   }
   out.finish();
   progress.finish();
+  if (at_set && files.written() == 0) {
+    // Nothing to draw yet: say when the first picture comes instead of "0 of 0".
+    std::optional<uint64_t> first_frame;
+    for (auto later = reader.events(o.at); const TraceEvent* e = later.next();)
+      if (std::holds_alternative<DisplayFrameEvent>(e->body)) {
+        first_frame = later.ordinal();
+        break;
+      }
+    std::cerr << "rrvm: frames: the guest had drawn nothing by event " << o.at
+              << (first_frame ? " (its first display frame is event " + std::to_string(*first_frame) + ")"
+                              : std::string(" (the trace has no display frame after it)"))
+              << "; no file written\n";
+    return 0;
+  }
   std::cerr << "rrvm: " << files.written() << " frame(s) of " << index << " written to " << o.dir << "\n";
   if (animation) {
     animation->finish();

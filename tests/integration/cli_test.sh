@@ -225,6 +225,13 @@ check "unwritable animation fails with 16 (I/O)" [ "$s" = 16 ]
 check "unwritable animation: one line naming it" one_line_err "/proc/forbidden/a.png"
 s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/anim-at" --at 100 --animation "$T/at.png")
 check "--animation with --at refused" [ "$s" != 0 ]
+# --at before the guest drew anything: says when its first picture comes.
+first=$("$RRVM" dump "$T/lfb.rrt" | awk '$2 == "display-frame" { print $1; exit }')
+s=$(status_of "$RRVM" frames "$T/lfb.rrt" -o "$T/at-early" --at 0)
+check "--at before the first frame: status 0" [ "$s" = 0 ]
+check "--at before the first frame: names the first frame's event" \
+  grep -q "drawn nothing by event 0 (its first display frame is event $first); no file written" "$T/err"
+check "--at before the first frame: no file" [ -z "$(ls "$T/at-early")" ]
 
 # PNGs are encoded on worker threads, and a frame identical to the one before
 # reuses its bytes. A reused frame is byte-identical to a fresh encode of the
