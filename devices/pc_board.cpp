@@ -23,7 +23,7 @@ PcBoard::PcBoard(Machine& machine, PcBoardConfig config)
       config_(std::move(config)),
       pit_(machine.clock(), pic_, 0),
       rtc_(machine.clock(), pic_, config_.rtc_base_seconds, 8),
-      com1_(machine.clock(), pic_, 4, config_.serial_output, config_.serial_input),
+      com1_(machine.clock(), pic_, kCom1Irq, config_.serial_output, config_.serial_input),
       debugcon_(config_.debug_console),
       debug_exit_([&machine](int status) { machine.request_exit(status); }) {
   claim(0x20, 2, &pic_.master());
@@ -32,8 +32,8 @@ PcBoard::PcBoard(Machine& machine, PcBoardConfig config)
   claim(0x40, 4, &pit_);
   claim(0x61, 1, &pit_.port61());
   claim(0x70, 2, &rtc_);
-  claim(0x3F8, 8, &com1_);
-  claim(0xE9, 1, &debugcon_);
+  claim(kCom1Ports.base, kCom1Ports.length, &com1_);
+  claim(kDebugConsolePorts.base, kDebugConsolePorts.length, &debugcon_);
   claim(0xF4, 4, &debug_exit_);
   machine.set_interrupt_controller(&pic_);
   machine.add_timed_device(&pit_);

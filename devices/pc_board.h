@@ -20,6 +20,16 @@
 
 namespace rrvm {
 
+// Port ranges of the board's consoles, shared with what rebuilds their
+// output from a trace (system/console_rebuild).
+struct PortRange {
+  uint16_t base;
+  uint16_t length;
+};
+inline constexpr PortRange kCom1Ports{0x3F8, 8};
+inline constexpr PortRange kDebugConsolePorts{0xE9, 1};
+inline constexpr uint8_t kCom1Irq = 4;
+
 // RAM slots of a PC with `mem_bytes` of memory (page aligned, > 0):
 // "ram-low" [0, 0xA0000), "ram-bios" [0xC0000, 0x100000) and "ram"
 // [0x100000, mem) when mem > 1 MiB; 0xA0000-0xBFFFF stays a hole for VGA.

@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "devices/debug_port.h"
+#include "devices/pc_board.h"
 #include "devices/serial_16550.h"
 #include "vmm/io_bus.h"
 
@@ -32,12 +33,12 @@ ConsoleOutput rebuild_console(const TraceReader& reader) {
   ConsoleOutput out;
   TraceClock clock;
   NoIrq irq;
-  // The same claims as the PC board's (devices/pc_board.cpp).
-  Serial16550 com1(clock, irq, 4, [&](uint8_t b) { out.serial += static_cast<char>(b); });
+  // The PC board's claims.
+  Serial16550 com1(clock, irq, kCom1Irq, [&](uint8_t b) { out.serial += static_cast<char>(b); });
   DebugConsole debugcon([&](uint8_t b) { out.debug_console += static_cast<char>(b); });
   IoBus ports("port");
-  ports.add(0x3F8, 8, &com1);
-  ports.add(0xE9, 1, &debugcon);
+  ports.add(kCom1Ports.base, kCom1Ports.length, &com1);
+  ports.add(kDebugConsolePorts.base, kDebugConsolePorts.length, &debugcon);
   try {
     EventCursor cursor = reader.events();
     while (const TraceEvent* event = cursor.next()) {
