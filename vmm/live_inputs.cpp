@@ -1,5 +1,6 @@
 #include "vmm/live_inputs.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "vmm/machine.h"
@@ -15,11 +16,18 @@ std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
   // execution: a stop there that no guest-stopping device asked for (the
   // recorder's pause for a keyframe) leaves the devices alone, so the
   // recording is the same with or without such stops.
+  uint64_t now = machine_.source_now_ns();
+  const bool host_time = !machine_.instruction_clock();
+  if (host_time && !pos.async) spacing_.observe_exit(pos.exit_ordinal, now);
   auto deadline = machine_.next_deadline_ns(/*observers=*/!pos.async);
   if (!deadline) return std::nullopt;
-  uint64_t now = machine_.source_now_ns();
-  if (now < *deadline) return std::nullopt;
+  if (now < *deadline || now < earliest_service_ns()) return std::nullopt;
+  if (host_time) spacing_.serviced(now);
   return now;
+}
+
+uint64_t LiveInputs::earliest_service_ns() const {
+  return machine_.instruction_clock() ? 0 : spacing_.earliest_service_ns();
 }
 
 InterruptAction LiveInputs::interrupt_action(const Position&, bool pending, bool cpu_ready) {
@@ -34,6 +42,7 @@ std::optional<uint8_t> LiveInputs::vector_to_inject(const Position&, std::option
 StopPlan LiveInputs::next_stop(uint64_t) {
   StopPlan plan;
   plan.deadline_ns = machine_.next_deadline_ns(/*observers=*/false);
+  if (plan.deadline_ns) plan.deadline_ns = std::max(*plan.deadline_ns, earliest_service_ns());
   return plan;
 }
 
@@ -51,6 +60,7 @@ IdleOutcome LiveInputs::idle_wait(uint64_t deadline_ns) {
     return outcome;
   }
   uint64_t now = machine_.source_now_ns();
+  deadline_ns = std::max(deadline_ns, earliest_service_ns());
   if (deadline_ns > now) {
     uint64_t wait = deadline_ns - now;
     timespec ts{time_t(wait / 1000000000ull), long(wait % 1000000000ull)};

@@ -9,6 +9,7 @@
 
 #include "vmm/byte_source.h"
 #include "vmm/input_authority.h"
+#include "vmm/service_spacing.h"
 
 namespace rrvm {
 
@@ -34,8 +35,12 @@ class LiveInputs final : public InputAuthority {
   bool serial_at_end() override;
 
  private:
+  // On host time: the earliest the devices may be serviced (0 on emu).
+  uint64_t earliest_service_ns() const;
+
   Machine& machine_;
   std::unique_ptr<ByteSource> serial_;
+  ServiceSpacing spacing_;  // host-time runs only (vmm/service_spacing.h)
 };
 
 }  // namespace rrvm

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "system/console_rebuild.h"
 #include "trace/trace_inspect.h"
@@ -334,5 +336,44 @@ TEST_P(Endings, ReplayReachesTheRecordedEnd) {
 
 INSTANTIATE_TEST_SUITE_P(EveryEnding, Endings, ::testing::ValuesIn(endings()),
                          [](const ::testing::TestParamInfo<Ending>& i) { return i.param.name; });
+
+// A timer faster than rrvm's exits (bench_rep: a 20 kHz PIT over rep and loop
+// code) recorded on kvm. In the nested harness (~50 us an exit) each tick's
+// kick, injection and EOI used to cost more than its period: the guest never
+// got on (not finished in 13 minutes). With devices serviced at most once
+// per ServiceSpacing it finishes, the missed ticks coalesced, and the
+// recording replays exactly on emu. A watchdog asks a recording that has not
+// ended in 120 s to stop at its next exit; without the spacing the guest,
+// kicked at every deadline, reached no exit at all, and the test hung until
+// ctest's timeout (measured: killed at 600 s).
+TEST(FastTimer, ATimerFasterThanExitsLeavesTheGuestTimeToFinishOnKvm) {
+  const auto backends = available_backends();
+  if (std::find(backends.begin(), backends.end(), "kvm") == backends.end()) GTEST_SKIP() << "no usable kvm";
+  SystemConfig c;
+  c.backend = BackendKind::Kvm;
+  c.image_path = std::string(RRVM_GUEST_DIR) + "/bench_rep.bin";
+  std::string serial;
+  c.serial_out = [&](uint8_t b) { serial.push_back(char(b)); };
+  std::atomic<bool> give_up{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 1200 && !give_up; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    give_up = true;
+  });
+  const std::string trace = temp_path("fast-timer-kvm.rrt");
+  RecordOutcome rec = record_to_trace(c, trace, {"test"}, false, {}, kDefaultKeyframeInterval, &give_up);
+  const bool gave_up = give_up.exchange(true);
+  watchdog.join();
+  ASSERT_FALSE(gave_up) << "the recording did not end in 120 s: " << rec.result.message;
+  ASSERT_EQ(rec.result.reason, StopReason::DebugExit) << rec.result.message;
+  EXPECT_EQ(rec.result.exit_status, 1);
+  EXPECT_GT(rec.result.interrupts, 10u) << "the timer ticked inside the work";
+
+  std::string replayed;
+  ReplayOutcome out = replay(trace, "emu", &replayed);
+  ASSERT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+  EXPECT_EQ(out.exit_status, 0) << out.message;
+  EXPECT_TRUE(out.final_state_checked);
+  EXPECT_EQ(replayed, serial);
+}
 
 }  // namespace
