@@ -51,6 +51,8 @@ static_assert(kSetCpuid2 == 0x4008AE90, "KVM_SET_CPUID2 as the kernel defines it
 // How long a guest with a freshly injected interrupt runs before a pending
 // stop may take it out again (it needs one VM entry; nested entries are slow).
 constexpr uint64_t kDeliverySliceNs = 50'000;
+// The longest slice a guest gets when every deadline is already past (see run()).
+constexpr uint64_t kMaxIdleSliceNs = 20'000'000;
 
 [[noreturn]] void backend_failure(const std::string& message) { throw VcpuError("kvm: " + message); }
 
@@ -112,6 +114,8 @@ class KvmVcpu final : public Vcpu {
   bool completion_pending_ = false;  // KVM must re-enter to finish an instruction
   bool exit_state_fresh_ = false;    // kvm_run's if_flag / ready flags describe the vCPU
   bool injected_since_exit_ = false;
+  bool idle_kick_ = false;  // the last run() returned Kicked for a past deadline without entering
+  uint64_t idle_slice_ns_ = kDeliverySliceNs;
 
   // Replay breakpoint: a hlt written over the instruction's first byte; the
   // HLT exit at the byte after it is the hit. Hardware breakpoints and int3
@@ -209,6 +213,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
   // on the next VM entry. Nothing may stop the vCPU between, or the state
   // seen at that stop would be "interrupt pending", which no other backend has.
   const bool delivering = injected_since_exit_;
+  bool idle_slice_run = false;
   run_->immediate_exit = 0;
   // Stopping at the boundary is a kick: KVM completes the instruction under
   // way and runs nothing more.
@@ -222,18 +227,32 @@ Exit KvmVcpu::run(const RunLimits& limits) {
       deadline_timer_.arm(limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest);
     }
   } else if (kick_now) {
-    if (!completion_pending_) {
+    const bool deadline_only = !kick_pending_.load() && !limits.stop_at_boundary;
+    if (!completion_pending_ && !(deadline_only && idle_kick_)) {
       kick_pending_.store(false);
+      idle_kick_ = deadline_only;
       Exit e;
       e.kind = ExitKind::Kicked;
       return e;
     }
-    run_->immediate_exit = 1;  // finish the pending instruction, run nothing more
+    if (completion_pending_) {
+      run_->immediate_exit = 1;  // finish the pending instruction, run nothing more
+    } else {
+      // The last run() was a deadline already past too, and ran nothing:
+      // the loop's own work between runs outlasts the device's period (a
+      // fast PIT under nested KVM, where each exit costs ~50 us), so every
+      // run would stop before the guest moves. Let it run a slice, longer
+      // each time one ends in the kick again (a nested entry alone can take
+      // longer than the first).
+      deadline_timer_.arm(HostClock::host_monotonic_ns() + idle_slice_ns_);
+      idle_slice_run = true;
+    }
   } else if (limits.deadline_host_ns) {
     deadline_timer_.arm(*limits.deadline_host_ns);
   }
 
   running_tid_.store(gettid());
+  idle_kick_ = false;
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
   int err = errno;
   // A kick that beat the VM entry leaves the interrupt queued: enter again,
@@ -247,6 +266,10 @@ Exit KvmVcpu::run(const RunLimits& limits) {
     err = errno;
   }
   deadline_timer_.disarm();
+  if (idle_slice_run && r < 0 && (err == EINTR || err == EAGAIN))
+    idle_slice_ns_ = std::min<uint64_t>(idle_slice_ns_ * 2, kMaxIdleSliceNs);
+  else if (r >= 0)
+    idle_slice_ns_ = kDeliverySliceNs;
   running_tid_.store(0);
   run_->immediate_exit = 0;
   completion_pending_ = false;
