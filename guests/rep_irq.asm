@@ -199,20 +199,25 @@ main:
     AFTER
     cld
 
+%ifndef NO_PORT_STRINGS
     ; ---- rep ins / outs: one port exit per element ----
     SETUP 0x80, 0x100, 48
     mov dx, SCRATCH_PORT
     rep outsb                          ; ds:si -> port: the last byte stays
     AFTER
     SETUP 0, 0x100, 40
+    mov dx, SCRATCH_PORT
     rep insb                           ; port -> es:di, 40 times that byte
     AFTER
     SETUP 0x90, 0x200, 33
+    mov dx, SCRATCH_PORT
     a32 rep outsb
     AFTER
     SETUP 0, 0x300, 35
+    mov dx, SCRATCH_PORT
     a32 rep insb
     AFTER
+%endif
 
     ; Zero counts: no iteration at all.
     SETUP 0, 0, 0
