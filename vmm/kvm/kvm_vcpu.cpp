@@ -68,7 +68,7 @@ class KvmVcpu final : public Vcpu {
   void set_registers(const Registers& regs) override;
   bool can_inject_interrupt() override;
   void inject_interrupt(uint8_t vector) override;
-  void request_interrupt_window(bool enable) override { run_->request_interrupt_window = enable; }
+  void request_interrupt_window(bool enable) override;
   std::optional<uint64_t> instruction_count() const override { return std::nullopt; }
   std::optional<uint64_t> translate(uint64_t linear) override;
   void invalidate_code(uint64_t, uint64_t) override {}  // KVM executes guest memory directly
@@ -114,6 +114,7 @@ class KvmVcpu final : public Vcpu {
   bool completion_pending_ = false;  // KVM must re-enter to finish an instruction
   bool exit_state_fresh_ = false;    // kvm_run's if_flag / ready flags describe the vCPU
   bool injected_since_exit_ = false;
+  bool stopped_at_breakpoint_ = false;  // the last exit was the replay breakpoint's hlt
   bool idle_kick_ = false;  // the last run() returned Kicked for a past deadline without entering
   uint64_t idle_slice_ns_ = kDeliverySliceNs;
 
@@ -253,6 +254,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
 
   running_tid_.store(gettid());
   idle_kick_ = false;
+  stopped_at_breakpoint_ = false;
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
   int err = errno;
   // A kick that beat the VM entry leaves the interrupt queued: enter again,
@@ -319,6 +321,7 @@ Exit KvmVcpu::act_on_exit() {
           set_registers(r);
           e.kind = ExitKind::Debug;
           e.address = breakpoint_->linear;
+          stopped_at_breakpoint_ = true;
         }
       }
       return e;
@@ -471,6 +474,22 @@ void KvmVcpu::hide_breakpoints(bool hidden) {
   if (hidden == breakpoints_hidden_) return;
   breakpoints_hidden_ = hidden;
   if (breakpoint_ && breakpoint_->host) *breakpoint_->host = hidden ? breakpoint_->original : 0xF4;
+}
+
+// A window asked for where the CPU could take the interrupt at once: only a
+// replay does that, at a point whose recording was in an interrupt shadow
+// (sti, mov ss) with an interrupt waiting. Stopped there by the breakpoint,
+// the shadow is gone: KVM ended it when it stepped over the hlt. Put it back,
+// so the window opens after the next instruction, as it did recorded.
+void KvmVcpu::request_interrupt_window(bool enable) {
+  run_->request_interrupt_window = enable;
+  if (!enable || !stopped_at_breakpoint_ || !can_inject_interrupt()) return;
+  kvm_vcpu_events events{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &events) < 0) fail("KVM_GET_VCPU_EVENTS");
+  events.interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS;
+  events.flags |= KVM_VCPUEVENT_VALID_SHADOW;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) fail("KVM_SET_VCPU_EVENTS (interrupt shadow)");
+  exit_state_fresh_ = false;
 }
 
 bool KvmVcpu::at_instruction_boundary() const {
