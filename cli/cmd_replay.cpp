@@ -145,6 +145,9 @@ int replay(const ReplayCommandOptions& o) {
   std::fprintf(stderr, "rrvm: replay on %s of the %s recording: %llu events, %llu exits", r.backend.c_str(),
                r.recorded_backend.c_str(), (unsigned long long)r.events, (unsigned long long)r.exits);
   if (r.instructions) std::fprintf(stderr, ", %llu instructions", (unsigned long long)*r.instructions);
+  if (r.search_targets)
+    std::fprintf(stderr, ", %llu points found in %llu breakpoint stops", (unsigned long long)r.search_targets,
+                 (unsigned long long)r.search_stops);
   std::fprintf(stderr, ", %.3f s", r.wall_seconds);
   if (r.record_wall_seconds > 0)
     std::fprintf(stderr, " (recording: %.3f s; replay/record %.2fx)", r.record_wall_seconds,

@@ -322,7 +322,12 @@ InterruptAction Replayer::interrupt_action(const Position& pos, bool pending, bo
     consume();
     return InterruptAction::Inject;
   }
-  return pending && !cpu_ready ? InterruptAction::RequestWindow : InterruptAction::None;
+  // Not injected here with one pending: the recording's CPU could not take
+  // it (IF=0 or an interrupt shadow), and asked for a window. Ask for it
+  // too even where this CPU says it could (kvm ends a shadow at the
+  // breakpoint that found this point; the Machine puts the shadow back).
+  (void)cpu_ready;
+  return pending ? InterruptAction::RequestWindow : InterruptAction::None;
 }
 
 std::optional<uint8_t> Replayer::vector_to_inject(const Position&, std::optional<uint8_t> acknowledged,

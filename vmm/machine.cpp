@@ -1,6 +1,11 @@
 #include "vmm/machine.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include "vmm/disassembler.h"
+#include "vmm/rep_string.h"
 #include <stdexcept>
 #include <utility>
 
@@ -47,6 +52,12 @@ std::optional<uint8_t> Machine::SerialInput::next_byte() {
 
 Machine::Machine(std::unique_ptr<GuestMemory> memory, std::unique_ptr<Vcpu> vcpu)
     : memory_(std::move(memory)), vcpu_(std::move(vcpu)) {
+  // RRVM_REP_SEARCH=0: single-step through rep iterations as before (to
+  // measure what the rep search saves).
+  if (const char* e = std::getenv("RRVM_REP_SEARCH"); e && std::string(e) == "0") rep_search_ok_ = false;
+  // RRVM_SEARCH_LIKE_KVM=1 (tests): find recorded points by breakpoint and
+  // register compare, as kvm must, even on a backend that counts.
+  if (const char* e = std::getenv("RRVM_SEARCH_LIKE_KVM"); e && std::string(e) == "1") search_like_kvm_ = true;
   if (vcpu_->instruction_count()) {
     auto ic = std::make_unique<InstructionClock>(&vcpu_icount, vcpu_.get());
     instruction_clock_ = ic.get();
@@ -110,6 +121,7 @@ void Machine::restore(const MachineSnapshot& s) {
   // The replay breakpoint belongs to the timeline left behind: the run loop
   // arms it again for whatever comes next from here.
   bp_target_.reset();
+  rep_search_.reset();
   vcpu_->set_breakpoint(std::nullopt);
   vcpu_->set_breakpoint_registers(std::nullopt);
   vcpu_->set_single_step(false);
@@ -256,12 +268,12 @@ void Machine::dispatch(const Exit& exit) {
 void Machine::plan_limits(RunLimits* limits) {
   StopPlan plan = authority_->next_stop(exits_);
   if (plan.target) {
-    if (plan.target->icount && instruction_clock_) {
+    if (plan.target->icount && instruction_clock_ && !search_like_kvm_) {
       limits->stop_at_icount = plan.target->icount;
     } else if (!bp_target_) {
       bp_target_ = plan.target;
       vcpu_->set_single_step(false);
-      vcpu_->set_breakpoint_registers(plan.target->regs);
+      if (!search_like_kvm_) vcpu_->set_breakpoint_registers(plan.target->regs);
       vcpu_->set_breakpoint(plan.target->regs.pc_linear());
     }
   }
@@ -289,10 +301,14 @@ void Machine::plan_limits(RunLimits* limits) {
 
 // Replay without an instruction count: a breakpoint at the recorded RIP fired
 // (or a single step ended). The point is reached when the whole CPU state
-// matches; otherwise step past this instruction (every iteration of a rep
-// string instruction stops at the same RIP) and re-arm.
+// matches; otherwise step past this instruction and re-arm. A rep string
+// instruction stops at the same RIP before every iteration: there
+// rep_search_step goes straight to the point's iteration (or past the
+// instruction) instead of one single step per iteration.
 bool Machine::reached_async_target() {
   if (!bp_target_) return false;
+  ++search_stops_;
+  if (rep_search_) rep_search_landed();
   Registers now = vcpu_->get_registers();
   const uint64_t pc = bp_target_->regs.pc_linear();
   const bool at_pc = now.pc_linear() == pc;
@@ -302,8 +318,10 @@ bool Machine::reached_async_target() {
     vcpu_->set_breakpoint_registers(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();
+    ++targets_reached_;
     return true;
   }
+  if (at_pc && (!instruction_clock_ || search_like_kvm_) && rep_search_ok_ && rep_search_step(now)) return false;
   if (at_pc) {
     vcpu_->set_single_step(true);
   } else {
@@ -311,6 +329,98 @@ bool Machine::reached_async_target() {
     vcpu_->set_breakpoint(pc);
   }
   return false;
+}
+
+namespace {
+// Every page of [r.begin, r.end) is RAM the guest can access without an
+// exit (writable too when `write`): iterations over it exit nowhere.
+bool plain_ram(Vcpu& vcpu, const GuestMemory& memory, const LinearRange& r, bool write) {
+  if (r.end <= r.begin) return true;
+  constexpr uint64_t kMaxPages = 1u << 16;
+  if ((r.end - r.begin) / kPageSize + 2 > kMaxPages) return false;
+  for (uint64_t page = r.begin & ~(kPageSize - 1); page < r.end; page += kPageSize) {
+    auto gpa = vcpu.translate(std::max(page, r.begin));
+    const MemorySlot* slot = gpa ? memory.find_slot(*gpa) : nullptr;
+    if (!slot || !slot->mapped || (write && slot->read_only)) return false;
+  }
+  return true;
+}
+
+// The general registers no iteration of `s` changes, and the direction
+// flag: when they differ from the point's, this execution of the
+// instruction cannot reach it. (Segments and the other flags are left to
+// the point's own compare: backends describe segment attributes
+// differently.)
+bool rep_invariants_match(const RepString& s, const Registers& a, const Registers& b) {
+  constexpr uint64_t kDf = 1u << 10;
+  const uint64_t mask = s.count_mask();
+  return (a.rcx & ~mask) == (b.rcx & ~mask) && (s.op == RepString::Op::Lods || a.rax == b.rax) &&
+         a.rbx == b.rbx && a.rdx == b.rdx && a.rbp == b.rbp && a.rsp == b.rsp && a.r8 == b.r8 && a.r9 == b.r9 &&
+         a.r10 == b.r10 && a.r11 == b.r11 && a.r12 == b.r12 && a.r13 == b.r13 && a.r14 == b.r14 &&
+         a.r15 == b.r15 && (a.rflags & kDf) == (b.rflags & kDf);
+}
+}  // namespace
+
+// At the RIP of a rep string instruction, the state not the point's. Within
+// one execution of it only rCX, rSI, rDI (and rAX for lods, the flags for
+// cmps/scas) move, rCX down by one per iteration: the point, if it is in
+// this execution, is after (count now - the point's count) iterations.
+// Those run in one go: rCX set to that number and a breakpoint right after
+// the instruction, where rep_search_landed adds the point's count back
+// (and puts RIP back on the instruction if it would go on). An execution
+// that cannot hold the point (its count already at or below the point's,
+// or an invariant register differing) runs out the same way, unchanged.
+// Port string instructions (an exit per element anyway) and memory that is
+// not plain RAM (exits, whose checks see rCX) keep single-stepping.
+bool Machine::rep_search_step(const Registers& now) {
+  std::array<uint8_t, 15> code{};
+  const size_t n = read_linear(*vcpu_, *memory_, now.pc_linear(), code);
+  const std::optional<RepString> rep = decode_rep_string(std::span(code.data(), n), code_bits(now));
+  if (!rep) return false;
+  const Registers& want = bp_target_->regs;
+  const uint64_t mask = rep->count_mask();
+  const uint64_t have = rep->count(now), wanted = rep->count(want);
+  RepSearch s;
+  s.rep_linear = now.pc_linear();
+  s.length = rep->length;
+  s.count_mask = mask;
+  s.conditional = rep->cond != RepString::Cond::None;
+  s.continues_while_zf = rep->cond == RepString::Cond::WhileEqual;
+  Registers run = now;
+  if (have > wanted && rep_invariants_match(*rep, now, want)) {
+    const uint64_t iterations = have - wanted;
+    if (rep->is_io()) return false;
+    if (rep->reads_source()) {
+      auto r = rep_source_range(*rep, now, iterations);
+      if (!r || !plain_ram(*vcpu_, *memory_, *r, false)) return false;
+    }
+    if (rep->uses_destination()) {
+      auto r = rep_destination_range(*rep, now, iterations);
+      const bool writes = rep->op == RepString::Op::Movs || rep->op == RepString::Op::Stos;
+      if (!r || !plain_ram(*vcpu_, *memory_, *r, writes)) return false;
+    }
+    s.forward = true;
+    s.added_back = wanted;
+    run.rcx = (now.rcx & ~mask) | iterations;
+  }
+  if (!vcpu_->set_breakpoint(s.rep_linear + s.length)) return false;
+  if (s.forward) vcpu_->set_registers(run);
+  vcpu_->set_single_step(false);
+  rep_search_ = s;
+  return true;
+}
+
+void Machine::rep_search_landed() {
+  const RepSearch s = *std::exchange(rep_search_, std::nullopt);
+  if (!s.forward) return;
+  Registers r = vcpu_->get_registers();
+  if (r.pc_linear() != s.rep_linear + s.length) return;
+  // 0 unless a repe/repne condition ended the instruction early.
+  const uint64_t left = r.rcx & s.count_mask;
+  r.rcx = (r.rcx & ~s.count_mask) | ((left + s.added_back) & s.count_mask);
+  const bool zf = (r.rflags & (1u << 6)) != 0;
+  if (left == 0 && (!s.conditional || zf == s.continues_while_zf)) r.rip -= s.length;
+  vcpu_->set_registers(r);
 }
 
 RunResult Machine::run() { return *run_loop(false); }

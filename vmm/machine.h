@@ -151,6 +151,14 @@ class Machine {
   bool taps_want_stop(RunResult* result);
   void dispatch(const Exit& exit);
   bool reached_async_target();
+  // The breakpoint search inside a rep string instruction (kvm): the hit at
+  // the instruction's RIP is not the point; run straight to the iteration
+  // the point is at, or out of the instruction. Armed: true (the vCPU runs
+  // on to a breakpoint after the instruction).
+  bool rep_search_step(const Registers& now);
+  // The breakpoint after the instruction fired: the state the iterations
+  // left, with the count register as the guest has it.
+  void rep_search_landed();
   void plan_limits(RunLimits* limits);
 
   std::unique_ptr<GuestMemory> memory_;
@@ -180,6 +188,28 @@ class Machine {
   bool resume_after_interrupt_ = false;  // paused at on_interrupt_boundary: go on from there
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
+  // rep_search_step's run in progress: the count register holds only the
+  // iterations to run (the point's count is added back when it lands), or
+  // the rest of an instance that cannot hold the point runs out.
+  struct RepSearch {
+    uint64_t rep_linear = 0;
+    uint8_t length = 0;
+    uint64_t count_mask = 0;
+    uint64_t added_back = 0;  // the point's count (0: running out)
+    bool forward = false;     // iterations to the point, not out
+    bool continues_while_zf = false, conditional = false;
+  };
+  std::optional<RepSearch> rep_search_;
+  bool rep_search_ok_ = true;
+  bool search_like_kvm_ = false;
+  uint64_t search_stops_ = 0;  // breakpoint / single-step stops of the search
+  uint64_t targets_reached_ = 0;
+
+ public:
+  // Replay without a count: how many stops the search for recorded points
+  // took, and how many points it found.
+  uint64_t search_stops() const { return search_stops_; }
+  uint64_t targets_reached() const { return targets_reached_; }
 };
 
 }  // namespace rrvm

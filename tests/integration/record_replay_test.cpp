@@ -91,6 +91,39 @@ INSTANTIATE_TEST_SUITE_P(AllGuests, RecordReplayTest, ::testing::ValuesIn(cases(
                                   i.param.replay_backend;
                          });
 
+// kvm finds a point inside guest execution with a breakpoint at the
+// recorded RIP and a register compare; RRVM_SEARCH_LIKE_KVM=1 makes the emu
+// replay search the same way (the Machine's algorithm, not emu's count).
+// Inside a rep string instruction each iteration stops at the same RIP: the
+// search runs to the point's iteration in one go, a couple of stops per
+// point instead of one per iteration, and the replay stays exact.
+TEST(RepSearch, PointsInsideRepsAreFoundInAFewStopsEach) {
+  auto specs = guests::load_guest_specs();
+  const auto& spec = guests::find_guest_spec(specs, "rep_irq");
+  Recorded rec = record_guest(spec, "emu");
+  ASSERT_EQ(rec.outcome.result.reason, StopReason::DebugExit) << rec.outcome.result.message;
+  TraceReader reader(rec.trace);
+  auto replay_like_kvm = [&](bool rep_search) {
+    setenv("RRVM_SEARCH_LIKE_KVM", "1", 1);
+    setenv("RRVM_REP_SEARCH", rep_search ? "1" : "0", 1);
+    std::string serial;
+    ReplayOutcome out = replay(rec.trace, "emu", &serial);
+    unsetenv("RRVM_SEARCH_LIKE_KVM");
+    unsetenv("RRVM_REP_SEARCH");
+    EXPECT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+    EXPECT_EQ(out.exit_status, 0) << out.message;
+    EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+    EXPECT_EQ(serial, rec.live.serial);
+    return out;
+  };
+  const ReplayOutcome fast = replay_like_kvm(true);
+  const ReplayOutcome stepping = replay_like_kvm(false);
+  ASSERT_GE(fast.search_targets, 20u) << "ticks inside the guest's reps";
+  EXPECT_EQ(fast.search_targets, stepping.search_targets);
+  EXPECT_LE(fast.search_stops, 3 * fast.search_targets) << "stops per point inside a rep";
+  EXPECT_GE(stepping.search_stops, 50 * stepping.search_targets) << "one stop per iteration without the rep search";
+}
+
 // Rewrites `trace` into `out` with `edit` applied to every event.
 template <typename F>
 void rewrite_trace(const std::string& trace, const std::string& out, F edit) {

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "vmm/rep_string.h"
+
 namespace rrvm {
 namespace {
 
@@ -46,8 +48,10 @@ bool touches_memory(const cs_insn& in) {
   return false;
 }
 
-DecodedInsn classify(const cs_insn& in, uint64_t block_pc) {
+DecodedInsn classify(const cs_insn& in, uint64_t block_pc, bool code32) {
   DecodedInsn d;
+  if (auto rep = decode_rep_string(std::span<const uint8_t>(in.bytes, in.size), code32 ? CodeBits::k32 : CodeBits::k16))
+    d.rep_count_bytes = rep->address_bytes;
   d.offset = static_cast<uint16_t>(in.address - block_pc);
   d.length = static_cast<uint8_t>(in.size);
   const cs_x86& x = in.detail->x86;
@@ -166,7 +170,7 @@ void BlockCatalog::decode(Block& b, const uint8_t* code) {
     uint64_t address = b.pc;
     csh h = b.code32 ? cs32_ : cs16_;
     while (left && b.insns.size() < b.icount && cs_disasm_iter(h, &p, &left, &address, scratch_)) {
-      DecodedInsn d = classify(*scratch_, b.pc);
+      DecodedInsn d = classify(*scratch_, b.pc, b.code32);
       b.needs_precise |= needs_precise(d.kind);
       b.insns.push_back(d);
     }

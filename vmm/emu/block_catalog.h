@@ -48,6 +48,9 @@ struct DecodedInsn {
   uint8_t far_imm = 0;      // FarTransfer: 1 when the selector is an immediate
   bool may_change_mode = false;  // far jmp/call/ret, iret, mov crN: CS.D or CR0.PE may differ after it
   uint16_t far_selector = 0;
+  // A rep string instruction: the width of its count register (2: CX, 4:
+  // ECX, by address size); 0 for every other instruction.
+  uint8_t rep_count_bytes = 0;
 };
 
 struct Block {

@@ -347,6 +347,12 @@ class EmuVcpu final : public Vcpu {
   bool stop_at_only_ = false;
   std::atomic<bool> kicked_{false};
 
+  // The rep string instruction whose iteration ran last (set as it starts,
+  // cleared at the next block): see rep_final_check().
+  std::optional<uint64_t> rep_iterated_at_;
+  bool in_rep_final_check_ = false;
+  bool rep_final_check(uint64_t pc, const Block& b);
+
   // Interrupt shadow: the last executed instruction was sti (IF 0->1),
   // mov ss or pop ss.
   bool shadow_ = false;
@@ -860,6 +866,23 @@ bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
   return false;
 }
 
+// QEMU runs a rep string instruction as one block per iteration that jumps
+// back to itself, and the block after the last iteration only finds the
+// count at 0 and jumps past the instruction. That block is no instruction
+// of the CPU's: hardware finishes the instruction with its last iteration,
+// so it never shows RIP at the instruction with its count at 0 after
+// iterations ran (an interrupt or single step there sees RIP past it). It
+// is the block at the rep instruction an iteration of that same
+// instruction just jumped back to, with its count register at 0.
+bool EmuVcpu::rep_final_check(uint64_t pc, const Block& b) {
+  const std::optional<uint64_t> iterated = std::exchange(rep_iterated_at_, std::nullopt);
+  if (!iterated || *iterated != pc || b.insns.empty() || b.insns[0].offset != 0) return false;
+  const uint8_t width = b.insns[0].rep_count_bytes;
+  if (!width) return false;
+  const uint32_t ecx = read32(UC_X86_REG_ECX);
+  return (width == 2 ? (ecx & 0xFFFF) : ecx) == 0;
+}
+
 void EmuVcpu::on_block(uint64_t pc, uint32_t size) {
   // The running block was abandoned half way, with no fault and no stop, and
   // this block starts at the instruction that was running: QEMU's precise
@@ -871,6 +894,18 @@ void EmuVcpu::on_block(uint64_t pc, uint32_t size) {
       cur_index_ + 1 < static_cast<int>(prev->insns.size()) && pc == prev->pc + prev->insns[cur_index_].offset)
     icount_ = block_base_ + static_cast<uint64_t>(cur_index_);
   Block& b = block_for(pc, size);
+  const bool final_check = rep_final_check(pc, b);
+  in_rep_final_check_ = final_check;
+  if (final_check) {
+    // No instruction and no boundary: the count stays, and nothing stops
+    // here (a stop at this count stops before the next instruction).
+    block_base_ = icount_;
+    cur_block_ = &b;
+    cur_index_ = -1;
+    stopped_in_block_ = false;
+    shadow_ = false;
+    return;
+  }
   const bool stop_far_ahead = stop_at_only_ && icount_ + b.icount <= *stop_at_ && !internal_pending();
   if ((attention_ && !stop_far_ahead) || kicked_.load(std::memory_order_relaxed) || closing_ ||
       (b.needs_precise && !b.hooked)) {
@@ -917,7 +952,7 @@ void EmuVcpu::on_insn(uint64_t address) {
   Block* b = cur_block_;
   if (!b) return;
   const int i = b->index_at(address);
-  if (i < 0) return;
+  if (i < 0 || in_rep_final_check_) return;
   const uint64_t pos = block_base_ + static_cast<uint64_t>(i);
   // The block hook already decided at the block's first instruction.
   if (i > 0 && (attention_ || kicked_.load(std::memory_order_relaxed) || closing_) && boundary_stop(address, pos)) {
@@ -937,6 +972,7 @@ void EmuVcpu::on_insn(uint64_t address) {
     return;
   }
   shadow_ = (d.kind == InsnKind::Sti && !interrupts_enabled()) || d.kind == InsnKind::ShadowSs;
+  if (d.rep_count_bytes) rep_iterated_at_ = address;
   // A CR write changes neither the CS base nor its default size: both stay
   // cached until CS is loaded again (right after CR0.PE is set, CS still
   // holds its real-mode base).
@@ -1329,6 +1365,7 @@ Registers EmuVcpu::get_registers() {
 }
 
 void EmuVcpu::set_registers(const Registers& regs) {
+  rep_iterated_at_.reset();
   if (mid_instruction_) {
     pending_registers_ = regs;
     update_attention();
@@ -1496,6 +1533,7 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
     if (c.icount) icount_ = *c.icount;
   }
   // At a boundary, between blocks: the next block hook starts counting anew.
+  rep_iterated_at_.reset();
   cur_block_ = nullptr;
   cur_index_ = -1;
   stopped_in_block_ = true;

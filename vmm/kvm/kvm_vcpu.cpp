@@ -66,7 +66,7 @@ class KvmVcpu final : public Vcpu {
   void set_registers(const Registers& regs) override;
   bool can_inject_interrupt() override;
   void inject_interrupt(uint8_t vector) override;
-  void request_interrupt_window(bool enable) override { run_->request_interrupt_window = enable; }
+  void request_interrupt_window(bool enable) override;
   std::optional<uint64_t> instruction_count() const override { return std::nullopt; }
   std::optional<uint64_t> translate(uint64_t linear) override;
   void invalidate_code(uint64_t, uint64_t) override {}  // KVM executes guest memory directly
@@ -112,6 +112,7 @@ class KvmVcpu final : public Vcpu {
   bool completion_pending_ = false;  // KVM must re-enter to finish an instruction
   bool exit_state_fresh_ = false;    // kvm_run's if_flag / ready flags describe the vCPU
   bool injected_since_exit_ = false;
+  bool stopped_at_breakpoint_ = false;  // the last exit was the replay breakpoint's hlt
 
   // Replay breakpoint: a hlt written over the instruction's first byte; the
   // HLT exit at the byte after it is the hit. Hardware breakpoints and int3
@@ -222,6 +223,9 @@ Exit KvmVcpu::run(const RunLimits& limits) {
       deadline_timer_.arm(limits.deadline_host_ns ? std::max(*limits.deadline_host_ns, earliest) : earliest);
     }
   } else if (kick_now) {
+    // A deadline already past needs no entry. A guest starved this way by
+    // a timer faster than the exits is what the live authority's
+    // ServiceSpacing prevents (vmm/service_spacing.h).
     if (!completion_pending_) {
       kick_pending_.store(false);
       Exit e;
@@ -234,6 +238,7 @@ Exit KvmVcpu::run(const RunLimits& limits) {
   }
 
   running_tid_.store(gettid());
+  stopped_at_breakpoint_ = false;
   int r = ioctl(vcpu_.get(), KVM_RUN, 0);
   int err = errno;
   // A kick that beat the VM entry leaves the interrupt queued: enter again,
@@ -296,6 +301,7 @@ Exit KvmVcpu::act_on_exit() {
           set_registers(r);
           e.kind = ExitKind::Debug;
           e.address = breakpoint_->linear;
+          stopped_at_breakpoint_ = true;
         }
       }
       return e;
@@ -448,6 +454,22 @@ void KvmVcpu::hide_breakpoints(bool hidden) {
   if (hidden == breakpoints_hidden_) return;
   breakpoints_hidden_ = hidden;
   if (breakpoint_ && breakpoint_->host) *breakpoint_->host = hidden ? breakpoint_->original : 0xF4;
+}
+
+// A window asked for where the CPU could take the interrupt at once: only a
+// replay does that, at a point whose recording was in an interrupt shadow
+// (sti, mov ss) with an interrupt waiting. Stopped there by the breakpoint,
+// the shadow is gone: KVM ended it when it stepped over the hlt. Put it back,
+// so the window opens after the next instruction, as it did recorded.
+void KvmVcpu::request_interrupt_window(bool enable) {
+  run_->request_interrupt_window = enable;
+  if (!enable || !stopped_at_breakpoint_ || !can_inject_interrupt()) return;
+  kvm_vcpu_events events{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_VCPU_EVENTS, &events) < 0) fail("KVM_GET_VCPU_EVENTS");
+  events.interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS;
+  events.flags |= KVM_VCPUEVENT_VALID_SHADOW;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) fail("KVM_SET_VCPU_EVENTS (interrupt shadow)");
+  exit_state_fresh_ = false;
 }
 
 bool KvmVcpu::at_instruction_boundary() const {

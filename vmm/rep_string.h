@@ -1,0 +1,58 @@
+// Rep-prefixed string instructions (movs, cmps, stos, lods, scas, ins,
+// outs), decoded from their bytes, and the arithmetic a replay needs to
+// reach one iteration of them without stepping through the others.
+//
+// Between iterations the CPU takes interrupts with RIP still at the
+// instruction and the count register (CX, ECX or RCX by address size)
+// already decremented: the state after k iterations of an instruction that
+// started with count n is RIP at it, count n - k, rSI/rDI moved k elements.
+// Hardware shows it for 0 < k < n only: after the last iteration (count 0,
+// or a repe/repne condition that ends it) RIP is past the instruction.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "vmm/disassembler.h"
+#include "vmm/registers.h"
+
+namespace rrvm {
+
+struct RepString {
+  enum class Op : uint8_t { Movs, Cmps, Stos, Lods, Scas, Ins, Outs };
+  // cmps/scas: repe (f3) runs while ZF = 1, repne (f2) while ZF = 0.
+  enum class Cond : uint8_t { None, WhileEqual, WhileNotEqual };
+  Op op = Op::Movs;
+  Cond cond = Cond::None;
+  uint8_t length = 0;         // bytes, prefixes included
+  uint8_t element = 1;        // bytes per iteration: 1, 2, 4, 8
+  uint8_t address_bytes = 2;  // width of rCX / rSI / rDI: 2, 4, 8
+  int source_segment = 3;     // rSI's segment (0 es, 1 cs, 2 ss, 3 ds, 4 fs, 5 gs): ds unless overridden
+
+  bool reads_source() const { return op == Op::Movs || op == Op::Cmps || op == Op::Lods || op == Op::Outs; }
+  bool uses_destination() const { return op == Op::Movs || op == Op::Cmps || op == Op::Stos || op == Op::Scas || op == Op::Ins; }
+  bool is_io() const { return op == Op::Ins || op == Op::Outs; }
+  uint64_t count_mask() const { return address_bytes == 8 ? ~0ull : (1ull << (8 * address_bytes)) - 1; }
+  uint64_t count(const Registers& r) const { return r.rcx & count_mask(); }
+  // Whether, with the flags the last iteration left, the instruction would
+  // go on to another iteration if its count allowed one.
+  bool condition_continues(uint64_t rflags) const {
+    const bool zf = (rflags & (1u << 6)) != 0;
+    return cond == Cond::None || (cond == Cond::WhileEqual ? zf : !zf);
+  }
+};
+
+// The rep string instruction at the start of `code` in a CPU of `bits`, or
+// nullopt when it is something else (a string instruction without rep too).
+std::optional<RepString> decode_rep_string(std::span<const uint8_t> code, CodeBits bits);
+
+// The guest-linear byte ranges `iterations` iterations starting from `regs`
+// touch through rSI (source) and rDI (destination), [begin, end); nullopt
+// when an offset would wrap around its address size on the way.
+struct LinearRange {
+  uint64_t begin = 0, end = 0;
+};
+std::optional<LinearRange> rep_source_range(const RepString& s, const Registers& regs, uint64_t iterations);
+std::optional<LinearRange> rep_destination_range(const RepString& s, const Registers& regs, uint64_t iterations);
+
+}  // namespace rrvm
