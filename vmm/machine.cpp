@@ -262,7 +262,7 @@ void Machine::plan_limits(RunLimits* limits) {
       bp_target_ = plan.target;
       vcpu_->set_single_step(false);
       vcpu_->set_breakpoint_registers(plan.target->regs);
-      vcpu_->set_breakpoint(plan.target->regs.pc_linear());
+      vcpu_->set_breakpoint(plan.target->pc);
     }
   }
   if (plan.deadline_ns) {
@@ -294,7 +294,7 @@ void Machine::plan_limits(RunLimits* limits) {
 bool Machine::reached_async_target() {
   if (!bp_target_) return false;
   Registers now = vcpu_->get_registers();
-  const uint64_t pc = bp_target_->regs.pc_linear();
+  const uint64_t pc = bp_target_->pc;
   const bool at_pc = now.pc_linear() == pc;
   // Compare against memory as the guest has it (kvm patches a hlt in).
   vcpu_->set_breakpoint(std::nullopt);
