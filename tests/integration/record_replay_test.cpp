@@ -367,11 +367,16 @@ std::string strip_icounts(const std::string& trace, const std::string& name) {
 // Issue #12: an interrupt inside guest execution used to carry the whole
 // register file twice (service point and injection, ~88 bytes per
 // interrupt on emu). Format version 5 stores the pc and a 64-bit state hash
-// once per place: the whole trace, header and end included, is at most 16
-// bytes per interrupt, and it still replays exactly, by instruction count
-// and by breakpoint + hash.
-TEST(TraceSize, InterruptStormCostsAtMost16BytesPerInterrupt) {
-  Recorded rec = record_guest(storm_spec(), "emu");
+// once per place: on emu the whole trace, header and end included, is at
+// most 16 bytes per interrupt. kvm adds the 8-byte changed-pages digest and
+// host-time service points (see README "Trace size per interrupt"). Every recording still
+// replays exactly on every backend here, and without instruction counts
+// (breakpoint + hash: the path a kvm replay of an emu recording takes).
+class TraceSize : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TraceSize, InterruptStormBytesPerInterrupt) {
+  const std::string backend = GetParam();
+  Recorded rec = record_guest(storm_spec(), backend);
   ASSERT_EQ(rec.outcome.result.reason, StopReason::DebugExit) << rec.outcome.result.message;
   EXPECT_EQ(rec.live.serial, "storm: done\n");
   TraceReader reader(rec.trace);
@@ -391,18 +396,20 @@ TEST(TraceSize, InterruptStormCostsAtMost16BytesPerInterrupt) {
   EXPECT_LE(with_registers, async / kTraceFullRegistersEvery + 1);
   const double per_interrupt = double(file_size(rec.trace)) / double(interrupts);
   RecordProperty("bytes_per_interrupt", std::to_string(per_interrupt));
-  std::printf("storm on emu: %llu bytes, %llu interrupts, %llu exits: %.2f bytes/interrupt, %.2f bytes/exit\n",
-              (unsigned long long)file_size(rec.trace), (unsigned long long)interrupts, (unsigned long long)exits,
-              per_interrupt, double(file_size(rec.trace)) / double(exits));
-  EXPECT_LE(per_interrupt, 16.0);
+  std::printf("storm on %s: %llu bytes, %llu interrupts, %llu exits: %.2f bytes/interrupt, %.2f bytes/exit\n",
+              backend.c_str(), (unsigned long long)file_size(rec.trace), (unsigned long long)interrupts,
+              (unsigned long long)exits, per_interrupt, double(file_size(rec.trace)) / double(exits));
+  EXPECT_LE(per_interrupt, backend == "emu" ? 16.0 : 24.0);
 
-  std::string serial;
-  ReplayOutcome out = replay(rec.trace, "emu", &serial);
-  ASSERT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
-  EXPECT_EQ(out.exit_status, 0) << out.message;
-  EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
-  EXPECT_EQ(serial, rec.live.serial);
-
+  for (const auto& pb : available_backends()) {
+    std::string serial;
+    ReplayOutcome out = replay(rec.trace, pb, &serial);
+    ASSERT_FALSE(out.divergence.has_value()) << "replay on " << pb << ": " << out.divergence->to_string();
+    EXPECT_EQ(out.exit_status, 0) << out.message;
+    EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+    EXPECT_EQ(serial, rec.live.serial);
+  }
+  if (backend != "emu") return;  // kvm recordings have no counts to strip
   std::string stripped = strip_icounts(rec.trace, "storm-no-icount.rrt");
   std::string serial2;
   ReplayOutcome found = replay(stripped, "emu", &serial2);
@@ -411,6 +418,14 @@ TEST(TraceSize, InterruptStormCostsAtMost16BytesPerInterrupt) {
   EXPECT_EQ(found.ram_sha256, reader.end()->ram_sha256);
   EXPECT_EQ(serial2, rec.live.serial);
 }
+
+// emu only: in the nested kvm harness the storm's 50 us PIT period is
+// shorter than a kick (~200 us), and both 3dbdfb9 and this format record
+// service points at one place with no interrupt ever injected (a livelock
+// the harness shows, not a trace-format matter); on hardware KVM the bound
+// below is unmeasured.
+INSTANTIATE_TEST_SUITE_P(Storm, TraceSize, ::testing::Values(std::string("emu")),
+                         [](const auto& info) { return info.param; });
 
 // The n-th asynchronous service point (1-based) of `trace`, edited.
 template <typename F>
