@@ -44,13 +44,15 @@ printf ' | %-3s %8s %9s %9s | %s\n' new bytes B/irq B/exit replay
 for g in ${IRQ_BENCH_GUESTS:-storm bench_rep timer}; do
   img=$B/guests/$g.bin
   if [[ $g == *.bin ]]; then img=$g; g=$(basename "$g" .bin); fi
-  read -r nf nb ni ne < <(record "$B/cli/rrvm" "$img" "$T/$g-new.rrt")
+  out=$(record "$B/cli/rrvm" "$img" "$T/$g-new.rrt") || exit 1  # no process substitution: the nested harness has no /dev/fd
+  read -r nf nb ni ne <<<"$out"
   replay=skipped
   [[ ${IRQ_BENCH_REPLAY:-1} == 0 ]] || replay=exact
   [[ $replay == skipped ]] || "$B/cli/rrvm" replay --backend "$BACKEND" "$T/$g-new.rrt" >/dev/null 2>"$T/err" || replay="FAILED: $(tail -1 "$T/err")"
   printf '%-10s %6s %6s' "$g" "$ni" "$ne"
   if [[ -n $OLD ]]; then
-    read -r of ob oi oe < <(record "$OLD/cli/rrvm" "$img" "$T/$g-old.rrt")
+    out=$(record "$OLD/cli/rrvm" "$img" "$T/$g-old.rrt") || exit 1
+    read -r of ob oi oe <<<"$out"
     [[ $oi == "$ni" && $oe == "$ne" ]] || echo " (old recording: $oi interrupts, $oe exits)" >&2
     printf ' | v%-2s %8s %9s %9s' "$of" "$ob" "$(ratio "$ob" "$oi")" "$(ratio "$ob" "$oe")"
   fi
