@@ -1,9 +1,12 @@
 #include "record/recorder.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "vmm/cpu_state.h"
+#include "vmm/disassembler.h"
+#include "vmm/rep_string.h"
 
 namespace rrvm {
 
@@ -145,15 +148,37 @@ void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   append(TraceEvent{e});
 }
 
+bool Recorder::at_rep_string(const Registers& regs) {
+  std::array<uint8_t, 15> code{};
+  const size_t n = read_linear(machine_.vcpu(), machine_.memory(), regs.pc_linear(), code);
+  return decode_rep_string(std::span(code.data(), n), code_bits(regs)).has_value();
+}
+
+KickState Recorder::async_point(const Registers& regs) {
+  KickState k = KickState::at(regs, false);
+  // The same place as the previous point (an interrupt right after the
+  // service point that raised it): the same entry, which the trace stores
+  // as a repeat.
+  if (last_point_ && last_point_->pc == k.pc && last_point_->state_hash == k.state_hash) return *last_point_;
+  // Full registers at the first point and every kTraceFullRegistersEvery-th:
+  // a backend's breakpoint search filters on them, and a divergence there
+  // names the register that differs. At a rep string instruction too: a
+  // replay without instruction counts reaches such a point from the count
+  // register in a few stops (Machine::rep_search_step), not one per
+  // iteration. Elsewhere pc and hash find the point.
+  if (async_points_++ % kTraceFullRegistersEvery == 0 || at_rep_string(regs)) k.registers = regs;
+  last_point_ = k;
+  return k;
+}
+
 std::optional<KickState> Recorder::async_state(const Position& pos, const Registers* regs) {
   if (!pos.async || !regs) return std::nullopt;
-  KickState k;
-  k.registers = *regs;
+  KickState k = async_point(*regs);
   // With an instruction count the point is exact already; hashing would need
-  // a write hook on all of RAM (emu), so the digest stays zero there.
+  // a write hook on all of RAM (emu), so there is no digest there.
   if (!pos.icount && changed_pages_) {
     changed_pages_->collect();
-    k.dirty_pages_sha256 = changed_pages_->digest();
+    k.dirty_pages_digest = digest_prefix(changed_pages_->digest());
     changed_pages_->commit();
   }
   return k;
@@ -181,11 +206,7 @@ void Recorder::on_interrupt(const Position& pos, uint8_t vector, const Registers
   i.icount = pos.async ? pos.icount : std::nullopt;
   // A service point at the same async position already pinned it down; the
   // dirty-page window was consumed there, so only the registers repeat.
-  if (pos.async && regs) {
-    KickState k;
-    k.registers = *regs;
-    i.kicked = k;
-  }
+  if (pos.async && regs) i.kicked = async_point(*regs);
   append(TraceEvent{i});
 }
 

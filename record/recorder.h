@@ -8,9 +8,10 @@
 // moment the timed devices were brought up to date; an Interrupt is an
 // injection. Both carry their position: the number of exits before them and,
 // when they happened inside guest execution (async), the instruction count
-// (emu) and the CPU state plus a hash of the pages dirtied since the last
-// async point, which is how a backend without instruction counts finds the
-// point again.
+// (emu), the linear pc and a hash of the CPU state (full registers at the
+// first and every kTraceFullRegistersEvery-th point) and, on kvm, a hash of
+// the pages changed since the last async point: how a backend without
+// instruction counts finds the point again.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -78,6 +79,9 @@ class Recorder final : public RunTap {
 
  private:
   std::optional<KickState> async_state(const Position& pos, const Registers* regs);
+  KickState async_point(const Registers& regs);
+  // Whether the instruction at regs' pc is a rep string instruction.
+  bool at_rep_string(const Registers& regs);
 
   TraceWriter& writer_;
   Machine& machine_;
@@ -92,6 +96,8 @@ class Recorder final : public RunTap {
   uint64_t next_keyframe_ = 0;       // icount at or after which the next one is due
   uint64_t keyframes_ = 0;
   uint64_t replay_clock_ns_ = 0;     // latest service-point or clock-sample time written
+  uint64_t async_points_ = 0;        // distinct asynchronous points written
+  std::optional<KickState> last_point_;  // the latest one (no digest)
   // The previous keyframe's machine (the machine as built, before the first):
   // the next keyframe stores only the pages that differ from its RAM.
   std::optional<MachineSnapshot> previous_;

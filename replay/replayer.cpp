@@ -22,10 +22,21 @@ std::string describe_exit(TraceExitKind kind, bool write, uint64_t address, unsi
   return s;
 }
 
-bool digest_is_zero(const Sha256Digest& d) {
-  for (uint8_t b : d)
-    if (b) return false;
-  return true;
+const KickState* async_point_of(const TraceEvent& e) {
+  if (auto* s = std::get_if<ServicePointEvent>(&e.body); s && s->async) return &*s->async;
+  if (auto* i = std::get_if<InterruptEvent>(&e.body); i && i->kicked) return &*i->kicked;
+  return nullptr;
+}
+
+// Does the live CPU state equal the recorded point's? By the registers where
+// the trace has them, else by the hash.
+bool same_point(const Registers& live, const KickState& k) {
+  if (k.registers) return same_execution_point(live, *k.registers) && live.pc_linear() == k.pc;
+  return execution_point_hash(live) == k.state_hash && live.pc_linear() == k.pc;
+}
+
+std::string describe_point(const KickState& k) {
+  return "state hash " + hex(k.state_hash) + " at pc " + hex(k.pc);
 }
 }  // namespace
 
@@ -107,7 +118,7 @@ void Replayer::diverge(const std::string& what, const std::string& expected, con
   if (!candidate_note_.empty()) r.actual += " (while searching for the point: " + candidate_note_ + ")";
   else if (candidate_misses_)
     r.actual += " (while searching for the point: " + std::to_string(candidate_misses_) +
-                " stops at the recorded rip had other registers)";
+                " stops at the recorded pc had another CPU state)";
   capture_cpu(r, machine_.vcpu(), machine_.memory());
   for (const auto& [ordinal, event] : recent_) r.recent_events.push_back(format_event_text(ordinal, event));
   divergence_ = std::move(r);
@@ -226,15 +237,18 @@ std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
   if (!e) return std::nullopt;
   AsyncTarget t;
   t.exit_ordinal = exit_ordinal;
+  const KickState* k = nullptr;
   if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async && s->exit_ordinal == exit_ordinal) {
     t.icount = s->icount;
-    t.regs = s->async->registers;
+    k = &*s->async;
   } else if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked && i->exit_ordinal == exit_ordinal) {
     t.icount = i->icount;
-    t.regs = i->kicked->registers;
+    k = &*i->kicked;
   } else {
     return std::nullopt;
   }
+  t.pc = k->pc;
+  t.regs = k->registers;
   // A point the CPU has already passed can never be reached.
   auto now = machine_.vcpu().instruction_count();
   if (t.icount && now && *t.icount <= *now) {
@@ -247,22 +261,19 @@ std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
 
 bool Replayer::at_async_target(const Registers& regs) {
   const TraceEvent* e = peek();
-  if (!e) return false;
-  const KickState* k = nullptr;
-  if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) k = &*s->async;
-  if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked) k = &*i->kicked;
+  const KickState* k = e ? async_point_of(*e) : nullptr;
   if (!k) return false;
-  if (!same_execution_point(regs, k->registers)) {
+  if (!same_point(regs, *k)) {
     ++candidate_misses_;
     return false;
   }
   // Registers equal; where the trace has a memory digest and this backend
   // has no instruction count, memory must agree too (a loop whose registers
   // repeat while it counts in memory).
-  if (!digest_is_zero(k->dirty_pages_sha256) && changed_pages_) {
+  if (k->dirty_pages_digest && changed_pages_) {
     changed_pages_->collect();
-    if (changed_pages_->digest() != k->dirty_pages_sha256) {
-      candidate_note_ = "a stop at rip " + hex(k->registers.pc_linear()) +
+    if (digest_prefix(changed_pages_->digest()) != k->dirty_pages_digest) {
+      candidate_note_ = "a stop at pc " + hex(k->pc) +
                         " had the recorded registers but not the recorded memory (changed-pages digest)";
       return false;
     }
@@ -272,6 +283,22 @@ bool Replayer::at_async_target(const Registers& regs) {
   candidate_misses_ = 0;
   target_reached_ = true;
   return true;
+}
+
+// A point reached by its instruction count (both sides count): the CPU
+// state there must be the recorded one too.
+bool Replayer::check_point_state(const TraceEvent& e) {
+  const KickState* k = async_point_of(e);
+  if (!k) return true;
+  Registers live = machine_.vcpu().get_registers();
+  if (same_point(live, *k)) return true;
+  const KickState now = KickState::at(live);
+  std::string actual = describe_point(now);
+  if (k->registers) actual += " (differs in " + execution_point_difference(*k->registers, live) + ")";
+  else actual += " (the trace keeps full registers only at every " + std::to_string(kTraceFullRegistersEvery) +
+                 "th point)";
+  diverge("CPU state at an asynchronous point", describe_point(*k), actual);
+  return false;
 }
 
 bool Replayer::async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
@@ -290,6 +317,7 @@ std::optional<uint64_t> Replayer::service_time(const Position& pos) {
   const TraceEvent* e = peek();
   auto* s = e ? std::get_if<ServicePointEvent>(&e->body) : nullptr;
   if (!s || !async_matches(pos, s->exit_ordinal, s->icount, s->async.has_value())) return std::nullopt;
+  if (s->async && s->icount && pos.icount && !check_point_state(*e)) return std::nullopt;
   uint64_t ns = s->ns;
   consume();
   last_clock_ = std::max(last_clock_, ns);
@@ -318,6 +346,7 @@ InterruptAction Replayer::interrupt_action(const Position& pos, bool pending, bo
   const TraceEvent* e = divergence_ ? nullptr : peek();
   auto* i = e ? std::get_if<InterruptEvent>(&e->body) : nullptr;
   if (i && async_matches(pos, i->exit_ordinal, i->icount, i->kicked.has_value())) {
+    if (i->kicked && i->icount && pos.icount && !check_point_state(*e)) return InterruptAction::None;
     recorded_vector_ = i->vector;
     consume();
     return InterruptAction::Inject;
@@ -349,6 +378,14 @@ std::optional<uint8_t> Replayer::vector_to_inject(const Position&, std::optional
 StopPlan Replayer::next_stop(uint64_t exit_ordinal) {
   target_reached_ = false;  // the vCPU moves on from wherever it was found
   StopPlan plan;
+  // A divergence found before the vCPU runs (at a service point or an
+  // injection inside guest execution): stop it at once, so that the run
+  // ends at that stop (wants_stop) instead of in a guest that may never
+  // exit again.
+  if (divergence_) {
+    plan.deadline_ns = 0;
+    return plan;
+  }
   plan.target = next_async_target(exit_ordinal);
   return plan;
 }

@@ -77,6 +77,7 @@ class Replayer final : public RunTap, public InputAuthority {
   const TraceEvent* peek();
   void consume();
   void diverge(const std::string& what, const std::string& expected, const std::string& actual);
+  bool check_point_state(const TraceEvent& e);
   bool async_matches(const Position& pos, uint64_t exit_ordinal, const std::optional<uint64_t>& icount,
                      bool async);
   void skip_checksums();

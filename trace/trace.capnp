@@ -1,4 +1,4 @@
-# rrvm trace schema, format version 4 (1 to 3 still read).
+# rrvm trace schema, format version 5 (1 to 4 still read).
 #
 # A trace is one file:
 #
@@ -195,7 +195,41 @@ struct EventBatch {
 
   cpuChecksums @11 :List(CpuChecksum);
   displayFrames @12 :List(DisplayFrame);
-  servicePoints @13 :List(ServicePoint);   # format version 2
+  servicePoints @13 :List(ServicePoint);   # format version 2 to 4
+
+  # --- format version 5 (columns 1): service points and asynchronous points
+  # in columns; servicePoints, kicks and interruptIcounts stay empty, and an
+  # interrupt's kicked flag takes the next asynchronous point instead of a
+  # kicks entry. 0: the lists above (versions 1-4).
+  layout @14 :UInt8;
+  # One byte per service point: bit 0 has icount, bit 1 async (takes the
+  # next asynchronous point).
+  serviceFlags @15 :Data;
+  serviceNs @16 :Data;            # zigzag varint of (ns - previous service point's ns)
+  serviceExitOrdinals @17 :Data;  # zigzag varint of (exit ordinal - previous service point's)
+  # Every icount of a service point or interrupt, in event order. Service
+  # points: zigzag varint of (icount - the point's ns), which emu's
+  # instruction clock keeps constant; interrupts: zigzag varint of (icount -
+  # the previous entry's icount, the first against 0), so one right after a
+  # service point at the same place is a 0.
+  icounts @18 :Data;
+  # One byte per asynchronous point (async service points and kicked
+  # interrupts, in event order): bit 0 same place as the previous
+  # asynchronous point in this batch (pc, hash and registers repeat; nothing
+  # else of this entry is stored but its digest), bit 1 full registers (the
+  # next asyncRegisters entry; pc and hash follow from them), bit 2 has a
+  # changed-pages digest (the next 8 bytes of asyncDigests).
+  asyncFlags @19 :Data;
+  # Neither same nor full registers: zigzag varint of (pc - previous
+  # asynchronous point's pc), pc linear (cs.base + rip) ...
+  asyncPcs @20 :Data;
+  # ... and 8 bytes little endian: vmm/cpu_state.h execution_point_hash()
+  # of the registers (general registers, rip, IF/DF, selectors, cs.base).
+  asyncHashes @21 :Data;
+  asyncRegisters @22 :List(Registers);
+  # 8 bytes little endian each: the first 8 bytes of the changed-pages
+  # SHA-256 (kvm recordings; emu ones count instructions and have none).
+  asyncDigests @23 :Data;
 }
 
 # The run loop brought the timed devices (PIT, RTC, UART input) up to guest
@@ -213,7 +247,8 @@ struct ServicePoint {
   async @5 :Kick;
 }
 
-# Where a kvm kick stopped a guest that computed without exiting.
+# Where a kvm kick stopped a guest that computed without exiting (format
+# versions 1-4; version 5 stores these in EventBatch's async columns).
 struct Kick {
   registers @0 :Registers;
   dirtyPagesSha256 @1 :Data;   # 32 bytes: SHA-256 over the pages dirtied

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "trace/trace.capnp.h"
+#include "vmm/cpu_state.h"
 #include "vmm/guest_memory.h"
 
 namespace rrvm {
@@ -29,6 +30,9 @@ uint64_t zigzag(uint64_t delta) {
   return (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);
 }
 uint64_t unzigzag(uint64_t v) { return (v >> 1) ^ (~(v & 1) + 1); }
+void put_u64_le(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
 
 // Reads a column; every read is bounds-checked and names the column.
 class ColumnCursor {
@@ -38,6 +42,11 @@ class ColumnCursor {
   uint8_t byte() {
     if (p_ == end_) fail("ends early");
     return *p_++;
+  }
+  uint64_t u64_le() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t{byte()} << (8 * i);
+    return v;
   }
   uint64_t varint() {
     uint64_t v = 0;
@@ -220,6 +229,36 @@ void EventBatchEncoder::note_icount(uint64_t icount) {
   if (!min_icount_ || icount < *min_icount_) min_icount_ = icount;
 }
 
+void EventBatchEncoder::add_icount(uint64_t icount) {
+  put_varint(icounts_, zigzag(icount - last_icount_));
+  last_icount_ = icount;
+  note_icount(icount);
+}
+
+void EventBatchEncoder::add_point(const KickState& k) {
+  const bool same = last_point_ && last_point_->pc == k.pc && last_point_->state_hash == k.state_hash &&
+                    last_point_->registers == k.registers;
+  uint8_t flags = (same ? 1 : 0) | (!same && k.registers ? 2 : 0) | (k.dirty_pages_digest ? 4 : 0);
+  async_flags_.push_back(flags);
+  approx_bytes_ += 1;
+  if (!same && k.registers) {
+    if (k.registers->pc_linear() != k.pc || execution_point_hash(*k.registers) != k.state_hash)
+      throw std::invalid_argument("trace: asynchronous point's pc or hash does not match its registers");
+    async_regs_.push_back(*k.registers);
+    approx_bytes_ += 400;
+  } else if (!same) {
+    put_varint(async_pcs_, zigzag(k.pc - last_pc_));
+    put_u64_le(async_hashes_, k.state_hash);
+    approx_bytes_ += 11;
+  }
+  if (k.dirty_pages_digest) {
+    put_u64_le(async_digests_, k.dirty_pages_digest);
+    approx_bytes_ += 8;
+  }
+  last_pc_ = k.pc;
+  last_point_ = KickState{k.pc, k.state_hash, k.registers, 0};
+}
+
 void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
   kinds_.push_back(static_cast<uint8_t>(event.kind()));
   approx_bytes_ += 1;
@@ -250,15 +289,8 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
       if (e.exit_ordinal < last_irq_ordinal_)
         throw std::invalid_argument("trace: interrupt exit ordinals went backwards");
       last_irq_ordinal_ = e.exit_ordinal;
-      if (e.icount) {
-        put_varint(irq_icounts_, zigzag(*e.icount - last_irq_icount_));
-        last_irq_icount_ = *e.icount;
-        note_icount(*e.icount);
-      }
-      if (e.kicked) {
-        kicks_.push_back(*e.kicked);
-        approx_bytes_ += 400;
-      }
+      if (e.icount) add_icount(*e.icount);
+      if (e.kicked) add_point(*e.kicked);
       approx_bytes_ += 6;
       break;
     }
@@ -282,9 +314,20 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
     }
     case TraceEventKind::ServicePoint: {
       const auto& e = std::get<ServicePointEvent>(event.body);
-      services_.push_back(e);
-      if (e.icount) note_icount(*e.icount);
-      approx_bytes_ += e.async ? 400 : 24;
+      svc_flags_.push_back(static_cast<uint8_t>((e.icount ? 1 : 0) | (e.async ? 2 : 0)));
+      put_varint(svc_ns_, zigzag(e.ns - last_svc_ns_));
+      last_svc_ns_ = e.ns;
+      put_varint(svc_ordinals_, zigzag(e.exit_ordinal - last_svc_ordinal_));
+      last_svc_ordinal_ = e.exit_ordinal;
+      if (e.icount) {
+        // Against the point's own time: emu's instruction clock keeps them
+        // a constant apart, so the column repeats.
+        put_varint(icounts_, zigzag(*e.icount - e.ns));
+        last_icount_ = *e.icount;
+        note_icount(*e.icount);
+      }
+      if (e.async) add_point(*e.async);
+      approx_bytes_ += 8;
       break;
     }
     case TraceEventKind::DisplayFrame: {
@@ -303,14 +346,16 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
 
 void EventBatchEncoder::clear() {
   for (auto* v : {&kinds_, &exit_flags_, &exit_addresses_, &exit_data_, &irq_vectors_, &irq_flags_,
-                  &irq_ordinals_, &irq_icounts_, &clock_, &serial_}) {
+                  &irq_ordinals_, &clock_, &serial_, &svc_flags_, &svc_ns_, &svc_ordinals_, &icounts_,
+                  &async_flags_, &async_pcs_, &async_hashes_, &async_digests_}) {
     v->clear();
   }
-  kicks_.clear();
+  async_regs_.clear();
   checksums_.clear();
-  services_.clear();
   frames_.clear();
-  last_address_ = last_irq_ordinal_ = last_irq_icount_ = last_clock_ = 0;
+  last_address_ = last_irq_ordinal_ = last_clock_ = 0;
+  last_svc_ns_ = last_svc_ordinal_ = last_icount_ = last_pc_ = 0;
+  last_point_.reset();
   last_data_.clear();
   min_icount_.reset();
   approx_bytes_ = 0;
@@ -326,12 +371,6 @@ MessageWords EventBatchEncoder::finish() {
   b.setInterruptVectors(as_data(irq_vectors_));
   b.setInterruptFlags(as_data(irq_flags_));
   b.setInterruptExitOrdinals(as_data(irq_ordinals_));
-  b.setInterruptIcounts(as_data(irq_icounts_));
-  auto kicks = b.initKicks(static_cast<unsigned>(kicks_.size()));
-  for (size_t i = 0; i < kicks_.size(); ++i) {
-    put_registers(kicks[i].initRegisters(), kicks_[i].registers);
-    kicks[i].setDirtyPagesSha256(as_data(kicks_[i].dirty_pages_sha256));
-  }
   b.setClockSamples(as_data(clock_));
   b.setSerialInput(as_data(serial_));
   auto sums = b.initCpuChecksums(static_cast<unsigned>(checksums_.size()));
@@ -341,20 +380,17 @@ MessageWords EventBatchEncoder::finish() {
     sums[i].setIcount(checksums_[i].icount.value_or(0));
     sums[i].setRegisterHash(checksums_[i].register_hash);
   }
-  auto services = b.initServicePoints(static_cast<unsigned>(services_.size()));
-  for (size_t i = 0; i < services_.size(); ++i) {
-    const auto& e = services_[i];
-    services[i].setNs(e.ns);
-    services[i].setExitOrdinal(e.exit_ordinal);
-    services[i].setHasIcount(e.icount.has_value());
-    services[i].setIcount(e.icount.value_or(0));
-    services[i].setHasAsync(e.async.has_value());
-    if (e.async) {
-      auto k = services[i].initAsync();
-      put_registers(k.initRegisters(), e.async->registers);
-      k.setDirtyPagesSha256(as_data(e.async->dirty_pages_sha256));
-    }
-  }
+  b.setLayout(1);
+  b.setServiceFlags(as_data(svc_flags_));
+  b.setServiceNs(as_data(svc_ns_));
+  b.setServiceExitOrdinals(as_data(svc_ordinals_));
+  b.setIcounts(as_data(icounts_));
+  b.setAsyncFlags(as_data(async_flags_));
+  b.setAsyncPcs(as_data(async_pcs_));
+  b.setAsyncHashes(as_data(async_hashes_));
+  auto regs = b.initAsyncRegisters(static_cast<unsigned>(async_regs_.size()));
+  for (size_t i = 0; i < async_regs_.size(); ++i) put_registers(regs[i], async_regs_[i]);
+  b.setAsyncDigests(as_data(async_digests_));
   auto frames = b.initDisplayFrames(static_cast<unsigned>(frames_.size()));
   for (size_t i = 0; i < frames_.size(); ++i) {
     frames[i].setGuestNs(frames_[i].guest_ns);
@@ -375,19 +411,61 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
   return with_root<schema::EventBatch>(words, [&](schema::EventBatch::Reader b) {
     auto kinds = b.getKinds();
     if (kinds.size() != expected_count) throw CodecError("event batch holds a different number of events than its frame says");
+    const uint8_t layout = b.getLayout();
+    if (layout > 1) throw CodecError("event batch has an unknown layout " + std::to_string(layout));
+    const bool columns = layout == 1;  // format version 5
     ColumnCursor flags(b.getExitFlags(), "exitFlags"), addresses(b.getExitAddresses(), "exitAddresses"),
         data(b.getExitData(), "exitData"), vectors(b.getInterruptVectors(), "interruptVectors"),
         irq_flags(b.getInterruptFlags(), "interruptFlags"),
         ordinals(b.getInterruptExitOrdinals(), "interruptExitOrdinals"),
-        icounts(b.getInterruptIcounts(), "interruptIcounts"), clock(b.getClockSamples(), "clockSamples"),
-        serial(b.getSerialInput(), "serialInput");
+        icounts(columns ? b.getIcounts() : b.getInterruptIcounts(), columns ? "icounts" : "interruptIcounts"),
+        clock(b.getClockSamples(), "clockSamples"), serial(b.getSerialInput(), "serialInput"),
+        svc_flags(b.getServiceFlags(), "serviceFlags"), svc_ns(b.getServiceNs(), "serviceNs"),
+        svc_ordinals(b.getServiceExitOrdinals(), "serviceExitOrdinals"),
+        async_flags(b.getAsyncFlags(), "asyncFlags"), pcs(b.getAsyncPcs(), "asyncPcs"),
+        hashes(b.getAsyncHashes(), "asyncHashes"), digests(b.getAsyncDigests(), "asyncDigests"),
+        unused_icounts(columns ? b.getInterruptIcounts() : b.getIcounts(), columns ? "interruptIcounts" : "icounts");
     auto kicks = b.getKicks();
     auto sums = b.getCpuChecksums();
     auto frames = b.getDisplayFrames();
     auto services = b.getServicePoints();
-    unsigned next_kick = 0, next_sum = 0, next_frame = 0, next_service = 0;
+    auto point_registers = b.getAsyncRegisters();
+    unsigned next_kick = 0, next_sum = 0, next_frame = 0, next_service = 0, next_registers = 0;
     uint64_t last_address = 0, last_ordinal = 0, last_icount = 0, last_clock = 0;
+    uint64_t last_svc_ns = 0, last_svc_ordinal = 0, last_pc = 0;
+    std::optional<KickState> last_point;
     std::unordered_map<uint64_t, uint64_t> last_data[8];  // by kind | write << 2
+
+    // Versions 1-4: a Kick struct with the full registers and a 32-byte digest.
+    auto old_kick = [](schema::Kick::Reader k, const char* what) {
+      KickState out = KickState::at(get_registers(k.getRegisters()));
+      out.dirty_pages_digest = digest_prefix(get_digest(k.getDirtyPagesSha256(), what));
+      return out;
+    };
+    // Version 5: the next asynchronous point of the columns.
+    auto next_point = [&]() {
+      uint8_t f = async_flags.byte();
+      if (f > 7 || (f & 3) == 3) throw CodecError("asynchronous point flags out of range");
+      KickState k;
+      if (f & 1) {
+        if (!last_point) throw CodecError("asynchronous point repeats a point before the batch's first");
+        k = *last_point;
+      } else if (f & 2) {
+        if (next_registers >= point_registers.size())
+          throw CodecError("more asynchronous points with registers than register records");
+        k = KickState::at(get_registers(point_registers[next_registers++]));
+      } else {
+        k.pc = last_pc + unzigzag(pcs.varint());
+        k.state_hash = hashes.u64_le();
+      }
+      last_pc = k.pc;
+      last_point = k;
+      if (f & 4) {
+        k.dirty_pages_digest = digests.u64_le();
+        if (!k.dirty_pages_digest) throw CodecError("asynchronous point has a zero changed-pages digest");
+      }
+      return k;
+    };
 
     std::vector<TraceEvent> events;
     events.reserve(kinds.size());
@@ -425,11 +503,11 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
             e.icount = last_icount + unzigzag(icounts.varint());
             last_icount = *e.icount;
           }
-          if (f & 2) {
+          if ((f & 2) && columns) {
+            e.kicked = next_point();
+          } else if (f & 2) {
             if (next_kick >= kicks.size()) throw CodecError("more kicked interrupts than kick records");
-            auto k = kicks[next_kick++];
-            e.kicked = KickState{get_registers(k.getRegisters()),
-                                 get_digest(k.getDirtyPagesSha256(), "kick dirty-page hash")};
+            e.kicked = old_kick(kicks[next_kick++], "kick dirty-page hash");
           }
           events.push_back(TraceEvent{std::move(e)});
           break;
@@ -469,17 +547,29 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
           break;
         }
         case static_cast<uint8_t>(TraceEventKind::ServicePoint): {
+          if (columns) {
+            uint8_t f = svc_flags.byte();
+            if (f > 3) throw CodecError("service point flags out of range");
+            ServicePointEvent e;
+            e.ns = last_svc_ns + unzigzag(svc_ns.varint());
+            last_svc_ns = e.ns;
+            e.exit_ordinal = last_svc_ordinal + unzigzag(svc_ordinals.varint());
+            last_svc_ordinal = e.exit_ordinal;
+            if (f & 1) {
+              e.icount = e.ns + unzigzag(icounts.varint());
+              last_icount = *e.icount;
+            }
+            if (f & 2) e.async = next_point();
+            events.push_back(TraceEvent{std::move(e)});
+            break;
+          }
           if (next_service >= services.size()) throw CodecError("more service events than service records");
           auto sp = services[next_service++];
           ServicePointEvent e;
           e.ns = sp.getNs();
           e.exit_ordinal = sp.getExitOrdinal();
           if (sp.getHasIcount()) e.icount = sp.getIcount();
-          if (sp.getHasAsync()) {
-            auto k = sp.getAsync();
-            e.async = KickState{get_registers(k.getRegisters()),
-                                get_digest(k.getDirtyPagesSha256(), "service dirty-page hash")};
-          }
+          if (sp.getHasAsync()) e.async = old_kick(sp.getAsync(), "service dirty-page hash");
           events.push_back(TraceEvent{std::move(e)});
           break;
         }
@@ -487,10 +577,11 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
           throw CodecError("unknown event kind " + std::to_string(kind));
       }
     }
-    for (auto* c : {&flags, &addresses, &data, &vectors, &irq_flags, &ordinals, &icounts, &clock, &serial})
+    for (auto* c : {&flags, &addresses, &data, &vectors, &irq_flags, &ordinals, &icounts, &clock, &serial,
+                    &svc_flags, &svc_ns, &svc_ordinals, &async_flags, &pcs, &hashes, &digests, &unused_icounts})
       c->expect_end();
     if (next_kick != kicks.size() || next_sum != sums.size() || next_frame != frames.size() ||
-        next_service != services.size())
+        next_service != services.size() || next_registers != point_registers.size())
       throw CodecError("event batch has records no event uses");
     return events;
   });

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -61,20 +62,26 @@ class EventBatchEncoder {
     size_t operator()(const DataKey& k) const { return k.address * 0x9E3779B97F4A7C15ull ^ k.kind_write; }
   };
   void note_icount(uint64_t icount);
+  void add_icount(uint64_t icount);
+  void add_point(const KickState& point);
 
   std::vector<uint8_t> kinds_, exit_flags_, exit_addresses_, exit_data_;
-  std::vector<uint8_t> irq_vectors_, irq_flags_, irq_ordinals_, irq_icounts_;
+  std::vector<uint8_t> irq_vectors_, irq_flags_, irq_ordinals_;
   std::vector<uint8_t> clock_, serial_;
-  std::vector<KickState> kicks_;
+  // Format version 5: service points and asynchronous points in columns.
+  std::vector<uint8_t> svc_flags_, svc_ns_, svc_ordinals_, icounts_;
+  std::vector<uint8_t> async_flags_, async_pcs_, async_hashes_, async_digests_;
+  std::vector<Registers> async_regs_;
   std::vector<CpuChecksumEvent> checksums_;
-  std::vector<ServicePointEvent> services_;
   struct EncodedFrame {
     uint64_t guest_ns;
     std::vector<uint8_t> registers;
     std::vector<std::pair<uint32_t, std::vector<uint8_t>>> pages;  // index, xor delta
   };
   std::vector<EncodedFrame> frames_;
-  uint64_t last_address_ = 0, last_irq_ordinal_ = 0, last_irq_icount_ = 0, last_clock_ = 0;
+  uint64_t last_address_ = 0, last_irq_ordinal_ = 0, last_clock_ = 0;
+  uint64_t last_svc_ns_ = 0, last_svc_ordinal_ = 0, last_icount_ = 0, last_pc_ = 0;
+  std::optional<KickState> last_point_;  // the previous asynchronous point, digest cleared
   std::unordered_map<DataKey, uint64_t, DataKeyHash> last_data_;
   std::optional<uint64_t> min_icount_;
   size_t approx_bytes_ = 0;

@@ -1,5 +1,7 @@
 #include "trace/trace_events.h"
 
+#include "vmm/cpu_state.h"
+
 #include "trace/trace_frame.h"
 
 namespace rrvm {
@@ -82,5 +84,15 @@ uint64_t register_state_hash(const Registers& r) {
   Sha256Digest d = h.finish();
   return get_u64(d.data());
 }
+
+KickState KickState::at(const Registers& regs, bool keep_registers) {
+  KickState k;
+  k.pc = regs.pc_linear();
+  k.state_hash = execution_point_hash(regs);
+  if (keep_registers) k.registers = regs;
+  return k;
+}
+
+uint64_t digest_prefix(const Sha256Digest& d) { return get_u64(d.data()); }
 
 }  // namespace rrvm

@@ -23,8 +23,10 @@ namespace rrvm {
 // 2: service points; 3: typed machine options (load address, entry,
 // instruction limit) instead of text options an older reader would need;
 // 4: firmware machines (image roles, the boot device), which an older
-// reader would replay as a raw guest.
-constexpr uint32_t kTraceFormatVersion = 4;
+// reader would replay as a raw guest; 5: asynchronous points by pc and a
+// 64-bit state hash (full registers only at some), service points and
+// asynchronous points in columns, kvm's changed-pages digest cut to 64 bits.
+constexpr uint32_t kTraceFormatVersion = 5;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -130,12 +132,31 @@ struct ExitEvent {
   bool operator==(const ExitEvent&) const = default;
 };
 
-// Where a kick (kvm: signal while the guest computed) stopped the guest.
+// A point inside guest execution (a kvm kick, an emu deadline): what a
+// replay without an instruction count needs to find it again.
 struct KickState {
-  Registers registers;
-  Sha256Digest dirty_pages_sha256{};  // pages dirtied since the last exit
+  uint64_t pc = 0;          // linear address of the next instruction (cs.base + rip)
+  uint64_t state_hash = 0;  // execution_point_hash() of the registers there
+  // The registers themselves, where the trace keeps them (always before
+  // format version 5; since, at the first and every
+  // kTraceFullRegistersEvery-th point): a breakpoint hint and the detail of
+  // a divergence report.
+  std::optional<Registers> registers;
+  // kvm: the first 8 bytes (little endian) of the changed-pages SHA-256
+  // (trace/changed_pages_digest.h) since the previous async point; 0: none.
+  uint64_t dirty_pages_digest = 0;
+
+  // A point with these registers, stored in full or not.
+  static KickState at(const Registers& regs, bool keep_registers = true);
   bool operator==(const KickState&) const = default;
 };
+
+// The recorder keeps full registers at the first asynchronous point and
+// then at every this many (the others: pc and hash).
+constexpr uint64_t kTraceFullRegistersEvery = 1024;
+
+// The 64-bit prefix of a SHA-256 as KickState stores it.
+uint64_t digest_prefix(const Sha256Digest& d);
 
 struct InterruptEvent {
   uint8_t vector = 0;

@@ -44,7 +44,10 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
         } else if constexpr (std::is_same_v<T, InterruptEvent>) {
           s << " vector " << hex(e.vector) << " at exit " << e.exit_ordinal;
           if (e.icount) s << " icount " << *e.icount;
-          if (e.kicked) s << " kicked at rip " << hex(e.kicked->registers.rip) << " dirty " << to_hex(e.kicked->dirty_pages_sha256).substr(0, 16);
+          if (e.kicked) {
+            s << " kicked at pc " << hex(e.kicked->pc) << " state " << hex(e.kicked->state_hash);
+            if (e.kicked->dirty_pages_digest) s << " dirty " << hex(e.kicked->dirty_pages_digest);
+          }
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
           s << ' ' << e.ns << " ns";
         } else if constexpr (std::is_same_v<T, SerialInputEvent>) {
@@ -56,7 +59,10 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
         } else if constexpr (std::is_same_v<T, ServicePointEvent>) {
           s << " at " << e.ns << " ns, exit " << e.exit_ordinal;
           if (e.icount) s << " icount " << *e.icount;
-          if (e.async) s << " inside guest at rip " << hex(e.async->registers.rip);
+          if (e.async) {
+            s << " inside guest at pc " << hex(e.async->pc) << " state " << hex(e.async->state_hash);
+            if (e.async->dirty_pages_digest) s << " dirty " << hex(e.async->dirty_pages_digest);
+          }
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
           s << " at " << e.guest_ns << " ns, " << e.pages.size() << " VRAM pages, " << e.display_registers.size()
             << " register bytes";
@@ -81,8 +87,9 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
           s << ",\"vector\":" << int(e.vector) << ",\"exit\":" << e.exit_ordinal;
           if (e.icount) s << ",\"icount\":" << *e.icount;
           if (e.kicked)
-            s << ",\"kicked\":{\"rip\":" << e.kicked->registers.rip
-              << ",\"dirty_sha256\":" << json_string(to_hex(e.kicked->dirty_pages_sha256)) << "}";
+            s << ",\"kicked\":{\"pc\":" << e.kicked->pc << ",\"state_hash\":" << e.kicked->state_hash
+              << ",\"registers\":" << (e.kicked->registers ? "true" : "false")
+              << ",\"dirty\":" << e.kicked->dirty_pages_digest << "}";
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
           s << ",\"ns\":" << e.ns;
         } else if constexpr (std::is_same_v<T, SerialInputEvent>) {
@@ -94,7 +101,10 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
         } else if constexpr (std::is_same_v<T, ServicePointEvent>) {
           s << ",\"ns\":" << e.ns << ",\"exit\":" << e.exit_ordinal;
           if (e.icount) s << ",\"icount\":" << *e.icount;
-          if (e.async) s << ",\"async_rip\":" << e.async->registers.rip;
+          if (e.async)
+            s << ",\"async\":{\"pc\":" << e.async->pc << ",\"state_hash\":" << e.async->state_hash
+              << ",\"registers\":" << (e.async->registers ? "true" : "false")
+              << ",\"dirty\":" << e.async->dirty_pages_digest << "}";
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
           s << ",\"ns\":" << e.guest_ns << ",\"register_bytes\":" << e.display_registers.size() << ",\"pages\":[";
           for (size_t i = 0; i < e.pages.size(); ++i) s << (i ? "," : "") << e.pages[i].index;

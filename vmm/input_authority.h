@@ -20,7 +20,9 @@ namespace rrvm {
 struct AsyncTarget {
   uint64_t exit_ordinal = 0;
   std::optional<uint64_t> icount;  // exact when the trace and the backend count instructions
-  Registers regs;                  // otherwise: stop where the CPU state equals this
+  // Otherwise: a breakpoint at this linear pc, and at_async_target decides.
+  uint64_t pc = 0;
+  std::optional<Registers> regs;   // where the trace has them: a hint for the breakpoint
 };
 
 // Where the vCPU must stop next, planned before each entry.

@@ -274,7 +274,7 @@ void Machine::plan_limits(RunLimits* limits) {
       bp_target_ = plan.target;
       vcpu_->set_single_step(false);
       if (!search_like_kvm_) vcpu_->set_breakpoint_registers(plan.target->regs);
-      vcpu_->set_breakpoint(plan.target->regs.pc_linear());
+      vcpu_->set_breakpoint(plan.target->pc);
     }
   }
   if (plan.deadline_ns) {
@@ -310,7 +310,7 @@ bool Machine::reached_async_target() {
   ++search_stops_;
   if (rep_search_) rep_search_landed();
   Registers now = vcpu_->get_registers();
-  const uint64_t pc = bp_target_->regs.pc_linear();
+  const uint64_t pc = bp_target_->pc;
   const bool at_pc = now.pc_linear() == pc;
   // Compare against memory as the guest has it (kvm patches a hlt in).
   vcpu_->set_breakpoint(std::nullopt);
@@ -377,7 +377,10 @@ bool Machine::rep_search_step(const Registers& now) {
   const size_t n = read_linear(*vcpu_, *memory_, now.pc_linear(), code);
   const std::optional<RepString> rep = decode_rep_string(std::span(code.data(), n), code_bits(now));
   if (!rep) return false;
-  const Registers& want = bp_target_->regs;
+  // The point's count: the recorder keeps full registers at points on a rep
+  // string instruction (record/recorder.cpp); without them, single steps.
+  if (!bp_target_->regs) return false;
+  const Registers& want = *bp_target_->regs;
   const uint64_t mask = rep->count_mask();
   const uint64_t have = rep->count(now), wanted = rep->count(want);
   RepSearch s;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "system/console_rebuild.h"
@@ -407,6 +409,172 @@ TEST(FastTimer, ATimerFasterThanExitsLeavesTheGuestTimeToFinishOnKvm) {
   EXPECT_EQ(out.exit_status, 0) << out.message;
   EXPECT_TRUE(out.final_state_checked);
   EXPECT_EQ(replayed, serial);
+}
+
+}  // namespace
+
+namespace {
+
+// guests/storm.asm: 800 timer interrupts at ~20 kHz into a loop whose
+// registers are random at every tick (nothing about them compresses).
+guests::GuestSpec storm_spec() {
+  guests::GuestSpec spec;
+  spec.name = "storm";
+  spec.image_path = std::string(RRVM_GUEST_DIR) + "/storm.bin";
+  return spec;
+}
+
+uint64_t file_size(const std::string& path) { return std::filesystem::file_size(path); }
+
+// Copies `trace` without instruction counts: the path a kvm recording takes
+// through replay (breakpoint at the recorded pc, then the state compare).
+std::string strip_icounts(const std::string& trace, const std::string& name) {
+  std::string stripped = temp_path(name);
+  rewrite_trace(trace, stripped, [&](uint64_t, TraceEvent& e) {
+    if (auto* s = std::get_if<ServicePointEvent>(&e.body)) s->icount.reset();
+    if (auto* i = std::get_if<InterruptEvent>(&e.body)) i->icount.reset();
+    if (auto* c = std::get_if<CpuChecksumEvent>(&e.body)) c->icount.reset();
+  });
+  return stripped;
+}
+
+// Issue #12: an interrupt inside guest execution used to carry the whole
+// register file twice (service point and injection, ~88 bytes per
+// interrupt on emu). Format version 5 stores the pc and a 64-bit state hash
+// once per place: on emu the whole trace, header and end included, is at
+// most 16 bytes per interrupt. kvm adds the 8-byte changed-pages digest and
+// host-time service points (see README "Trace size per interrupt"). Every recording still
+// replays exactly on every backend here, and without instruction counts
+// (breakpoint + hash: the path a kvm replay of an emu recording takes).
+class TraceSize : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TraceSize, InterruptStormBytesPerInterrupt) {
+  const std::string backend = GetParam();
+  Recorded rec = record_guest(storm_spec(), backend);
+  ASSERT_EQ(rec.outcome.result.reason, StopReason::DebugExit) << rec.outcome.result.message;
+  EXPECT_EQ(rec.live.serial, "storm: done\n");
+  TraceReader reader(rec.trace);
+  ASSERT_TRUE(reader.footer().has_value());
+  const uint64_t interrupts = reader.footer()->event_counts_by_kind.at(size_t(TraceEventKind::Interrupt));
+  const uint64_t exits = reader.footer()->total_exits;
+  ASSERT_GE(interrupts, 800u);
+  uint64_t async = 0, with_registers = 0;
+  auto cursor = reader.events();
+  while (const TraceEvent* e = cursor.next())
+    if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) {
+      ++async;
+      with_registers += s->async->registers.has_value();
+    }
+  EXPECT_GE(async, interrupts * 9 / 10) << "the storm's ticks land inside guest execution";
+  EXPECT_GE(with_registers, 1u);
+  EXPECT_LE(with_registers, async / kTraceFullRegistersEvery + 1);
+  const double per_interrupt = double(file_size(rec.trace)) / double(interrupts);
+  RecordProperty("bytes_per_interrupt", std::to_string(per_interrupt));
+  std::printf("storm on %s: %llu bytes, %llu interrupts, %llu exits: %.2f bytes/interrupt, %.2f bytes/exit\n",
+              backend.c_str(), (unsigned long long)file_size(rec.trace), (unsigned long long)interrupts,
+              (unsigned long long)exits, per_interrupt, double(file_size(rec.trace)) / double(exits));
+  EXPECT_LE(per_interrupt, backend == "emu" ? 16.0 : 24.0);
+
+  for (const auto& pb : available_backends()) {
+    std::string serial;
+    ReplayOutcome out = replay(rec.trace, pb, &serial);
+    ASSERT_FALSE(out.divergence.has_value()) << "replay on " << pb << ": " << out.divergence->to_string();
+    EXPECT_EQ(out.exit_status, 0) << out.message;
+    EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+    EXPECT_EQ(serial, rec.live.serial);
+  }
+  if (backend != "emu") return;  // kvm recordings have no counts to strip
+  std::string stripped = strip_icounts(rec.trace, "storm-no-icount.rrt");
+  std::string serial2;
+  ReplayOutcome found = replay(stripped, "emu", &serial2);
+  ASSERT_FALSE(found.divergence.has_value()) << found.divergence->to_string();
+  EXPECT_EQ(found.exit_status, 0) << found.message;
+  EXPECT_EQ(found.ram_sha256, reader.end()->ram_sha256);
+  EXPECT_EQ(serial2, rec.live.serial);
+}
+
+// emu only: in the nested kvm harness the storm's 50 us PIT period is
+// shorter than a kick (~200 us), and both 3dbdfb9 and this format record
+// service points at one place with no interrupt ever injected (a livelock
+// the harness shows, not a trace-format matter); on hardware KVM the bound
+// below is unmeasured.
+INSTANTIATE_TEST_SUITE_P(Storm, TraceSize, ::testing::Values(std::string("emu")),
+                         [](const auto& info) { return info.param; });
+
+// The n-th asynchronous service point (1-based) of `trace`, edited.
+template <typename F>
+std::string tamper_async_point(const std::string& trace, const std::string& name, int n, F edit) {
+  std::string out = temp_path(name);
+  int seen = 0;
+  rewrite_trace(trace, out, [&](uint64_t, TraceEvent& e) {
+    if (auto* s = std::get_if<ServicePointEvent>(&e.body); s && s->async && ++seen == n) edit(*s->async);
+  });
+  EXPECT_GE(seen, n);
+  return out;
+}
+
+// A point reached by its instruction count is checked against the recorded
+// state: a changed hash is a divergence at that point, saying both hashes
+// and the pc; where the trace has full registers, it names the register.
+TEST(Tampering, ChangedStateHashAtAnInterruptPointIsADivergence) {
+  Recorded rec = record_guest(storm_spec(), "emu");
+  ASSERT_EQ(rec.outcome.result.reason, StopReason::DebugExit) << rec.outcome.result.message;
+
+  std::string hashed = tamper_async_point(rec.trace, "storm-hash.rrt", 10, [](KickState& k) {
+    ASSERT_FALSE(k.registers.has_value());
+    k.state_hash ^= 0x100;
+  });
+  std::string serial;
+  ReplayOutcome out = replay(hashed, "emu", &serial);
+  ASSERT_TRUE(out.divergence.has_value()) << out.message;
+  EXPECT_EQ(out.exit_status, 2);
+  EXPECT_TRUE(out.divergence->position.async);
+  EXPECT_NE(out.divergence->what.find("CPU state at an asynchronous point"), std::string::npos)
+      << out.divergence->to_string();
+  EXPECT_NE(out.divergence->expected.find("state hash 0x"), std::string::npos) << out.divergence->expected;
+  EXPECT_NE(out.divergence->expected.find(" at pc 0x"), std::string::npos) << out.divergence->expected;
+
+  std::string regs = tamper_async_point(rec.trace, "storm-regs.rrt", 1, [](KickState& k) {
+    ASSERT_TRUE(k.registers.has_value()) << "the first point keeps full registers";
+    Registers r = *k.registers;
+    r.rbx ^= 0x40;
+    k = KickState::at(r);
+  });
+  ReplayOutcome named = replay(regs, "emu", &serial);
+  ASSERT_TRUE(named.divergence.has_value()) << named.message;
+  EXPECT_NE(named.divergence->actual.find("differs in rbx 0x"), std::string::npos) << named.divergence->to_string();
+
+}
+
+// traces/v4-timer-emu.rrt: the timer guest (traces/v4-timer.bin, its image
+// then) recorded by rrvm 3dbdfb9 in format version 4, every asynchronous
+// point with its full registers. It keeps replaying exactly, by count and
+// by breakpoint + registers.
+TEST(OldFormats, Version4EmuRecordingReplays) {
+  const std::string dir = std::string(RRVM_SOURCE_DIR) + "/traces/";
+  TraceReader reader(dir + "v4-timer-emu.rrt");
+  EXPECT_EQ(reader.format_version(), 4u);
+  ASSERT_TRUE(reader.end().has_value());
+  uint64_t async = 0;
+  auto cursor = reader.events();
+  while (const TraceEvent* e = cursor.next())
+    if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) {
+      ++async;
+      EXPECT_TRUE(s->async->registers.has_value());
+      EXPECT_EQ(s->async->pc, s->async->registers->pc_linear());
+    }
+  EXPECT_GT(async, 5u);
+  ReplaySettings s;
+  s.backend = BackendKind::Emu;
+  s.image_override = dir + "v4-timer.bin";
+  std::string serial;
+  s.serial_out = [&serial](uint8_t b) { serial.push_back(char(b)); };
+  ReplayOutcome out = replay_trace(dir + "v4-timer-emu.rrt", s);
+  ASSERT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+  EXPECT_EQ(out.exit_status, 0) << out.message;
+  EXPECT_TRUE(out.final_state_checked);
+  EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+  EXPECT_NE(serial.find("timer: checksum 0xEEAE9FAF"), std::string::npos) << serial;
 }
 
 }  // namespace

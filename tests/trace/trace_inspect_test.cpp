@@ -8,6 +8,8 @@
 #include "trace/trace_inspect.h"
 #include "trace/trace_writer.h"
 #include "tests/trace/trace_samples.h"
+#include "vmm/cpu_state.h"
+#include "vmm/format.h"
 
 namespace rrvm {
 namespace {
@@ -49,8 +51,9 @@ TEST(TraceInspect, DumpFiltersByRangeAndKind) {
   interrupts.kind = TraceEventKind::Interrupt;
   dump_events(reader, interrupts, some);
   EXPECT_EQ(some.str(), "13 interrupt vector 0x20 at exit 13 icount 1000\n"
-                        "14 interrupt vector 0x21 at exit 13 kicked at rip 0x7c07 dirty " +
-                            to_hex(sha256("dirty", 5)).substr(0, 16) +
+                        "14 interrupt vector 0x21 at exit 13 kicked at pc 0x7c07 state " +
+                            hex(execution_point_hash(registers(7))) + " dirty " +
+                            hex(digest_prefix(sha256("dirty", 5))) +
                             "\n"
                             "15 interrupt vector 0x8 at exit 20 icount 500\n");
 

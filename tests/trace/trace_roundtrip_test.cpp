@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "trace/trace_codec.h"
 #include "trace/trace_writer.h"
 #include "trace/trace_reader.h"
 #include "tests/trace/trace_samples.h"
+#include "vmm/cpu_state.h"
 #include "vmm/guest_memory.h"
 
 namespace rrvm {
@@ -387,6 +389,80 @@ TEST(TraceRegisterHash, DependsOnEveryField) {
   b = a;
   b.idt.limit ^= 1;
   EXPECT_NE(register_state_hash(b), h);
+}
+
+
+// Format version 5 stores asynchronous points as pc + state hash, full
+// registers only where the recorder kept them, repeats as one flag byte and
+// kvm's digest as 8 bytes: every form reads back as written, in one batch
+// and split across batches (each batch decodes on its own).
+TEST(TraceRoundTrip, AsynchronousPointsInEveryFormSurvive) {
+  std::vector<TraceEvent> written = async_point_events();
+  for (bool one_batch : {true, false}) {
+    std::string path = temp_path(one_batch ? "async-points.rrt" : "async-points-split.rrt");
+    {
+      TraceWriter w(path, header());
+      for (const auto& e : written) {
+        w.append(e);
+        if (!one_batch) w.flush();
+      }
+      w.close(end());
+    }
+    TraceReader reader(path);
+    EXPECT_EQ(read_all(reader), written) << (one_batch ? "one batch" : "a batch per event");
+  }
+  // The repeat and the hash-only point cost a few bytes, not a register file.
+  EventBatchEncoder enc;
+  VramDeltaState vram;
+  KickState hashed = KickState::at(registers(13), false);
+  for (int i = 0; i < 100; ++i) {
+    hashed.pc += 3;
+    hashed.state_hash = 0x9E3779B97F4A7C15ull * uint64_t(i + 1);
+    enc.add(TraceEvent{ServicePointEvent{uint64_t(i) * 50'000, uint64_t(i), uint64_t(i) * 1000, hashed}}, vram);
+    enc.add(TraceEvent{InterruptEvent{0x20, uint64_t(i), uint64_t(i) * 1000, hashed}}, vram);
+  }
+  MessageWords words = enc.finish();
+  EXPECT_LT(words.size() * 8, 100u * 32) << "bytes for 100 service points + interrupts before LZ4 (a register file alone is ~400)";
+}
+
+// A point whose stored registers disagree with its pc or hash is refused
+// when written, not stored inconsistent.
+TEST(TraceRoundTrip, AsynchronousPointMustMatchItsRegisters) {
+  EventBatchEncoder enc;
+  VramDeltaState vram;
+  KickState k = KickState::at(registers(3));
+  k.state_hash ^= 1;
+  EXPECT_THROW(enc.add(TraceEvent{ServicePointEvent{1, 1, std::nullopt, k}}, vram), std::invalid_argument);
+}
+
+// Traces store execution_point_hash(): its value may never change, it sees
+// every field same_execution_point compares plus the CS base (the linear
+// pc), and ignores what that comparison ignores (arithmetic flags).
+constexpr uint64_t kRegisters1PointHash = 0x26a712947370c3d2ull;  // execution_point_hash(registers(1)), format version 5
+
+TEST(ExecutionPointHash, IsStableAndCoversTheComparedState) {
+  Registers a = registers(1);
+  const uint64_t h = execution_point_hash(a);
+  EXPECT_EQ(h, kRegisters1PointHash);
+  Registers b = a;
+  b.rflags ^= 0x8D5;  // CF PF AF ZF SF OF
+  EXPECT_EQ(execution_point_hash(b), h);
+  for (int field = 0; field < 6; ++field) {
+    b = a;
+    switch (field) {
+      case 0: b.r15 ^= 1; break;
+      case 1: b.rip += 1; break;
+      case 2: b.rflags ^= Registers::kFlagIF; break;
+      case 3: b.gs.selector ^= 8; break;
+      case 4: b.cs.base += 16; break;
+      case 5: b.rsp ^= uint64_t{1} << 63; break;
+    }
+    EXPECT_NE(execution_point_hash(b), h) << "field " << field;
+    EXPECT_FALSE(execution_point_difference(a, b).empty()) << "field " << field;
+  }
+  b = a;
+  b.rbx = 0x1234;
+  EXPECT_EQ(execution_point_difference(a, b), "rbx 0x1001 != 0x1234");
 }
 
 }  // namespace

@@ -86,7 +86,9 @@ std::vector<TraceEvent> every_kind_events() {
   e.push_back(TraceEvent{ExitEvent{TraceExitKind::Halt, false, 0, 0, 0}});
   e.push_back(TraceEvent{ExitEvent{TraceExitKind::IrqWindow, false, 0, 0, 0}});
   e.push_back(TraceEvent{InterruptEvent{0x20, 13, 1000, std::nullopt}});
-  e.push_back(TraceEvent{InterruptEvent{0x21, 13, std::nullopt, KickState{registers(7), sha256("dirty", 5)}}});
+  KickState kicked = KickState::at(registers(7));
+  kicked.dirty_pages_digest = digest_prefix(sha256("dirty", 5));
+  e.push_back(TraceEvent{InterruptEvent{0x21, 13, std::nullopt, kicked}});
   e.push_back(TraceEvent{InterruptEvent{0x08, 20, 500, std::nullopt}});  // icount may be anything
   e.push_back(TraceEvent{ClockSampleEvent{1'000'000}});
   e.push_back(TraceEvent{ClockSampleEvent{999'999}});
@@ -99,6 +101,25 @@ std::vector<TraceEvent> every_kind_events() {
   e.push_back(display_frame(6'000'000, {1}, 0x11));  // same content: delta of zeros
   e.push_back(display_frame(7'000'000, {}, 0));
   e.push_back(display_frame(8'000'000, {1, 2}, 0x22));
+  return e;
+}
+
+std::vector<TraceEvent> async_point_events() {
+  std::vector<TraceEvent> e;
+  // Service points, and asynchronous points in every form the format
+  // version 5 columns store: full registers, a repeat (an interrupt at the
+  // service point's place), pc and hash only, a digest.
+  e.push_back(TraceEvent{ServicePointEvent{9'000'000, 22, std::nullopt, std::nullopt}});
+  KickState full = KickState::at(registers(12));
+  e.push_back(TraceEvent{ServicePointEvent{9'500'000, 23, 4000, full}});
+  e.push_back(TraceEvent{InterruptEvent{0x20, 23, 4000, full}});
+  KickState hashed = KickState::at(registers(13), false);
+  hashed.dirty_pages_digest = 0x0123456789ABCDEFull;
+  e.push_back(TraceEvent{ServicePointEvent{9'400'000, 24, std::nullopt, hashed}});  // ns may go back between batches only in tests
+  hashed.dirty_pages_digest = 0;
+  e.push_back(TraceEvent{InterruptEvent{0x20, 24, std::nullopt, hashed}});
+  KickState lower = KickState::at(registers(2), false);  // pc below the previous one
+  e.push_back(TraceEvent{ServicePointEvent{9'600'000, 24, 3990, lower}});
   return e;
 }
 

@@ -12,6 +12,9 @@ TraceHeader header();
 Registers registers(uint64_t seed);
 // Every event kind and exit kind, a kicked interrupt, edge values.
 std::vector<TraceEvent> every_kind_events();
+// Service points and asynchronous points in every form format version 5
+// stores (full registers, a repeat, pc and hash, a digest).
+std::vector<TraceEvent> async_point_events();
 // A display frame whose pages are the given byte pattern.
 TraceEvent display_frame(uint64_t ns, std::vector<uint32_t> pages, uint8_t fill);
 Keyframe keyframe();
