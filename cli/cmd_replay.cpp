@@ -146,6 +146,12 @@ int replay(const ReplayCommandOptions& o) {
     std::fprintf(stderr, " (recording: %.3f s; replay/record %.2fx)", r.record_wall_seconds,
                  r.wall_seconds / r.record_wall_seconds);
   std::fprintf(stderr, "\n");
+  if (r.search.points)
+    std::fprintf(stderr,
+                 "rrvm: %llu point(s) inside guest execution found by breakpoint: %llu breakpoint stop(s), %llu "
+                 "single step(s), at most %llu stops for one point\n",
+                 (unsigned long long)r.search.points, (unsigned long long)r.search.hits,
+                 (unsigned long long)r.search.steps, (unsigned long long)r.search.max_stops);
   return r.exit_status;
 }
 }  // namespace

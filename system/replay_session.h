@@ -68,6 +68,7 @@ struct ReplayOutcome {
   double record_wall_seconds = 0;  // the recording's run loop (from the trace); 0: unknown
   Sha256Digest ram_sha256{};
   ReplayStart start;
+  Machine::SearchStats search;  // finding points recorded without an instruction count
 };
 
 // Throws SystemError (bad trace, image mismatch, backend unavailable).

@@ -298,7 +298,9 @@ bool Machine::reached_async_target() {
   const bool at_pc = now.pc_linear() == pc;
   // Compare against memory as the guest has it (kvm patches a hlt in).
   vcpu_->set_breakpoint(std::nullopt);
-  if (at_pc && authority_->at_async_target(now)) {
+  const bool found = at_pc && authority_->at_async_target(now);
+  count_search_stop(at_pc, found);
+  if (found) {
     vcpu_->set_breakpoint_registers(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();
@@ -311,6 +313,19 @@ bool Machine::reached_async_target() {
     vcpu_->set_breakpoint(pc);
   }
   return false;
+}
+
+// The stop just taken was a single step when the previous one stepped past
+// a wrong hit (reached_async_target arms a step exactly then).
+void Machine::count_search_stop(bool at_pc, bool found) {
+  ++search_stops_;
+  if (search_stepping_) ++search_stats_.steps;
+  else ++search_stats_.hits;
+  search_stepping_ = !found && at_pc;
+  if (!found) return;
+  ++search_stats_.points;
+  search_stats_.max_stops = std::max(search_stats_.max_stops, search_stops_);
+  search_stops_ = 0;
 }
 
 RunResult Machine::run() { return *run_loop(false); }

@@ -106,6 +106,16 @@ class Machine {
   bool at_exit_boundary() const { return at_exit_; }
   uint64_t exits_handled() const { return exits_; }
 
+  // Replay without an instruction count: what finding the recorded points
+  // inside guest execution cost (breakpoint hits, single steps).
+  struct SearchStats {
+    uint64_t points = 0;       // points found
+    uint64_t hits = 0;         // breakpoint stops at the recorded RIP
+    uint64_t steps = 0;        // single steps past a wrong hit
+    uint64_t max_stops = 0;    // most stops one point took
+  };
+  const SearchStats& search_stats() const { return search_stats_; }
+
   // Snapshots. Every device with state registers here under a stable name
   // (the same names in every machine built from the same configuration).
   void add_device_state(std::string name, DeviceState* device);
@@ -180,6 +190,10 @@ class Machine {
   bool resume_after_interrupt_ = false;  // paused at on_interrupt_boundary: go on from there
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
+  SearchStats search_stats_;
+  uint64_t search_stops_ = 0;  // stops for the point armed now
+  bool search_stepping_ = false;
+  void count_search_stop(bool at_pc, bool found);
 };
 
 }  // namespace rrvm
