@@ -17,6 +17,10 @@ std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
   // recording is the same with or without such stops.
   auto deadline = machine_.next_deadline_ns(/*observers=*/!pos.async);
   if (!deadline) return std::nullopt;
+  // Without an instruction count (kvm) a kick that finds interrupts off is
+  // only a look (Machine::defer_kick_while_masked): the devices wait for the
+  // next exit, where the guest can see them.
+  if (pos.async && !machine_.instruction_clock() && !machine_.vcpu().can_inject_interrupt()) return std::nullopt;
   uint64_t now = machine_.source_now_ns();
   if (now < *deadline) return std::nullopt;
   return now;

@@ -273,6 +273,7 @@ void Machine::plan_limits(RunLimits* limits) {
       uint64_t now = source_now_ns();
       limits->deadline_host_ns =
           HostClock::host_monotonic_ns() + (*plan.deadline_ns > now ? *plan.deadline_ns - now : 0);
+      defer_kick_while_masked(limits);
     }
   }
   // Mid-instruction the count includes the instruction under way: a pause
@@ -285,6 +286,21 @@ void Machine::plan_limits(RunLimits* limits) {
       (!limits->stop_at_icount || *instruction_limit_ < *limits->stop_at_icount))
     limits->stop_at_icount = instruction_limit_;
   limits->stop_at_boundary = boundary_wanted_ && !vcpu_->at_instruction_boundary();
+}
+
+// Live without an instruction count (kvm): while the guest cannot take an
+// interrupt, a device deadline changes nothing it can see before its next
+// exit (devices are read through exits, nothing can be injected, and a
+// pending interrupt asks for a window, whose opening is an exit). So the kick
+// waits for an exit, looking again every kMaskedKickRecheckNs; a kick that
+// still finds interrupts off services nothing (LiveInputs::service_time).
+// Points inside guest execution then fall where the guest can be interrupted,
+// not inside the counting loops firmware runs with IF=0 (a memset of
+// SeaBIOS's POST), which a replay without an instruction count finds only by
+// a breakpoint stop per pass.
+void Machine::defer_kick_while_masked(RunLimits* limits) {
+  if (!limits->deadline_host_ns || vcpu_->can_inject_interrupt()) return;
+  limits->deadline_host_ns = std::max(*limits->deadline_host_ns, HostClock::host_monotonic_ns() + kMaskedKickRecheckNs);
 }
 
 // Replay without an instruction count: a breakpoint at the recorded RIP fired
