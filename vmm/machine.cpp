@@ -291,16 +291,21 @@ void Machine::plan_limits(RunLimits* limits) {
 // Live without an instruction count (kvm): while the guest cannot take an
 // interrupt, a device deadline changes nothing it can see before its next
 // exit (devices are read through exits, nothing can be injected, and a
-// pending interrupt asks for a window, whose opening is an exit). So the kick
-// waits for an exit, looking again every kMaskedKickRecheckNs; a kick that
-// still finds interrupts off services nothing (LiveInputs::service_time).
+// pending interrupt asks for a window, whose opening is an exit). So a kick
+// that finds interrupts off services nothing (LiveInputs::service_time), and
+// the next looks again kMaskedKickRecheckNs later, until an exit services
+// the devices or a kick finds interrupts on.
 // Points inside guest execution then fall where the guest can be interrupted,
 // not inside the counting loops firmware runs with IF=0 (a memset of
 // SeaBIOS's POST), which a replay without an instruction count finds only by
 // a breakpoint stop per pass.
 void Machine::defer_kick_while_masked(RunLimits* limits) {
-  if (!limits->deadline_host_ns || vcpu_->can_inject_interrupt()) return;
-  limits->deadline_host_ns = std::max(*limits->deadline_host_ns, HostClock::host_monotonic_ns() + kMaskedKickRecheckNs);
+  // The first kick comes at the deadline (the guest may have enabled
+  // interrupts since this exit); only a deadline already past, after a kick
+  // that found them off, waits.
+  const uint64_t host_now = HostClock::host_monotonic_ns();
+  if (!limits->deadline_host_ns || *limits->deadline_host_ns > host_now || vcpu_->can_inject_interrupt()) return;
+  limits->deadline_host_ns = host_now + kMaskedKickRecheckNs;
 }
 
 // Replay without an instruction count: a breakpoint at the recorded RIP fired

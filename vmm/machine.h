@@ -191,7 +191,7 @@ class Machine {
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point
   SearchStats search_stats_;
-  static constexpr uint64_t kMaskedKickRecheckNs = 10'000'000;
+  static constexpr uint64_t kMaskedKickRecheckNs = 1'000'000;
   void defer_kick_while_masked(RunLimits* limits);
   uint64_t search_stops_ = 0;  // stops for the point armed now
   bool search_stepping_ = false;
