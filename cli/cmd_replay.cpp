@@ -145,14 +145,17 @@ int replay(const ReplayCommandOptions& o) {
   std::fprintf(stderr, "rrvm: replay on %s of the %s recording: %llu events, %llu exits", r.backend.c_str(),
                r.recorded_backend.c_str(), (unsigned long long)r.events, (unsigned long long)r.exits);
   if (r.instructions) std::fprintf(stderr, ", %llu instructions", (unsigned long long)*r.instructions);
-  if (r.search_targets)
-    std::fprintf(stderr, ", %llu points found in %llu breakpoint stops", (unsigned long long)r.search_targets,
-                 (unsigned long long)r.search_stops);
   std::fprintf(stderr, ", %.3f s", r.wall_seconds);
   if (r.record_wall_seconds > 0)
     std::fprintf(stderr, " (recording: %.3f s; replay/record %.2fx)", r.record_wall_seconds,
                  r.wall_seconds / r.record_wall_seconds);
   std::fprintf(stderr, "\n");
+  if (r.search.points)
+    std::fprintf(stderr,
+                 "rrvm: %llu point(s) inside guest execution found by breakpoint: %llu breakpoint stop(s), %llu "
+                 "single step(s), at most %llu stops for one point\n",
+                 (unsigned long long)r.search.points, (unsigned long long)r.search.hits,
+                 (unsigned long long)r.search.steps, (unsigned long long)r.search.max_stops);
   return r.exit_status;
 }
 }  // namespace

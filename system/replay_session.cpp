@@ -275,8 +275,7 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
   out.events = replayer.events_consumed();
   out.exits = r.exits;
   out.instructions = sys->machine().vcpu().instruction_count();
-  out.search_stops = sys->machine().search_stops();
-  out.search_targets = sys->machine().targets_reached();
+  out.search = sys->machine().search_stats();
   out.ram_sha256 = sys->ram_sha256();
   out.start = start;
   if (const auto& end = reader->end()) out.record_wall_seconds = double(end->record_wall_ns) / 1e9;

@@ -64,16 +64,12 @@ struct ReplayOutcome {
   uint64_t events = 0;
   uint64_t exits = 0;
   std::optional<uint64_t> instructions;
-  // Points inside guest execution found by breakpoint (no instruction
-  // count: kvm, or an emu replay of a kvm recording) and the vCPU stops
-  // that search took.
-  uint64_t search_targets = 0;
-  uint64_t search_stops = 0;
   bool final_state_checked = false;  // end record present and compared
   double wall_seconds = 0;         // this replay's run loop
   double record_wall_seconds = 0;  // the recording's run loop (from the trace); 0: unknown
   Sha256Digest ram_sha256{};
   ReplayStart start;
+  Machine::SearchStats search;  // finding points recorded without an instruction count
 };
 
 // Throws SystemError (bad trace, image mismatch, backend unavailable).

@@ -21,6 +21,10 @@ std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
   if (host_time && !pos.async) spacing_.observe_exit(pos.exit_ordinal, now);
   auto deadline = machine_.next_deadline_ns(/*observers=*/!pos.async);
   if (!deadline) return std::nullopt;
+  // Without an instruction count (kvm) a kick that finds interrupts off is
+  // only a look (Machine::defer_kick_while_masked): the devices wait for the
+  // next exit, where the guest can see them.
+  if (pos.async && host_time && !machine_.vcpu().can_inject_interrupt()) return std::nullopt;
   if (now < *deadline || now < earliest_service_ns()) return std::nullopt;
   if (host_time) spacing_.serviced(now);
   return now;

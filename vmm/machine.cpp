@@ -285,6 +285,7 @@ void Machine::plan_limits(RunLimits* limits) {
       uint64_t now = source_now_ns();
       limits->deadline_host_ns =
           HostClock::host_monotonic_ns() + (*plan.deadline_ns > now ? *plan.deadline_ns - now : 0);
+      defer_kick_while_masked(limits);
     }
   }
   // Mid-instruction the count includes the instruction under way: a pause
@@ -299,6 +300,26 @@ void Machine::plan_limits(RunLimits* limits) {
   limits->stop_at_boundary = boundary_wanted_ && !vcpu_->at_instruction_boundary();
 }
 
+// Live without an instruction count (kvm): while the guest cannot take an
+// interrupt, a device deadline changes nothing it can see before its next
+// exit (devices are read through exits, nothing can be injected, and a
+// pending interrupt asks for a window, whose opening is an exit). So a kick
+// that finds interrupts off services nothing (LiveInputs::service_time), and
+// the next looks again kMaskedKickRecheckNs later, until an exit services
+// the devices or a kick finds interrupts on.
+// Points inside guest execution then fall where the guest can be interrupted,
+// not inside the counting loops firmware runs with IF=0 (a memset of
+// SeaBIOS's POST), which a replay without an instruction count finds only by
+// a breakpoint stop per pass.
+void Machine::defer_kick_while_masked(RunLimits* limits) {
+  // The first kick comes at the deadline (the guest may have enabled
+  // interrupts since this exit); only a deadline already past, after a kick
+  // that found them off, waits.
+  const uint64_t host_now = HostClock::host_monotonic_ns();
+  if (!limits->deadline_host_ns || *limits->deadline_host_ns > host_now || vcpu_->can_inject_interrupt()) return;
+  limits->deadline_host_ns = host_now + kMaskedKickRecheckNs;
+}
+
 // Replay without an instruction count: a breakpoint at the recorded RIP fired
 // (or a single step ended). The point is reached when the whole CPU state
 // matches; otherwise step past this instruction and re-arm. A rep string
@@ -307,21 +328,24 @@ void Machine::plan_limits(RunLimits* limits) {
 // instruction) instead of one single step per iteration.
 bool Machine::reached_async_target() {
   if (!bp_target_) return false;
-  ++search_stops_;
   if (rep_search_) rep_search_landed();
   Registers now = vcpu_->get_registers();
   const uint64_t pc = bp_target_->pc;
   const bool at_pc = now.pc_linear() == pc;
   // Compare against memory as the guest has it (kvm patches a hlt in).
   vcpu_->set_breakpoint(std::nullopt);
-  if (at_pc && authority_->at_async_target(now)) {
+  const bool found = at_pc && authority_->at_async_target(now);
+  count_search_stop(at_pc, found);
+  if (found) {
     vcpu_->set_breakpoint_registers(std::nullopt);
     vcpu_->set_single_step(false);
     bp_target_.reset();
-    ++targets_reached_;
     return true;
   }
-  if (at_pc && (!instruction_clock_ || search_like_kvm_) && rep_search_ok_ && rep_search_step(now)) return false;
+  if (at_pc && (!instruction_clock_ || search_like_kvm_) && rep_search_ok_ && rep_search_step(now)) {
+    search_stepping_ = false;  // the next stop is the breakpoint after the rep
+    return false;
+  }
   if (at_pc) {
     vcpu_->set_single_step(true);
   } else {
@@ -424,6 +448,18 @@ void Machine::rep_search_landed() {
   const bool zf = (r.rflags & (1u << 6)) != 0;
   if (left == 0 && (!s.conditional || zf == s.continues_while_zf)) r.rip -= s.length;
   vcpu_->set_registers(r);
+
+// The stop just taken was a single step when the previous one stepped past
+// a wrong hit (reached_async_target arms a step exactly then).
+void Machine::count_search_stop(bool at_pc, bool found) {
+  ++search_stops_;
+  if (search_stepping_) ++search_stats_.steps;
+  else ++search_stats_.hits;
+  search_stepping_ = !found && at_pc;
+  if (!found) return;
+  ++search_stats_.points;
+  search_stats_.max_stops = std::max(search_stats_.max_stops, search_stops_);
+  search_stops_ = 0;
 }
 
 RunResult Machine::run() { return *run_loop(false); }

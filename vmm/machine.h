@@ -106,6 +106,16 @@ class Machine {
   bool at_exit_boundary() const { return at_exit_; }
   uint64_t exits_handled() const { return exits_; }
 
+  // Replay without an instruction count: what finding the recorded points
+  // inside guest execution cost (breakpoint hits, single steps).
+  struct SearchStats {
+    uint64_t points = 0;       // points found
+    uint64_t hits = 0;         // breakpoint stops at the recorded RIP
+    uint64_t steps = 0;        // single steps past a wrong hit
+    uint64_t max_stops = 0;    // most stops one point took
+  };
+  const SearchStats& search_stats() const { return search_stats_; }
+
   // Snapshots. Every device with state registers here under a stable name
   // (the same names in every machine built from the same configuration).
   void add_device_state(std::string name, DeviceState* device);
@@ -202,14 +212,12 @@ class Machine {
   std::optional<RepSearch> rep_search_;
   bool rep_search_ok_ = true;
   bool search_like_kvm_ = false;
-  uint64_t search_stops_ = 0;  // breakpoint / single-step stops of the search
-  uint64_t targets_reached_ = 0;
-
- public:
-  // Replay without a count: how many stops the search for recorded points
-  // took, and how many points it found.
-  uint64_t search_stops() const { return search_stops_; }
-  uint64_t targets_reached() const { return targets_reached_; }
+  SearchStats search_stats_;
+  static constexpr uint64_t kMaskedKickRecheckNs = 1'000'000;
+  void defer_kick_while_masked(RunLimits* limits);
+  uint64_t search_stops_ = 0;  // stops for the point armed now
+  bool search_stepping_ = false;
+  void count_search_stop(bool at_pc, bool found);
 };
 
 }  // namespace rrvm

@@ -120,10 +120,12 @@ TEST(RepSearch, PointsInsideRepsAreFoundInAFewStopsEach) {
   };
   const ReplayOutcome fast = replay_like_kvm(true);
   const ReplayOutcome stepping = replay_like_kvm(false);
-  ASSERT_GE(fast.search_targets, 20u) << "ticks inside the guest's reps";
-  EXPECT_EQ(fast.search_targets, stepping.search_targets);
-  EXPECT_LE(fast.search_stops, 3 * fast.search_targets) << "stops per point inside a rep";
-  EXPECT_GE(stepping.search_stops, 50 * stepping.search_targets) << "one stop per iteration without the rep search";
+  const uint64_t fast_stops = fast.search.hits + fast.search.steps;
+  const uint64_t stepping_stops = stepping.search.hits + stepping.search.steps;
+  ASSERT_GE(fast.search.points, 20u) << "ticks inside the guest's reps";
+  EXPECT_EQ(fast.search.points, stepping.search.points);
+  EXPECT_LE(fast_stops, 3 * fast.search.points) << "stops per point inside a rep";
+  EXPECT_GE(stepping_stops, 50 * stepping.search.points) << "one stop per iteration without the rep search";
 }
 
 // Rewrites `trace` into `out` with `edit` applied to every event.
