@@ -448,6 +448,7 @@ void Machine::rep_search_landed() {
   const bool zf = (r.rflags & (1u << 6)) != 0;
   if (left == 0 && (!s.conditional || zf == s.continues_while_zf)) r.rip -= s.length;
   vcpu_->set_registers(r);
+}
 
 // The stop just taken was a single step when the previous one stepped past
 // a wrong hit (reached_async_target arms a step exactly then).

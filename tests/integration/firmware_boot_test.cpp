@@ -139,18 +139,23 @@ std::vector<Case> cases() {
 void expect_points_interruptible(const std::string& trace) {
   TraceReader reader(trace);
   EventCursor cursor = reader.events(0, false);
-  uint64_t points = 0;
+  uint64_t points = 0, with_registers = 0;
   while (const TraceEvent* e = cursor.next()) {
     const KickState* k = nullptr;
     if (auto* sp = std::get_if<ServicePointEvent>(&e->body); sp && sp->async) k = &*sp->async;
     if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked) k = &*i->kicked;
     if (!k) continue;
     ++points;
-    EXPECT_TRUE(k->registers.interrupts_enabled())
+    // Format 5 keeps full registers at some points only (the first, every
+    // 1024th, those on a rep string instruction); the others carry a hash.
+    if (!k->registers) continue;
+    ++with_registers;
+    EXPECT_TRUE(k->registers->interrupts_enabled())
         << "event " << cursor.ordinal() << ": a point inside guest execution with IF=0 at rip "
-        << std::hex << k->registers.pc_linear();
+        << std::hex << k->registers->pc_linear();
   }
-  std::printf("[          ] %llu point(s) inside guest execution\n", (unsigned long long)points);
+  std::printf("[          ] %llu point(s) inside guest execution, %llu with registers\n",
+              (unsigned long long)points, (unsigned long long)with_registers);
 }
 
 class FirmwareBoot : public ::testing::TestWithParam<Case> {};
