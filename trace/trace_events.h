@@ -139,8 +139,9 @@ struct KickState {
   uint64_t state_hash = 0;  // execution_point_hash() of the registers there
   // The registers themselves, where the trace keeps them (always before
   // format version 5; since, at the first and every
-  // kTraceFullRegistersEvery-th point): a breakpoint hint and the detail of
-  // a divergence report.
+  // kTraceFullRegistersEvery-th point and at points on a rep string
+  // instruction): a breakpoint hint, the count a search inside a rep needs,
+  // and the detail of a divergence report.
   std::optional<Registers> registers;
   // kvm: the first 8 bytes (little endian) of the changed-pages SHA-256
   // (trace/changed_pages_digest.h) since the previous async point; 0: none.
