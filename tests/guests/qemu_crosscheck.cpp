@@ -43,7 +43,11 @@ QemuRun run_qemu(const GuestSpec& spec, const std::vector<std::string>& extra = 
   const std::string in = base + ".in", serial = base + ".serial", debugcon = base + ".debugcon",
                     log = base + ".log";
   write_file(in, spec.input);
-  std::vector<std::string> args = {"qemu-system-i386", "-accel", "tcg", "-machine", "pc", "-nodefaults",
+  // -icount shift=0: guest time is the instruction count (1 ns each), as on
+  // rrvm's emu. Without it the guests' timers run on host time, and whether
+  // rep_irq's 600 kHz ticks land inside its work (and how long QEMU spends
+  // delivering them: 4-20 s) depended on the host's load.
+  std::vector<std::string> args = {"qemu-system-i386", "-accel", "tcg", "-icount", "shift=0", "-machine", "pc", "-nodefaults",
                                    "-display", "none", "-m", "16", "-no-reboot",
                                    "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
                                    "-chardev", "stdio,id=com1,signal=off", "-serial", "chardev:com1",
