@@ -24,15 +24,7 @@ SOFT_VECTOR equ 0x40
 %macro WORK 1
     mov ecx, %1
 %%step:
-    mov eax, ebx
-    shl eax, 13
-    xor ebx, eax
-    mov eax, ebx
-    shr eax, 17
-    xor ebx, eax
-    mov eax, ebx
-    shl eax, 5
-    xor ebx, eax
+    XORSHIFT32 ebx
     FOLD ebx
     loop %%step
 %endmacro

@@ -59,15 +59,7 @@ main:
     mov ebx, 0x2545F491
     xor di, di
 .fill:
-    mov eax, ebx
-    shl eax, 13
-    xor ebx, eax
-    mov eax, ebx
-    shr eax, 17
-    xor ebx, eax
-    mov eax, ebx
-    shl eax, 5
-    xor ebx, eax
+    XORSHIFT32 ebx
     mov [es:di], ebx
     add di, 4
     cmp di, 0x4000

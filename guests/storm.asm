@@ -27,15 +27,7 @@ main:
     xor edi, edi
 .work:
 %rep UNROLL
-    mov eax, ebx
-    shl eax, 13
-    xor ebx, eax
-    mov eax, ebx
-    shr eax, 17
-    xor ebx, eax
-    mov eax, ebx
-    shl eax, 5
-    xor ebx, eax
+    XORSHIFT32 ebx
     rol edi, 5
     xor edi, ebx
 %endrep
