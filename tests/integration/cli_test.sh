@@ -4,16 +4,10 @@
 # recorder killed with SIGKILL leaves a readable, truncated trace).
 # Usage: cli_test.sh RRVM GUEST_DIR EXPECTED_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 RRVM=$1 GUESTS=$2 EXPECTED=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
-one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 # The same after the "rrvm: backend ..." line a run prints first.
 one_line_err_after_backend() { [ "$(grep -vc '^rrvm: backend ' "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 

@@ -9,21 +9,12 @@
 # guest's own int 10h text (read off the PNGs by text_screen_check.py).
 # Usage: firmware_cli_test.sh RRVM GUEST_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 RRVM=$1 GUESTS=$2
 HERE=$(dirname "$0")
-if [ ! -f /usr/share/seabios/bios.bin ] || [ ! -f /usr/share/seabios/vgabios-cirrus.bin ]; then
-  echo "SKIP: Debian's seabios package is not installed"
-  exit 77
-fi
+require_seabios
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
-status_of() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
-one_line_err() { [ "$(grep -c . "$T/err")" -eq 1 ] && grep -q "$1" "$T/err"; }
 IMG=$GUESTS/biosboot.bin
 BANNER="SeaBIOS (version 1.16.2-debian-1.16.2-1)"
 

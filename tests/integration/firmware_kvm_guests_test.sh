@@ -8,18 +8,11 @@
 # drives the Cirrus blitter. Runs nested (kvm_firmware_guests).
 # Usage: firmware_kvm_guests_test.sh RRVM GUEST_DIR EXPECTED_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 RRVM=$1 GUESTS=$2 EXPECTED=$3
-if [ ! -f /usr/share/seabios/bios.bin ] || [ ! -f /usr/share/seabios/vgabios-cirrus.bin ]; then
-  echo "SKIP: Debian's seabios package is not installed"
-  exit 77
-fi
+require_seabios
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 # pair NAME INPUT BACKEND...: record on kvm, replay on each BACKEND.
 pair() {
   local name=$1 in=$2 s; shift 2

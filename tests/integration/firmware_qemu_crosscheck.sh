@@ -10,23 +10,16 @@
 # kvmvapic option ROM; rrvm's platform has none of them).
 # Usage: firmware_qemu_crosscheck.sh RRVM GUEST_DIR EXPECTED_DIR
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 RRVM=$1 GUESTS=$2 EXPECTED=$3
 BIOS=/usr/share/seabios/bios.bin
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
   echo "SKIP: qemu-system-x86_64 is not installed"
   exit 77
 fi
-if [ ! -f "$BIOS" ] || [ ! -f /usr/share/seabios/vgabios-cirrus.bin ]; then
-  echo "SKIP: Debian's seabios package is not installed"
-  exit 77
-fi
+require_seabios
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 # The boot path in a SeaBIOS log: its banners (the first one and the one
 # after relocation), the option ROM scans, the VGA BIOS run at C000, the
 # int 19h entry and what it booted (or why it failed).

@@ -9,16 +9,12 @@
 # are refused; monitor commands; Ctrl-C stops a continue.
 # Usage: gdb_test.sh RRVM GUEST_DIR PNG_DECODE
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 RRVM=$1 GUESTS=$2 PNG_DECODE=$3
 T=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 command -v gdb >/dev/null || { echo "gdb_test: gdb is not installed (scripts/setup.sh installs it)"; exit 1; }
 
 # The racy guest: the timer handler clobbers AL; a tick between the load and
