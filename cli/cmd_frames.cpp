@@ -26,12 +26,10 @@ struct FramesOptions {
 
 int frames(const FramesOptions& o) {
   const bool at_set = o.at_given->count() > 0;
-  if (!o.animation.empty() && same_file(o.animation, o.trace))
-    throw SystemError("--animation '" + o.animation + "' is the trace being read ('" + o.trace +
-                          "'); writing it would destroy the trace: give another file",
-                      kExitBadInput);
+  const std::vector<InputFile> inputs{{o.trace, "the trace being read"}};
+  if (!o.animation.empty()) refuse_output_over_input(inputs, o.animation, "--animation");
   TraceReader reader(o.trace);
-  FrameFiles files(o.dir, o.every, "--output", {{o.trace, "the trace being read"}});
+  FrameFiles files(o.dir, o.every, "--output", inputs);
   if (!o.animation.empty() && files.names_a_frame_file(o.animation))
     throw SystemError("--animation '" + o.animation + "' is one of the frame files written to '" + o.dir +
                           "': give the animation another name or directory",
