@@ -1,7 +1,9 @@
 // Time-travel latency on a recorded trace (a benchmark, never a test):
 // the first pass to the end (checkpoints taken on the way), `monitor goto`
 // to random points, and reverse-stepi at random points, each timed alone.
-// Usage: timeline_bench TRACE [SAMPLES] [CHECKPOINT_INTERVAL]
+// Usage: timeline_bench TRACE [SAMPLES] [CHECKPOINT_INTERVAL] [emu|kvm]
+// (kvm: counting by single steps; where /dev/kvm is hardware KVM, or inside
+// tests/nested/run_nested.sh)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -37,15 +39,17 @@ int main(int argc, char** argv) {
 
 int run(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: timeline_bench TRACE [SAMPLES] [CHECKPOINT_INTERVAL]\n");
+    std::fprintf(stderr, "usage: timeline_bench TRACE [SAMPLES] [CHECKPOINT_INTERVAL] [emu|kvm]\n");
     return 2;
   }
   const int samples = argc > 2 ? std::stoi(argv[2]) : 25;
   TimelineOptions o;
-  if (argc > 3) o.checkpoint_interval = std::stoull(argv[3]);
+  if (argc > 3) o.checkpoint_interval = std::stoull(argv[3]);  // 0: the backend's default
+  if (argc > 4) o.backend = std::string(argv[4]) == "kvm" ? BackendKind::Kvm : BackendKind::Emu;
   auto t0 = std::chrono::steady_clock::now();
   ReplayTimeline t(argv[1], o);
-  std::printf("open: %.1f ms\n", ms_since(t0));
+  std::printf("open: %.1f ms (backend %s, a checkpoint every %llu instructions)\n", ms_since(t0), t.backend(),
+              (unsigned long long)t.checkpoint_interval());
   t0 = std::chrono::steady_clock::now();
   TimelineStop end = t.cont();
   const double first_pass = ms_since(t0);

@@ -15,17 +15,14 @@ struct GdbCommandOptions {
   std::string trace, backend = "emu", image;
   uint16_t port = 1234;
   uint64_t checkpoint_memory_mib = 1024;
-  uint64_t checkpoint_interval = 2'000'000;
+  uint64_t checkpoint_interval = 0;  // 0: the backend's default
 };
 
 int serve_gdb(const GdbCommandOptions& o) {
-  if (o.backend == "kvm") {
-    std::fprintf(stderr,
-                 "rrvm: error: rrvm gdb replays on emu (reverse execution needs exact instruction counts); "
-                 "kvm recordings replay there too: drop --backend kvm\n");
-    return kExitBadInput;
-  }
   TimelineOptions t;
+  // auto is emu: exact and fast wherever the guest runs on it; kvm counts
+  // by single-stepping (one trap per instruction).
+  t.backend = o.backend == "kvm" ? BackendKind::Kvm : BackendKind::Emu;
   t.checkpoint_memory = o.checkpoint_memory_mib << 20;
   t.checkpoint_interval = o.checkpoint_interval;
   if (!o.image.empty()) t.replay.image_override = o.image;
@@ -37,6 +34,11 @@ int serve_gdb(const GdbCommandOptions& o) {
   };
   std::fprintf(stderr, "rrvm: gdb: loading %s\n", o.trace.c_str());
   ReplayTimeline timeline(o.trace, t);
+  if (t.backend == BackendKind::Kvm)
+    std::fprintf(stderr,
+                 "rrvm: gdb: replaying on kvm, single-stepping every instruction (checkpoint every %llu "
+                 "instructions); only write watchpoints\n",
+                 (unsigned long long)timeline.checkpoint_interval());
   debug::RspConnection connection(o.port);
   std::fprintf(stderr, "rrvm: gdb: listening; in gdb: target remote 127.0.0.1:%u\n", unsigned(connection.port()));
   std::fflush(stderr);
@@ -56,7 +58,9 @@ Command add_gdb_command(CLI::App& app) {
   cmd->add_option("--port", o->port, "TCP port on 127.0.0.1 (0: any free port; the line to use is printed)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cmd->add_option("--backend", o->backend, "replay backend: emu (the only one with exact reverse execution)")
+  cmd->add_option("--backend", o->backend,
+                  "replay backend: emu (auto), or kvm counting instructions by single-stepping (slow; write "
+                  "watchpoints only)")
       ->check(CLI::IsMember({"auto", "emu", "kvm"}))
       ->capture_default_str();
   cmd->add_option("--checkpoint-memory", o->checkpoint_memory_mib,
@@ -64,9 +68,9 @@ Command add_gdb_command(CLI::App& app) {
       ->check(whole_number(1))
       ->capture_default_str();
   cmd->add_option("--checkpoint-interval", o->checkpoint_interval,
-                  "instructions between checkpoints taken while replaying forward")
-      ->check(whole_number(1))
-      ->capture_default_str();
+                  "instructions between checkpoints taken while replaying forward (default: 2000000 on emu, "
+                  "20000 on kvm)")
+      ->check(whole_number(1));
   cmd->add_option("--image", o->image, "guest image to use instead of the path stored in the trace");
   cmd->add_option("TRACE", o->trace, "trace file")->required();
   return {cmd, [o] { return serve_gdb(*o); }};

@@ -154,6 +154,8 @@ std::string GdbServer::breakpoint(const std::string& args, bool insert) {
     if (insert && it == breakpoints_.end()) breakpoints_.push_back(*addr);
     if (!insert && it != breakpoints_.end()) breakpoints_.erase(it);
   } else if (type >= '2' && type <= '4') {
+    // Not supported (an empty reply): gdb says so to its user.
+    if (type != '2' && !timeline_.watches_reads()) return "";
     Watch w{type - '0', *addr, std::max<uint64_t>(*kind, 1), 0};
     auto same = [&](const Watch& x) { return x.type == w.type && x.linear == w.linear && x.length == w.length; };
     if (insert) {

@@ -47,12 +47,17 @@ Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions op
 
 ReplayerState Replayer::save_state() const {
   if (divergence_) throw std::logic_error("Replayer::save_state after a divergence");
-  if (changed_pages_) throw std::logic_error("Replayer::save_state on a backend without an instruction count");
-  return ReplayerState{consumed_, last_clock_, recorded_vector_, target_reached_, recent_};
+  ReplayerState st{consumed_, last_clock_, recorded_vector_, target_reached_, recent_, std::nullopt};
+  if (changed_pages_) st.changed_pages = changed_pages_->save();
+  return st;
 }
 
 void Replayer::restore_state(const ReplayerState& state) {
-  if (changed_pages_) throw std::logic_error("Replayer::restore_state on a backend without an instruction count");
+  if (changed_pages_) {
+    if (!state.changed_pages)
+      throw std::logic_error("Replayer::restore_state: a state without the memory-digest reference this backend needs");
+    changed_pages_->restore(*state.changed_pages);
+  }
   // Display frames are skipped (replay renders its own): no page bytes, so
   // the cursor starts at the frame holding the event, not at a keyframe.
   cursor_ = reader_.events(state.consumed, /*page_bytes=*/false);

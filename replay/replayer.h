@@ -36,6 +36,8 @@ struct ReplayerState {
   uint8_t recorded_vector = 0;
   bool target_reached = false;
   std::deque<std::pair<uint64_t, TraceEvent>> recent;
+  // Backends without an instruction count: the memory-digest reference.
+  std::optional<ChangedPagesDigest::State> changed_pages;
 };
 
 class Replayer final : public RunTap, public InputAuthority {
@@ -96,7 +98,9 @@ class Replayer final : public RunTap, public InputAuthority {
   bool target_reached_ = false;  // at_async_target() found the point (until the vCPU moves)
   std::optional<DivergenceReport> divergence_;
   std::deque<std::pair<uint64_t, TraceEvent>> recent_;  // (ordinal, event), oldest first
-  std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
+  // Backends without an instruction count. Mutable: saving its state collects
+  // the dirty log first (nothing the replay sees changes).
+  mutable std::optional<ChangedPagesDigest> changed_pages_;
   // Why the last stop at the recorded RIP was not the point (for the report).
   std::string candidate_note_;
   uint64_t candidate_misses_ = 0;

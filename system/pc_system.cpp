@@ -12,6 +12,7 @@
 #include "vmm/emu/emu_vcpu.h"
 #include "vmm/firmware_loader.h"
 #include "vmm/kvm/kvm_vcpu.h"
+#include "vmm/stepping_vcpu.h"
 
 namespace rrvm {
 
@@ -75,6 +76,7 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   try {
     if (kind == BackendKind::Kvm) {
       vcpu = create_kvm_vcpu(*memory, sys->cpuid_);
+      if (config.count_by_stepping) vcpu = make_stepping_vcpu(std::move(vcpu), *memory);
       sys->backend_ = "kvm";
     } else {
       vcpu = create_emu_vcpu(*memory, sys->cpuid_);

@@ -70,6 +70,9 @@ struct SystemConfig {
   // Dirty-page logging on RAM where the backend counts no instructions (kvm
   // record/replay: memory digests at kicks). Ignored on emu.
   bool log_ram_dirty = false;
+  // kvm: count instructions by single-stepping (vmm/stepping_vcpu.h), for a
+  // timeline on kvm. Ignored on emu, which counts.
+  bool count_by_stepping = false;
 };
 
 // Errors in what the user gave us (bad image, unavailable backend, bad

@@ -124,6 +124,7 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
     config.image_path = image;
   }
   config.backend = settings.backend;
+  config.count_by_stepping = settings.count_by_stepping;
   config.mem_bytes = h.machine.memory_size;
   if (!h.cpuid.empty()) config.cpuid = h.cpuid;  // the table the guest saw
   config.load.load_address = h.machine.load_address;

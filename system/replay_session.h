@@ -27,6 +27,8 @@ struct ReplayStart {
 
 struct ReplaySettings {
   BackendKind backend = BackendKind::Auto;
+  // On kvm, count instructions by single-stepping (a timeline on kvm).
+  bool count_by_stepping = false;
   ReplayOptions options;
   // Start at the latest keyframe at or before this trace event (restore the
   // machine and the replayer there, then replay forward); from the start

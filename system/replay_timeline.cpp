@@ -20,8 +20,8 @@ struct ReplayTimeline::Checkpoint {
 class ReplayTimeline::Tap final : public RunTap {
  public:
   explicit Tap(ReplayTimeline& t) : t_(t) {}
-  bool on_boundary(const Position& pos) override { return t_.at_boundary(pos.icount.value_or(0), false); }
-  bool on_interrupt_boundary(const Position& pos) override { return t_.at_boundary(pos.icount.value_or(0), true); }
+  bool on_boundary(const Position&) override { return t_.at_boundary(t_.retired(), false); }
+  bool on_interrupt_boundary(const Position&) override { return t_.at_boundary(t_.retired(), true); }
   // I/O exits leave the emu vCPU inside the instruction: near the event a
   // goto wants, ask for the boundary after it.
   void on_exit(const Position&, const Exit&) override {
@@ -40,7 +40,12 @@ ReplayTimeline::ReplayTimeline(const std::string& trace_path, TimelineOptions op
     : options_(std::move(options)) {
   reader_ = open_replay_trace(trace_path);
   ReplaySettings settings = options_.replay;
-  settings.backend = BackendKind::Emu;  // exact points need an instruction count
+  // Exact points need an instruction count: emu's, or kvm's single steps.
+  stepping_ = options_.backend == BackendKind::Kvm;
+  settings.backend = stepping_ ? BackendKind::Kvm : BackendKind::Emu;
+  settings.count_by_stepping = stepping_;
+  if (options_.checkpoint_interval == 0)
+    options_.checkpoint_interval = stepping_ ? kDefaultSteppingCheckpointInterval : kDefaultCheckpointInterval;
   system_ = replay_system(*reader_, settings);
   ReplayOptions replay_options;
   replay_options.verify_cpu_checksums = system_->backend() == reader_->header().backend;
@@ -58,7 +63,7 @@ ReplayTimeline::~ReplayTimeline() = default;
 
 TimelinePosition ReplayTimeline::position() {
   // At the end the vCPU stays where the replay stopped until a restore.
-  if (end_) return {system_->machine().vcpu().instruction_count().value_or(0), false};
+  if (end_) return {retired(), false};
   return here_;
 }
 
@@ -120,7 +125,7 @@ bool ReplayTimeline::at_boundary(uint64_t icount, bool after_interrupt) {
   }
   bool interrupted = false;
   if (mode_ == Mode::Continue && interrupt_check_ && icount >= next_poll_icount_) {
-    next_poll_icount_ = icount + kInterruptPollInstructions;
+    next_poll_icount_ = icount + interrupt_poll_instructions();
     plan_pause();
     interrupted = interrupt_check_();
   }
@@ -169,7 +174,7 @@ TimelineStop ReplayTimeline::run(Mode mode, std::optional<TimelinePosition> targ
   else start_ = here_;
   arm(mode != Mode::Target);
   step_icount_ = mode == Mode::Step ? std::optional<uint64_t>(here_.icount + 1) : std::nullopt;
-  next_poll_icount_ = here_.icount + kInterruptPollInstructions;
+  next_poll_icount_ = here_.icount + interrupt_poll_instructions();
   plan_pause();
   std::optional<RunResult> r = m.run_until_pause();
   m.set_pause_icount(std::nullopt);

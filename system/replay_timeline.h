@@ -3,8 +3,8 @@
 // from it to the point wanted (rr's ReplayTimeline is the model). The gdb
 // server (debug/) asks it for everything it needs; it knows nothing of gdb.
 //
-// Points. The replay runs on a backend that counts instructions (emu), so a
-// point is exact: (icount, after_interrupt) is the instruction boundary where
+// Points. The replay runs on a backend that counts instructions (emu, or kvm
+// counting its single steps), so a point is exact: (icount, after_interrupt) is the instruction boundary where
 // `icount` instructions have retired and, where an interrupt was delivered
 // there, the state just after the delivery (the CPU at the handler's first
 // instruction) as a second point with the same count. Every point is reached
@@ -60,9 +60,18 @@ struct TimelineStop {
 
 struct TimelineOptions {
   uint64_t checkpoint_memory = uint64_t{1} << 30;  // bytes the checkpoints may hold
-  uint64_t checkpoint_interval = 2'000'000;        // instructions between periodic checkpoints
-  ReplaySettings replay;  // serial_out, debug_out, image_override (the backend is emu)
+  // Instructions between periodic checkpoints; 0: the backend's default
+  // (kDefaultCheckpointInterval on emu, kDefaultSteppingCheckpointInterval
+  // on kvm, where each instruction is a single step).
+  uint64_t checkpoint_interval = 0;
+  // Emu (Auto too) or Kvm: kvm counts instructions by single-stepping
+  // (vmm/stepping_vcpu.h), exact but at one trap per instruction.
+  BackendKind backend = BackendKind::Emu;
+  ReplaySettings replay;  // serial_out, debug_out, image_override (backend: the field above)
 };
+
+constexpr uint64_t kDefaultCheckpointInterval = 2'000'000;        // ~10 ms of emu replay
+constexpr uint64_t kDefaultSteppingCheckpointInterval = 20'000;   // ~40 ms of kvm single steps on hardware
 
 struct CheckpointInfo {
   TimelinePosition position;
@@ -79,6 +88,11 @@ class ReplayTimeline {
   ReplayTimeline& operator=(const ReplayTimeline&) = delete;
 
   TimelinePosition position();
+  // The backend replaying: "emu", or "kvm" (counting by single steps).
+  const char* backend() const { return system_->machine().vcpu().backend_name(); }
+  // Read and access watchpoints work (emu); kvm's stepping sees only writes.
+  bool watches_reads() const { return !stepping_; }
+  uint64_t checkpoint_interval() const { return options_.checkpoint_interval; }
   uint64_t event() const;  // trace events consumed up to here
   const TraceReader& trace() const { return *reader_; }
   // Set while the timeline stands at the end of the replay: how it ended.
@@ -115,6 +129,12 @@ class ReplayTimeline {
   // ~5 ms of replay on emu: Ctrl-C answers within that, and the poll (one
   // system call) costs nothing measurable.
   static constexpr uint64_t kInterruptPollInstructions = 1'000'000;
+  // On kvm each instruction is a single step (~50 us nested, ~2 us on
+  // hardware): poll after far fewer.
+  static constexpr uint64_t kSteppingInterruptPollInstructions = 1'000;
+  uint64_t interrupt_poll_instructions() const {
+    return stepping_ ? kSteppingInterruptPollInstructions : kInterruptPollInstructions;
+  }
 
   TimelineStop step();
   TimelineStop cont();
@@ -148,6 +168,9 @@ class ReplayTimeline {
   void plan_pause();
 
   TimelineOptions options_;
+  bool stepping_ = false;
+  // Instructions retired, as the vCPU counts them (single steps on kvm).
+  uint64_t retired() const { return system_->machine().vcpu().retired_count().value_or(0); }
   std::function<bool()> interrupt_check_;
   uint64_t next_poll_icount_ = 0;
   std::unique_ptr<TraceReader> reader_;

@@ -55,4 +55,27 @@ void ChangedPagesDigest::commit() {
   candidates_.clear();
 }
 
+ChangedPagesDigest::State ChangedPagesDigest::save() {
+  collect();
+  State st;
+  st.candidates = candidates_;
+  for_each_candidate([&](const MemorySlot& slot, uint64_t off, const uint8_t* ref) {
+    if (std::memcmp(slot.host + off, ref + off, kPageSize) == 0) return;
+    st.reference_pages[{slot.id, off / kPageSize}].assign(ref + off, ref + off + kPageSize);
+  });
+  return st;
+}
+
+void ChangedPagesDigest::restore(const State& state) {
+  for (const auto& slot : memory_.slots())
+    if (!slot.alias && slot.name.rfind("ram", 0) == 0) copy_[slot.id].assign(slot.host, slot.host + slot.size);
+  for (const auto& [where, bytes] : state.reference_pages) {
+    auto ref = copy_.find(where.first);
+    const uint64_t off = where.second * kPageSize;
+    if (ref != copy_.end() && off + kPageSize <= ref->second.size())
+      std::memcpy(ref->second.data() + off, bytes.data(), kPageSize);
+  }
+  candidates_ = state.candidates;
+}
+
 }  // namespace rrvm

@@ -32,6 +32,17 @@ class ChangedPagesDigest {
   // The current point is the new reference: copy the changed pages, clear.
   void commit();
 
+  // For a timeline's checkpoints: the reference differs from RAM only in
+  // the candidate pages (and pages dirtied since the last collect), so those
+  // pages of the reference and the candidate set say everything.
+  struct State {
+    std::map<uint32_t, DirtyBitmap> candidates;
+    std::map<std::pair<uint32_t, uint64_t>, std::vector<uint8_t>> reference_pages;  // (slot, page) -> bytes
+  };
+  State save();
+  // RAM must be as it was when `state` was saved (Machine::restore first).
+  void restore(const State& state);
+
  private:
   template <typename F>
   void for_each_candidate(F&& f);

@@ -290,8 +290,8 @@ void Machine::plan_limits(RunLimits* limits) {
   }
   // Mid-instruction the count includes the instruction under way: a pause
   // at it is the boundary after it.
-  if (pause_icount_ && instruction_clock_ &&
-      (vcpu_->instruction_count().value_or(0) < *pause_icount_ || !vcpu_->at_instruction_boundary()) &&
+  if (pause_icount_ && vcpu_->retired_count() &&
+      (*vcpu_->retired_count() < *pause_icount_ || !vcpu_->at_instruction_boundary()) &&
       (!limits->stop_at_icount || *pause_icount_ < *limits->stop_at_icount))
     limits->stop_at_icount = pause_icount_;
   if (instruction_limit_ && instruction_clock_ &&

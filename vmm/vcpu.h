@@ -95,6 +95,11 @@ class Vcpu {
 
   // Instructions retired so far, when the backend knows (emu); nullopt on kvm.
   virtual std::optional<uint64_t> instruction_count() const = 0;
+  // Instructions retired as this vCPU counts them for a debugger's timeline:
+  // instruction_count() where the backend counts; a stepping vCPU counts its
+  // single steps (vmm/stepping_vcpu.h), comparable only with itself. A run
+  // stops at RunLimits::stop_at_icount in these terms.
+  virtual std::optional<uint64_t> retired_count() const { return instruction_count(); }
 
   // The guest-physical address of linear address `linear` under the current
   // CPU state (segments already applied: linear = base + offset), through the

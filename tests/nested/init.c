@@ -10,8 +10,9 @@
  *      proc/sys/dev/tmp/run inside it, the run folder of run_nested.sh
  *      (9p tag "nestedio") at /root/run/rrvm-nested, and, when asked, the
  *      host's working directory writable (9p tag "hostcwd") over itself;
- *   4. runs /run/rrvm-nested/run.sh with bash, chrooted into /root;
- *   5. writes the exit status to the run folder and prints it with a
+ *   4. brings up the loopback interface (rrvm gdb serves on 127.0.0.1);
+ *   5. runs /run/rrvm-nested/run.sh with bash, chrooted into /root;
+ *   6. writes the exit status to the run folder and prints it with a
  *      marker line on the console, then powers off.
  * Any step that fails prints one "nested: harness failure: ..." line and
  * reports status 125, so a broken harness is never mistaken for a test.
@@ -23,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -117,6 +121,19 @@ static void load_modules(char *loaded, size_t loaded_size) {
   fclose(order);
 }
 
+/* The kernel creates lo down; nothing else in this initramfs would raise it. */
+static void loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) fail("socket for the loopback interface: %s", strerror(errno));
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) fail("SIOCGIFFLAGS on lo: %s", strerror(errno));
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) fail("bringing lo up: %s", strerror(errno));
+  close(fd);
+}
+
 /* Reads a one-line file from the run folder; empty string when absent. */
 static void read_setting(const char *name, char *out, size_t size) {
   char path[256];
@@ -199,6 +216,7 @@ int main(void) {
     fail("kvm_amd loaded but /dev/kvm is missing");
   say("kvm_amd loaded, /dev/kvm present (kernel %s, modules: %s)", uts.release, loaded);
 
+  loopback_up();
   double start = uptime_seconds();
   say("booted in %.2f s (guest clock), running the command", start);
   int status = run_command();
