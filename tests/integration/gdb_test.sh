@@ -194,11 +194,11 @@ monitor when
 reverse-stepi
 echo BACK\n
 monitor when
-continue
-echo RESUMED\n
-monitor when
-detach
 G
+# On to the end again (on kvm that is another ~45 s pass nested: the watch
+# session above already ran racy to its end there).
+[ "$BACKEND" = emu ] && printf 'continue\necho RESUMED\nmonitor when\n' >>"$T/interrupt.gdb"
+echo detach >>"$T/interrupt.gdb"
 check "rrvm gdb starts on the long trace" start_server "$long_trace"
 { echo "set pagination off"; echo "set confirm off"; echo "$gdb_setup"; echo "target remote 127.0.0.1:$port"; cat "$T/interrupt.gdb"; } >"$T/interrupt.full"
 # --foreground: timeout passes the SIGINT to gdb alone (without it, to its
@@ -218,7 +218,7 @@ check "it stopped inside the run (icount $at of $long_icount)" \
   bash -c "[ -n '$at' ] && [ -n '$long_icount' ] && [ '$at' -gt 0 ] && [ '$at' -lt '$long_icount' ]"
 back=$(grep -A1 '^BACK' "$L" | grep -o 'icount [0-9]*' | cut -d' ' -f2)
 check "reverse-stepi from there goes one instruction back" [ "$back" = "$((at - 1))" ]
-check "continue after it runs to the end" bash -c "grep -A1 '^RESUMED' '$L' | grep -q 'the end of the trace'"
+[ "$BACKEND" = emu ] && check "continue after it runs to the end" bash -c "grep -A1 '^RESUMED' '$L' | grep -q 'the end of the trace'"
 
 if [ "$BACKEND" = kvm ]; then
   # --- kvm only: what single-stepping cannot do is refused, not faked -------
