@@ -10,6 +10,7 @@
 #include "kvm_test_support.h"
 #include "vmm/clock.h"
 #include "vmm/page_walk.h"
+#include "vmm/stepping_vcpu.h"
 
 using namespace rrvm;
 using namespace rrvm::kvmtest;
@@ -519,3 +520,94 @@ TEST(KvmUnavailable, CreateThrowsOneClearLine) {
 }
 
 }  // namespace
+
+// kvm's stepping vCPU (the timeline's backend on kvm): one count per
+// instruction, the trap flag in no register and no flags image the guest
+// stores, interrupts delivered at once, breakpoints and write watchpoints
+// without patching memory.
+namespace rrvm::kvmtest {
+namespace {
+class SteppingTest : public KvmTest {
+ protected:
+  std::vector<uint32_t> start() {
+    create();
+    auto labels = guest_trailer(load("stepping", kBoot), 5);
+    cpu_ = make_stepping_vcpu(std::move(cpu_), mem_);
+    cpu_->set_registers(real_mode_at(kBoot));
+    return labels;
+  }
+  uint16_t read16(uint64_t gpa) {
+    uint16_t v = 0;
+    EXPECT_TRUE(mem_.read(gpa, &v, 2));
+    return v;
+  }
+};
+
+TEST_F(SteppingTest, CountsEveryInstructionAndLeavesNoTrapFlagBehind) {
+  auto labels = start();
+  EXPECT_FALSE(cpu_->instruction_count()) << "not an instruction count the replayer may compare with emu's";
+  ASSERT_EQ(cpu_->retired_count(), uint64_t{0});
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Halt) << describe(e);
+  // mov ss and mov sp are one step, int n is one; sti's shadow holds the
+  // trap on some CPUs (nested SVM under TCG), making sti and hlt one too.
+  const uint64_t at_halt = cpu_->retired_count().value_or(0);
+  EXPECT_TRUE(at_halt == 15 || at_halt == 16) << at_halt;
+  Registers r = cpu_->get_registers();
+  EXPECT_EQ(r.rip, labels[4]);
+  EXPECT_FALSE(r.rflags & Registers::kFlagTF);
+  EXPECT_FALSE(r.rbx & Registers::kFlagTF) << "pushf's image";
+  EXPECT_FALSE(r.rdx & Registers::kFlagTF) << "pushf's image in the handler";
+  EXPECT_FALSE(read16(0x6FFE) & Registers::kFlagTF) << "the flags int pushed";
+  EXPECT_EQ(read16(labels[3]), 0x1234);
+
+  // An injected interrupt: at the handler when inject_interrupt returns.
+  ASSERT_TRUE(cpu_->can_inject_interrupt());
+  cpu_->inject_interrupt(0x20);
+  r = cpu_->get_registers();
+  EXPECT_EQ(r.pc_linear(), labels[2]) << "delivered at once, as on emu";
+  EXPECT_EQ(cpu_->retired_count(), at_halt) << "a delivery is no instruction";
+  EXPECT_FALSE(read16(0x7000 - 2) & Registers::kFlagTF) << "the flags the delivery pushed";
+  EXPECT_TRUE(cpu_->at_instruction_boundary());
+}
+
+TEST_F(SteppingTest, StopsAtCountsBreakpointsAndWrites) {
+  auto labels = start();
+  RunLimits at5;
+  at5.stop_at_icount = 5;
+  ASSERT_EQ(cpu_->run(at5).kind, ExitKind::StopAtPosition);
+  EXPECT_EQ(cpu_->retired_count(), uint64_t{5});
+  ASSERT_TRUE(cpu_->set_code_breakpoints({labels[0]}));
+  Exit e = step();
+  ASSERT_EQ(e.kind, ExitKind::Debug) << describe(e);
+  EXPECT_EQ(cpu_->get_registers().pc_linear(), labels[0]);
+  EXPECT_EQ(cpu_->retired_count(), uint64_t{12});
+  uint8_t first = 0;
+  ASSERT_TRUE(mem_.read(labels[0], &first, 1));
+  EXPECT_EQ(first, 0xC7) << "nothing patched into guest memory";
+  ASSERT_TRUE(cpu_->set_code_breakpoints({}));
+  EXPECT_FALSE(cpu_->set_watchpoints({{labels[3], 2, /*reads=*/true, /*writes=*/false}})) << "reads are refused";
+  ASSERT_TRUE(cpu_->set_watchpoints({{labels[3], 2, /*reads=*/false, /*writes=*/true}}));
+  e = step();
+  ASSERT_EQ(e.kind, ExitKind::Debug) << describe(e);
+  EXPECT_EQ(e.address, labels[3]);
+  EXPECT_TRUE(e.is_write);
+  EXPECT_EQ(cpu_->retired_count(), uint64_t{13}) << "right after the store";
+  ASSERT_TRUE(cpu_->set_watchpoints({}));
+  ASSERT_TRUE(cpu_->set_single_step(true));
+  e = step();
+  ASSERT_EQ(e.kind, ExitKind::Debug);
+  EXPECT_EQ(cpu_->retired_count(), uint64_t{14}) << "the machine's single step: one instruction";
+  // Snapshots carry the count; a restore goes back to it.
+  CpuSnapshot snap = cpu_->save_cpu();
+  ASSERT_TRUE(cpu_->set_single_step(false));
+  ASSERT_EQ(step().kind, ExitKind::Halt);
+  const auto at_halt = cpu_->retired_count();
+  cpu_->restore_cpu(snap);
+  EXPECT_EQ(cpu_->retired_count(), uint64_t{14});
+  EXPECT_FALSE(cpu_->get_registers().rflags & Registers::kFlagTF);
+  ASSERT_EQ(step().kind, ExitKind::Halt);
+  EXPECT_EQ(cpu_->retired_count(), at_halt) << "the same count from the snapshot";
+}
+}  // namespace
+}  // namespace rrvm::kvmtest
