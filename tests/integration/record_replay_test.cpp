@@ -118,6 +118,18 @@ TEST(RepSearch, PointsInsideRepsAreFoundInAFewStopsEach) {
     EXPECT_EQ(serial, rec.live.serial);
     return out;
   };
+  // Format version 6: points on a rep keep rCX, the one register the search
+  // reads, and full registers only at the first point (version 5 kept them
+  // at every point on a rep: bench_rep's trace was 2.3x its size).
+  uint64_t with_rcx = 0, with_registers = 0;
+  auto cursor = reader.events();
+  while (const TraceEvent* e = cursor.next())
+    if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) {
+      with_rcx += s->async->rep_rcx.has_value();
+      with_registers += s->async->registers.has_value();
+    }
+  EXPECT_GE(with_rcx, 20u) << "ticks inside the guest's reps";
+  EXPECT_EQ(with_registers, 1u) << "full registers at the first point only";
   const ReplayOutcome fast = replay_like_kvm(true);
   const ReplayOutcome stepping = replay_like_kvm(false);
   const uint64_t fast_stops = fast.search.hits + fast.search.steps;
@@ -546,6 +558,38 @@ TEST(Tampering, ChangedStateHashAtAnInterruptPointIsADivergence) {
   ASSERT_TRUE(named.divergence.has_value()) << named.message;
   EXPECT_NE(named.divergence->actual.find("differs in rbx 0x"), std::string::npos) << named.divergence->to_string();
 
+}
+
+// traces/v5-bench_rep-emu.rrt: bench_rep (traces/v5-bench_rep.bin, its
+// image then) recorded by rrvm b49eebd in format version 5, which kept the
+// full registers at every point on a rep string instruction where version 6
+// keeps rCX. It keeps replaying exactly, by count and by breakpoint (the
+// rep search reads the count from those registers).
+TEST(OldFormats, Version5RepRecordingReplays) {
+  const std::string dir = std::string(RRVM_SOURCE_DIR) + "/traces/";
+  TraceReader reader(dir + "v5-bench_rep-emu.rrt");
+  EXPECT_EQ(reader.format_version(), 5u);
+  ASSERT_TRUE(reader.end().has_value());
+  uint64_t with_registers = 0;
+  auto cursor = reader.events();
+  while (const TraceEvent* e = cursor.next())
+    if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) {
+      with_registers += s->async->registers.has_value();
+      EXPECT_FALSE(s->async->rep_rcx.has_value());
+    }
+  EXPECT_GT(with_registers, 20u) << "version 5: full registers at the points on a rep";
+  for (bool like_kvm : {false, true}) {
+    if (like_kvm) setenv("RRVM_SEARCH_LIKE_KVM", "1", 1);
+    ReplaySettings s;
+    s.backend = BackendKind::Emu;
+    s.image_override = dir + "v5-bench_rep.bin";
+    ReplayOutcome out = replay_trace(dir + "v5-bench_rep-emu.rrt", s);
+    unsetenv("RRVM_SEARCH_LIKE_KVM");
+    ASSERT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+    EXPECT_EQ(out.exit_status, 0) << out.message;
+    EXPECT_TRUE(out.final_state_checked);
+    EXPECT_EQ(out.ram_sha256, reader.end()->ram_sha256);
+  }
 }
 
 // traces/v4-timer-emu.rrt: the timer guest (traces/v4-timer.bin, its image
