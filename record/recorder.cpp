@@ -162,11 +162,14 @@ KickState Recorder::async_point(const Registers& regs) {
   if (last_point_ && last_point_->pc == k.pc && last_point_->state_hash == k.state_hash) return *last_point_;
   // Full registers at the first point and every kTraceFullRegistersEvery-th:
   // a backend's breakpoint search filters on them, and a divergence there
-  // names the register that differs. At a rep string instruction too: a
+  // names the register that differs. At a rep string instruction rCX: a
   // replay without instruction counts reaches such a point from the count
   // register in a few stops (Machine::rep_search_step), not one per
-  // iteration. Elsewhere pc and hash find the point.
-  if (async_points_++ % kTraceFullRegistersEvery == 0 || at_rep_string(regs)) k.registers = regs;
+  // iteration (format version 5 kept the full registers there, ~400 bytes
+  // before LZ4, for the one register the search reads). Elsewhere pc and
+  // hash find the point.
+  if (async_points_++ % kTraceFullRegistersEvery == 0) k.registers = regs;
+  else if (at_rep_string(regs)) k.rep_rcx = regs.rcx;
   last_point_ = k;
   return k;
 }

@@ -9,7 +9,8 @@
 // injection. Both carry their position: the number of exits before them and,
 // when they happened inside guest execution (async), the instruction count
 // (emu), the linear pc and a hash of the CPU state (full registers at the
-// first and every kTraceFullRegistersEvery-th point) and, on kvm, a hash of
+// first and every kTraceFullRegistersEvery-th point, rCX at the others on a
+// rep string instruction) and, on kvm, a hash of
 // the pages changed since the last async point: how a backend without
 // instruction counts finds the point again.
 #pragma once

@@ -254,6 +254,7 @@ std::optional<AsyncTarget> Replayer::next_async_target(uint64_t exit_ordinal) {
   }
   t.pc = k->pc;
   t.regs = k->registers;
+  t.rcx = k->rcx();
   // A point the CPU has already passed can never be reached.
   auto now = machine_.vcpu().instruction_count();
   if (t.icount && now && *t.icount <= *now) {

@@ -1,4 +1,4 @@
-# rrvm trace schema, format version 5 (1 to 4 still read).
+# rrvm trace schema, format version 6 (1 to 5 still read).
 #
 # A trace is one file:
 #
@@ -215,10 +215,12 @@ struct EventBatch {
   icounts @18 :Data;
   # One byte per asynchronous point (async service points and kicked
   # interrupts, in event order): bit 0 same place as the previous
-  # asynchronous point in this batch (pc, hash and registers repeat; nothing
-  # else of this entry is stored but its digest), bit 1 full registers (the
-  # next asyncRegisters entry; pc and hash follow from them), bit 2 has a
-  # changed-pages digest (the next 8 bytes of asyncDigests).
+  # asynchronous point in this batch (pc, hash, registers and rCX repeat;
+  # nothing else of this entry is stored but its digest), bit 1 full
+  # registers (the next asyncRegisters entry; pc and hash follow from them),
+  # bit 2 has a changed-pages digest (the next 8 bytes of asyncDigests),
+  # bit 3 (format version 6) has rCX (the next asyncRcx entry; only with
+  # bits 0 and 1 clear). Bits 4-7 zero.
   asyncFlags @19 :Data;
   # Neither same nor full registers: zigzag varint of (pc - previous
   # asynchronous point's pc), pc linear (cs.base + rip) ...
@@ -230,6 +232,15 @@ struct EventBatch {
   # 8 bytes little endian each: the first 8 bytes of the changed-pages
   # SHA-256 (kvm recordings; emu ones count instructions and have none).
   asyncDigests @23 :Data;
+  # Format version 6: unsigned varint of rCX, all 64 bits (not a delta), per
+  # asynchronous point with asyncFlags bit 3: a point on a rep string
+  # instruction (movs, cmps, stos, lods, scas, ins, outs with rep/repe/repne,
+  # any address size) that has no full registers. The recorder sets it at
+  # every such point; a replay without instruction counts reaches the point
+  # from it in two stops (vmm/rep_string.h). Redundant with the hash, which
+  # covers rCX: a value that disagrees with the state is a divergence there.
+  # Version 5 kept the full registers at these points instead.
+  asyncRcx @24 :Data;
 }
 
 # The run loop brought the timed devices (PIT, RTC, UART input) up to guest

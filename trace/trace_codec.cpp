@@ -236,11 +236,17 @@ void EventBatchEncoder::add_icount(uint64_t icount) {
 }
 
 void EventBatchEncoder::add_point(const KickState& k) {
+  if (k.registers && k.rep_rcx) throw std::invalid_argument("trace: asynchronous point with both registers and rCX");
   const bool same = last_point_ && last_point_->pc == k.pc && last_point_->state_hash == k.state_hash &&
-                    last_point_->registers == k.registers;
-  uint8_t flags = (same ? 1 : 0) | (!same && k.registers ? 2 : 0) | (k.dirty_pages_digest ? 4 : 0);
+                    last_point_->registers == k.registers && last_point_->rep_rcx == k.rep_rcx;
+  uint8_t flags = static_cast<uint8_t>((same ? 1 : 0) | (!same && k.registers ? 2 : 0) |
+                                       (k.dirty_pages_digest ? 4 : 0) | (!same && k.rep_rcx ? 8 : 0));
   async_flags_.push_back(flags);
   approx_bytes_ += 1;
+  if (!same && k.rep_rcx) {
+    put_varint(async_rcx_, *k.rep_rcx);
+    approx_bytes_ += 3;
+  }
   if (!same && k.registers) {
     if (k.registers->pc_linear() != k.pc || execution_point_hash(*k.registers) != k.state_hash)
       throw std::invalid_argument("trace: asynchronous point's pc or hash does not match its registers");
@@ -256,7 +262,7 @@ void EventBatchEncoder::add_point(const KickState& k) {
     approx_bytes_ += 8;
   }
   last_pc_ = k.pc;
-  last_point_ = KickState{k.pc, k.state_hash, k.registers, 0};
+  last_point_ = KickState{k.pc, k.state_hash, k.registers, k.rep_rcx, 0};
 }
 
 void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
@@ -347,7 +353,7 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
 void EventBatchEncoder::clear() {
   for (auto* v : {&kinds_, &exit_flags_, &exit_addresses_, &exit_data_, &irq_vectors_, &irq_flags_,
                   &irq_ordinals_, &clock_, &serial_, &svc_flags_, &svc_ns_, &svc_ordinals_, &icounts_,
-                  &async_flags_, &async_pcs_, &async_hashes_, &async_digests_}) {
+                  &async_flags_, &async_pcs_, &async_hashes_, &async_digests_, &async_rcx_}) {
     v->clear();
   }
   async_regs_.clear();
@@ -391,6 +397,7 @@ MessageWords EventBatchEncoder::finish() {
   auto regs = b.initAsyncRegisters(static_cast<unsigned>(async_regs_.size()));
   for (size_t i = 0; i < async_regs_.size(); ++i) put_registers(regs[i], async_regs_[i]);
   b.setAsyncDigests(as_data(async_digests_));
+  b.setAsyncRcx(as_data(async_rcx_));
   auto frames = b.initDisplayFrames(static_cast<unsigned>(frames_.size()));
   for (size_t i = 0; i < frames_.size(); ++i) {
     frames[i].setGuestNs(frames_[i].guest_ns);
@@ -424,6 +431,7 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
         svc_ordinals(b.getServiceExitOrdinals(), "serviceExitOrdinals"),
         async_flags(b.getAsyncFlags(), "asyncFlags"), pcs(b.getAsyncPcs(), "asyncPcs"),
         hashes(b.getAsyncHashes(), "asyncHashes"), digests(b.getAsyncDigests(), "asyncDigests"),
+        rcx(b.getAsyncRcx(), "asyncRcx"),
         unused_icounts(columns ? b.getInterruptIcounts() : b.getIcounts(), columns ? "interruptIcounts" : "icounts");
     auto kicks = b.getKicks();
     auto sums = b.getCpuChecksums();
@@ -445,7 +453,8 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
     // Version 5: the next asynchronous point of the columns.
     auto next_point = [&]() {
       uint8_t f = async_flags.byte();
-      if (f > 7 || (f & 3) == 3) throw CodecError("asynchronous point flags out of range");
+      if (f > 15 || (f & 3) == 3 || ((f & 8) && (f & 3)))
+        throw CodecError("asynchronous point flags out of range");
       KickState k;
       if (f & 1) {
         if (!last_point) throw CodecError("asynchronous point repeats a point before the batch's first");
@@ -457,6 +466,7 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
       } else {
         k.pc = last_pc + unzigzag(pcs.varint());
         k.state_hash = hashes.u64_le();
+        if (f & 8) k.rep_rcx = rcx.varint();
       }
       last_pc = k.pc;
       last_point = k;
@@ -578,7 +588,8 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
       }
     }
     for (auto* c : {&flags, &addresses, &data, &vectors, &irq_flags, &ordinals, &icounts, &clock, &serial,
-                    &svc_flags, &svc_ns, &svc_ordinals, &async_flags, &pcs, &hashes, &digests, &unused_icounts})
+                    &svc_flags, &svc_ns, &svc_ordinals, &async_flags, &pcs, &hashes, &digests, &rcx,
+                    &unused_icounts})
       c->expect_end();
     if (next_kick != kicks.size() || next_sum != sums.size() || next_frame != frames.size() ||
         next_service != services.size() || next_registers != point_registers.size())

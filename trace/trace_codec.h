@@ -71,6 +71,7 @@ class EventBatchEncoder {
   // Format version 5: service points and asynchronous points in columns.
   std::vector<uint8_t> svc_flags_, svc_ns_, svc_ordinals_, icounts_;
   std::vector<uint8_t> async_flags_, async_pcs_, async_hashes_, async_digests_;
+  std::vector<uint8_t> async_rcx_;  // format version 6
   std::vector<Registers> async_regs_;
   std::vector<CpuChecksumEvent> checksums_;
   struct EncodedFrame {

@@ -25,8 +25,11 @@ namespace rrvm {
 // 4: firmware machines (image roles, the boot device), which an older
 // reader would replay as a raw guest; 5: asynchronous points by pc and a
 // 64-bit state hash (full registers only at some), service points and
-// asynchronous points in columns, kvm's changed-pages digest cut to 64 bits.
-constexpr uint32_t kTraceFormatVersion = 5;
+// asynchronous points in columns, kvm's changed-pages digest cut to 64 bits;
+// 6: points on a rep string instruction keep rCX instead of the full
+// registers, and frames may be LZ4-compressed against the preset dictionary
+// (trace/trace_dictionary.h).
+constexpr uint32_t kTraceFormatVersion = 6;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -139,10 +142,16 @@ struct KickState {
   uint64_t state_hash = 0;  // execution_point_hash() of the registers there
   // The registers themselves, where the trace keeps them (always before
   // format version 5; since, at the first and every
-  // kTraceFullRegistersEvery-th point and at points on a rep string
-  // instruction): a breakpoint hint, the count a search inside a rep needs,
-  // and the detail of a divergence report.
+  // kTraceFullRegistersEvery-th point, and in version 5 also at points on a
+  // rep string instruction): a breakpoint hint and the detail of a
+  // divergence report.
   std::optional<Registers> registers;
+  // Format version 6: rCX (all 64 bits) at a point on a rep string
+  // instruction that has no full registers, the count a search inside the
+  // rep needs (Machine::rep_search_step). Part of the hashed state already.
+  std::optional<uint64_t> rep_rcx;
+  // rCX where the point has it (from the full registers or rep_rcx).
+  std::optional<uint64_t> rcx() const { return registers ? std::optional(registers->rcx) : rep_rcx; }
   // kvm: the first 8 bytes (little endian) of the changed-pages SHA-256
   // (trace/changed_pages_digest.h) since the previous async point; 0: none.
   uint64_t dirty_pages_digest = 0;

@@ -28,6 +28,9 @@ const char* frame_kind_name(FrameKind kind);
 bool frame_kind_valid(uint8_t kind);
 
 constexpr uint8_t kFrameFlagLz4 = 1;
+// Format version 6: the LZ4 block was compressed against the preset
+// dictionary (trace/trace_dictionary.h); only together with kFrameFlagLz4.
+constexpr uint8_t kFrameFlagDictionary = 2;
 
 struct FrameHeader {
   FrameKind kind = FrameKind::Events;
@@ -59,13 +62,23 @@ struct FrameIndexEntry {
   bool operator==(const FrameIndexEntry&) const = default;
 };
 
-// A whole frame ready for one write(): header + (compressed) payload.
+// A whole frame ready for one write(): header + (compressed) payload; a
+// compressed one against the preset dictionary. Header, end and footer
+// frames, and others when `high_compression`, take LZ4's high-compression
+// mode (the same block format).
 std::vector<uint8_t> build_frame(FrameKind kind, uint64_t first_event_ordinal, uint32_t event_count,
-                                 const uint8_t* message, size_t message_size, bool compress);
+                                 const uint8_t* message, size_t message_size, bool compress,
+                                 bool high_compression = false);
 
 void put_u32(uint8_t* p, uint32_t v);
 void put_u64(uint8_t* p, uint64_t v);
 uint32_t get_u32(const uint8_t* p);
 uint64_t get_u64(const uint8_t* p);
+
+// Decompresses a frame's payload into `out` (exactly `out_size` bytes, the
+// frame's uncompressed size) as its flags say; false when it does not
+// decompress to that size.
+bool decompress_frame_payload(const FrameHeader& header, const uint8_t* payload, size_t payload_size,
+                              uint8_t* out, size_t out_size);
 
 }  // namespace rrvm

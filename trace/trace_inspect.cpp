@@ -46,6 +46,7 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
           if (e.icount) s << " icount " << *e.icount;
           if (e.kicked) {
             s << " kicked at pc " << hex(e.kicked->pc) << " state " << hex(e.kicked->state_hash);
+            if (e.kicked->rep_rcx) s << " rcx " << hex(*e.kicked->rep_rcx);
             if (e.kicked->dirty_pages_digest) s << " dirty " << hex(e.kicked->dirty_pages_digest);
           }
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
@@ -61,6 +62,7 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
           if (e.icount) s << " icount " << *e.icount;
           if (e.async) {
             s << " inside guest at pc " << hex(e.async->pc) << " state " << hex(e.async->state_hash);
+            if (e.async->rep_rcx) s << " rcx " << hex(*e.async->rep_rcx);
             if (e.async->dirty_pages_digest) s << " dirty " << hex(e.async->dirty_pages_digest);
           }
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
@@ -89,6 +91,7 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
           if (e.kicked)
             s << ",\"kicked\":{\"pc\":" << e.kicked->pc << ",\"state_hash\":" << e.kicked->state_hash
               << ",\"registers\":" << (e.kicked->registers ? "true" : "false")
+              << (e.kicked->rep_rcx ? ",\"rcx\":" + std::to_string(*e.kicked->rep_rcx) : std::string())
               << ",\"dirty\":" << e.kicked->dirty_pages_digest << "}";
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
           s << ",\"ns\":" << e.ns;
@@ -104,6 +107,7 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
           if (e.async)
             s << ",\"async\":{\"pc\":" << e.async->pc << ",\"state_hash\":" << e.async->state_hash
               << ",\"registers\":" << (e.async->registers ? "true" : "false")
+              << (e.async->rep_rcx ? ",\"rcx\":" + std::to_string(*e.async->rep_rcx) : std::string())
               << ",\"dirty\":" << e.async->dirty_pages_digest << "}";
         } else if constexpr (std::is_same_v<T, DisplayFrameEvent>) {
           s << ",\"ns\":" << e.guest_ns << ",\"register_bytes\":" << e.display_registers.size() << ",\"pages\":[";

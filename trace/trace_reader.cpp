@@ -127,16 +127,10 @@ TraceReader::ReadResult TraceReader::try_read_frame(uint64_t offset, Frame* fram
   frame->end_offset = offset + kFrameHeaderSize + header->payload_size;
   // Both paths below fill all of it (the header checks guarantee the sizes).
   frame->message.resize(header->uncompressed_size / 8);
-  if (header->flags & kFrameFlagLz4) {
-    int n = LZ4_decompress_safe(reinterpret_cast<const char*>(payload.data()),
-                                reinterpret_cast<char*>(frame->message.data()),
-                                static_cast<int>(payload.size()), static_cast<int>(header->uncompressed_size));
-    if (n < 0 || static_cast<uint32_t>(n) != header->uncompressed_size) {
-      *why = std::string(frame_kind_name(header->kind)) + " frame does not decompress to its stated size";
-      return ReadResult::Corrupt;
-    }
-  } else if (!payload.empty()) {
-    std::memcpy(frame->message.data(), payload.data(), payload.size());
+  if (!decompress_frame_payload(*header, payload.data(), payload.size(),
+                                reinterpret_cast<uint8_t*>(frame->message.data()), header->uncompressed_size)) {
+    *why = std::string(frame_kind_name(header->kind)) + " frame does not decompress to its stated size";
+    return ReadResult::Corrupt;
   }
   return ReadResult::Ok;
 }

@@ -88,11 +88,11 @@ void TraceWriter::write_all(const uint8_t* data, size_t size) {
 
 void TraceWriter::write_frame(FrameKind kind, uint64_t first, uint32_t count, const MessageWords& message,
                               bool compress, std::optional<uint64_t> icount,
-                              const std::vector<uint8_t>* suffix) {
+                              const std::vector<uint8_t>* suffix, bool high_compression) {
   std::vector<uint8_t> frame;
   try {
     frame = build_frame(kind, first, count, reinterpret_cast<const uint8_t*>(message.data()),
-                        message.size() * sizeof(uint64_t), compress);
+                        message.size() * sizeof(uint64_t), compress, high_compression);
   } catch (const std::exception& e) {
     reject(std::string("cannot encode a ") + frame_kind_name(kind) + " frame: " + e.what());
   }
@@ -133,14 +133,16 @@ void TraceWriter::append(const TraceEvent& event) {
   if (batch_.count() >= kMaxEventsPerFrame || batch_.approx_bytes() >= kFrameTargetBytes) flush();
 }
 
-void TraceWriter::flush() {
+void TraceWriter::flush() { flush_events(false); }
+
+void TraceWriter::flush_events(bool last) {
   if (batch_.count() == 0) return;
   auto count = static_cast<uint32_t>(batch_.count());
   std::optional<uint64_t> icount = batch_.min_icount();
   MessageWords message = batch_.finish();
   uint64_t first = batch_first_;
   batch_first_ = next_ordinal_;
-  write_frame(FrameKind::Events, first, count, message, true, icount);
+  write_frame(FrameKind::Events, first, count, message, true, icount, nullptr, last);
 }
 
 void TraceWriter::add_keyframe(const Keyframe& keyframe) {
@@ -169,7 +171,7 @@ void TraceWriter::add_keyframe(const Keyframe& keyframe) {
 }
 
 void TraceWriter::close(const TraceEnd& end) {
-  flush();
+  flush_events(true);
   // Two recorders that started at the same moment both passed the lock
   // check; the later rename won the name. The other says so instead of
   // reporting a trace no one can open under that name.

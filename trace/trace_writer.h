@@ -48,7 +48,11 @@ class TraceWriter {
 
  private:
   void write_frame(FrameKind kind, uint64_t first, uint32_t count, const MessageWords& message,
-                   bool compress, std::optional<uint64_t> icount, const std::vector<uint8_t>* suffix = nullptr);
+                   bool compress, std::optional<uint64_t> icount, const std::vector<uint8_t>* suffix = nullptr,
+                   bool high_compression = false);
+  // flush(); `last`: the frame written at close, in LZ4's high compression
+  // (once per trace, off the recorder's hot path).
+  void flush_events(bool last);
   void write_all(const uint8_t* data, size_t size);
   // Write failures (TraceWriteError) and events that cannot be encoded
   // (TraceError).

@@ -23,6 +23,9 @@ struct AsyncTarget {
   // Otherwise: a breakpoint at this linear pc, and at_async_target decides.
   uint64_t pc = 0;
   std::optional<Registers> regs;   // where the trace has them: a hint for the breakpoint
+  // rCX at the point, where the trace has it (from regs, or kept alone at a
+  // point on a rep string instruction): what a search inside a rep needs.
+  std::optional<uint64_t> rcx;
 };
 
 // Where the vCPU must stop next, planned before each entry.

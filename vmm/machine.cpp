@@ -401,12 +401,12 @@ bool Machine::rep_search_step(const Registers& now) {
   const size_t n = read_linear(*vcpu_, *memory_, now.pc_linear(), code);
   const std::optional<RepString> rep = decode_rep_string(std::span(code.data(), n), code_bits(now));
   if (!rep) return false;
-  // The point's count: the recorder keeps full registers at points on a rep
-  // string instruction (record/recorder.cpp); without them, single steps.
-  if (!bp_target_->regs) return false;
-  const Registers& want = *bp_target_->regs;
+  // The point's count: the recorder keeps rCX at points on a rep string
+  // instruction (record/recorder.cpp); without it, single steps.
+  if (!bp_target_->rcx) return false;
+  const uint64_t want_rcx = *bp_target_->rcx;
   const uint64_t mask = rep->count_mask();
-  const uint64_t have = rep->count(now), wanted = rep->count(want);
+  const uint64_t have = rep->count(now), wanted = want_rcx & mask;
   RepSearch s;
   s.rep_linear = now.pc_linear();
   s.length = rep->length;
@@ -414,7 +414,12 @@ bool Machine::rep_search_step(const Registers& now) {
   s.conditional = rep->cond != RepString::Cond::None;
   s.continues_while_zf = rep->cond == RepString::Cond::WhileEqual;
   Registers run = now;
-  if (have > wanted && rep_invariants_match(*rep, now, want)) {
+  // The other registers, where the point has them, tell an execution that
+  // cannot hold it; with rCX alone the forward run lands on the point's
+  // count, the state compare there says no, and the rest runs out the same.
+  const bool may_hold = (now.rcx & ~mask) == (want_rcx & ~mask) &&
+                        (!bp_target_->regs || rep_invariants_match(*rep, now, *bp_target_->regs));
+  if (have > wanted && may_hold) {
     const uint64_t iterations = have - wanted;
     if (rep->is_io()) return false;
     if (rep->reads_source()) {

@@ -7,11 +7,13 @@
 #include <fstream>
 
 #include "trace/trace_codec.h"
+#include "trace/trace_dictionary.h"
 #include "trace/trace_writer.h"
 #include "trace/trace_reader.h"
 #include "tests/trace/trace_samples.h"
 #include "vmm/cpu_state.h"
 #include "vmm/guest_memory.h"
+#include "vmm/sha256.h"
 
 namespace rrvm {
 namespace {
@@ -433,6 +435,38 @@ TEST(TraceRoundTrip, AsynchronousPointMustMatchItsRegisters) {
   KickState k = KickState::at(registers(3));
   k.state_hash ^= 1;
   EXPECT_THROW(enc.add(TraceEvent{ServicePointEvent{1, 1, std::nullopt, k}}, vram), std::invalid_argument);
+}
+
+// Format version 6 frames decompress only against these exact bytes: the
+// dictionary may never change (a new one is a new format version).
+TEST(TraceDictionary, IsFrozen) {
+  const std::span<const uint8_t> d = trace_dictionary_v6();
+  EXPECT_EQ(d.size(), 9992u);
+  EXPECT_EQ(to_hex(sha256(d.data(), d.size())), "e1b19a938ac23cd58835f10a3b34d86989408718e7245ce5667a55c56b331255");
+}
+
+// Every compressed frame uses it, and a trace written with it reads back.
+TEST(TraceDictionary, FramesUseItAndReadBack) {
+  std::string path = temp_path("dictionary.rrt");
+  write_full_trace(path);
+  TraceReader reader(path);
+  EXPECT_EQ(reader.header(), [] { TraceHeader h = header(); h.format_version = kTraceFormatVersion; return h; }());
+  EXPECT_EQ(read_all(reader).size(), reader.event_count());
+  std::ifstream in(path, std::ios::binary);
+  bool any = false;
+  for (const FrameIndexEntry& f : reader.frames()) {
+    uint8_t raw[kFrameHeaderSize];
+    in.seekg(std::streamoff(f.offset));
+    ASSERT_TRUE(in.read(reinterpret_cast<char*>(raw), sizeof raw));
+    std::string why;
+    std::optional<FrameHeader> h = decode_frame_header(raw, &why);
+    ASSERT_TRUE(h.has_value()) << why;
+    if (h->flags & kFrameFlagLz4) {
+      EXPECT_TRUE(h->flags & kFrameFlagDictionary) << frame_kind_name(f.kind);
+      any = true;
+    }
+  }
+  EXPECT_TRUE(any);
 }
 
 // Traces store execution_point_hash(): its value may never change, it sees

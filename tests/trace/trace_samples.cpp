@@ -120,6 +120,12 @@ std::vector<TraceEvent> async_point_events() {
   e.push_back(TraceEvent{InterruptEvent{0x20, 24, std::nullopt, hashed}});
   KickState lower = KickState::at(registers(2), false);  // pc below the previous one
   e.push_back(TraceEvent{ServicePointEvent{9'600'000, 24, 3990, lower}});
+  // Format version 6: a point on a rep string instruction keeps rCX (and
+  // its repeat does too).
+  KickState rep = KickState::at(registers(14), false);
+  rep.rep_rcx = registers(14).rcx;
+  e.push_back(TraceEvent{ServicePointEvent{9'700'000, 25, 4100, rep}});
+  e.push_back(TraceEvent{InterruptEvent{0x20, 25, 4100, rep}});
   return e;
 }
 
