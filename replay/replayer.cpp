@@ -48,11 +48,15 @@ Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions op
 ReplayerState Replayer::save_state() const {
   if (divergence_) throw std::logic_error("Replayer::save_state after a divergence");
   if (changed_pages_) throw std::logic_error("Replayer::save_state on a backend without an instruction count");
-  return ReplayerState{consumed_, last_clock_, recorded_vector_, target_reached_, recent_};
+  return ReplayerState{consumed_, last_clock_, recorded_vector_, target_reached_, recent_, std::nullopt};
 }
 
 void Replayer::restore_state(const ReplayerState& state) {
-  if (changed_pages_) throw std::logic_error("Replayer::restore_state on a backend without an instruction count");
+  if (changed_pages_) {
+    if (!state.digest_reference)
+      throw std::logic_error("Replayer::restore_state without the digest reference on a backend without an instruction count");
+    changed_pages_->restart(*state.digest_reference);
+  }
   // Display frames are skipped (replay renders its own): no page bytes, so
   // the cursor starts at the frame holding the event, not at a keyframe.
   cursor_ = reader_.events(state.consumed, /*page_bytes=*/false);

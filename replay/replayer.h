@@ -36,6 +36,11 @@ struct ReplayerState {
   uint8_t recorded_vector = 0;
   bool target_reached = false;
   std::deque<std::pair<uint64_t, TraceEvent>> recent;
+  // Backends without an instruction count (kvm), which check the recorded
+  // changed-pages digests: the digest's reference pages that differ from
+  // RAM where the state was taken (a keyframe's digestReference; empty for
+  // a keyframe of a recording with counts, which has no digests).
+  std::optional<std::vector<ChangedPagesDigest::ReferencePage>> digest_reference;
 };
 
 class Replayer final : public RunTap, public InputAuthority {
@@ -71,6 +76,8 @@ class Replayer final : public RunTap, public InputAuthority {
   // changed-pages digest of the others is not kept). Throws std::logic_error
   // after a divergence or on such a backend.
   ReplayerState save_state() const;
+  // Also on a backend without a count, from a keyframe: the state then
+  // carries the digest's reference (std::logic_error without it).
   void restore_state(const ReplayerState& state);
 
  private:

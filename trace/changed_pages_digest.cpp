@@ -1,6 +1,8 @@
 #include "trace/changed_pages_digest.h"
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace rrvm {
 
@@ -53,6 +55,39 @@ void ChangedPagesDigest::commit() {
     std::memcpy(ref + off, slot.host + off, kPageSize);
   });
   candidates_.clear();
+}
+
+std::vector<ChangedPagesDigest::ReferencePage> ChangedPagesDigest::reference_changes() const {
+  std::vector<ReferencePage> out;
+  for (const auto& slot : memory_.slots()) {
+    auto ref = copy_.find(slot.id);
+    if (ref == copy_.end()) continue;
+    const uint64_t size = std::min<uint64_t>(slot.size, ref->second.size());
+    for (uint64_t off = 0; off + kPageSize <= size; off += kPageSize) {
+      const uint8_t* old_page = ref->second.data() + off;
+      if (std::memcmp(slot.host + off, old_page, kPageSize) == 0) continue;
+      out.push_back(ReferencePage{slot.id, uint32_t(off / kPageSize), std::vector<uint8_t>(old_page, old_page + kPageSize)});
+    }
+  }
+  return out;
+}
+
+void ChangedPagesDigest::restart(const std::vector<ReferencePage>& changes) {
+  candidates_.clear();
+  for (const auto& slot : memory_.slots()) {
+    auto ref = copy_.find(slot.id);
+    if (ref != copy_.end()) ref->second.assign(slot.host, slot.host + slot.size);
+  }
+  for (const ReferencePage& p : changes) {
+    auto ref = copy_.find(p.slot);
+    const uint64_t off = uint64_t(p.page) * kPageSize;
+    if (ref == copy_.end() || p.bytes.size() != kPageSize || off + kPageSize > ref->second.size())
+      throw std::invalid_argument("changed-pages digest: a reference page outside RAM");
+    std::memcpy(ref->second.data() + off, p.bytes.data(), kPageSize);
+    DirtyBitmap& c = candidates_[p.slot];
+    if (c.size() <= p.page / 64) c.resize(p.page / 64 + 1, 0);
+    c[p.page / 64] |= uint64_t{1} << (p.page % 64);
+  }
 }
 
 }  // namespace rrvm
