@@ -167,6 +167,13 @@ ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& 
   } catch (const TraceError& e) {
     throw SystemError(e.what(), kExitBadInput);
   }
+  // A keyframe of a recording that counts instructions may stand inside
+  // guest execution, where only a count finds it again: restored on emu.
+  if (last.icount && !m.vcpu().instruction_count())
+    throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                          " is of a recording that counts instructions (" + reader.header().backend +
+                          "); restore it with --backend emu, or replay from the start",
+                      kExitBadInput);
   snap.cpu.regs = last.registers;
   snap.cpu.fpu = last.fpu;
   snap.cpu.interrupt_shadow = last.interrupt_shadow;
