@@ -18,6 +18,7 @@ struct RecordOptions {
   MachineOptions machine;
   std::string output;
   uint64_t keyframe_every = kDefaultKeyframeInterval;
+  uint64_t keyframe_ms = kDefaultKeyframeIntervalMs;
   std::vector<std::string> argv;  // the command line, for the trace header
 };
 
@@ -46,7 +47,7 @@ int record(const RecordOptions& o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   RecordOutcome r = record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true, {},
-                                    o.keyframe_every, &g_interrupted);
+                                    o.keyframe_every, &g_interrupted, o.keyframe_ms);
   if (r.write_error) {
     // Said once, whether writing failed during the run or at the end record.
     std::fprintf(stderr, "rrvm: error: cannot write the trace: %s (the trace is readable up to its last whole frame)\n",
@@ -61,12 +62,12 @@ int record(const RecordOptions& o) {
   if (r.keyframe_error)
     std::fprintf(stderr, "rrvm: keyframes stopped after %llu: %s\n", (unsigned long long)r.keyframes,
                  r.keyframe_error->c_str());
+  else if (r.keyframes_on && r.backend == "emu")
+    std::fprintf(stderr, "rrvm: %llu keyframe(s), one every %llu instructions (%.3f s taking them)\n",
+                 (unsigned long long)r.keyframes, (unsigned long long)o.keyframe_every, r.keyframe_seconds);
   else if (r.keyframes_on)
-    std::fprintf(stderr, "rrvm: %llu keyframe(s), one every %llu instructions\n", (unsigned long long)r.keyframes,
-                 (unsigned long long)o.keyframe_every);
-  else if (o.keyframe_every && r.backend != "emu")
-    std::fprintf(stderr, "rrvm: no keyframes: the %s backend counts no instructions to space them by\n",
-                 r.backend.c_str());
+    std::fprintf(stderr, "rrvm: %llu keyframe(s), one after the first exit every %llu ms (%.3f s taking them)\n",
+                 (unsigned long long)r.keyframes, (unsigned long long)o.keyframe_ms, r.keyframe_seconds);
   return r.result.exit_status;
 }
 }  // namespace
@@ -78,7 +79,13 @@ Command add_record_command(CLI::App& app, int argc, char** argv) {
   cmd->add_option("-o,--output", o->output, "trace file to write")->required();
   cmd->add_option("--keyframe-every", o->keyframe_every,
                   "write a keyframe (a whole-machine snapshot replay --from and frames --at start from) every N "
-                  "retired instructions (0: none; emu only)")
+                  "retired instructions (0: none; emu, which counts instructions)")
+      ->check(whole_number())
+      ->capture_default_str();
+  cmd->add_option("--keyframe-ms", o->keyframe_ms,
+                  "on kvm, which counts no instructions: write a keyframe right after the first guest exit at "
+                  "least MS milliseconds of host time after the previous one (0: none)")
+      ->type_name("MS")
       ->check(whole_number())
       ->capture_default_str();
   o->argv.assign(argv, argv + argc);

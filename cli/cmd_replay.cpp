@@ -172,7 +172,7 @@ Command add_replay_command(CLI::App& app) {
                               ->check(whole_number());
   o->from_given = cmd->add_option("--from", o->from,
                                   "start at the latest keyframe at or before this trace event (restore the machine "
-                                  "there, then replay to the end; emu); from the start when the trace has none")
+                                  "there, then replay to the end); from the start when the trace has none")
                       ->check(whole_number());
   cmd->add_option("--image", o->images,
                   "the guest image to use instead of the path stored in the trace; ROLE=PATH for a firmware "

@@ -13,7 +13,8 @@ namespace rrvm {
 Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
     : writer_(writer), machine_(machine), options_(options) {
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
-  keyframes_on_ = options_.keyframe_interval > 0 && machine_.vcpu().instruction_count().has_value();
+  keyframes_on_ = machine_.vcpu().instruction_count() ? options_.keyframe_interval > 0
+                                                      : options_.keyframe_interval_ms > 0;
 }
 
 void Recorder::mark_run_start() {
@@ -23,6 +24,10 @@ void Recorder::mark_run_start() {
   // and the base the first keyframe's pages are taken against.
   previous_.emplace();
   previous_->memory = RamImage::capture(machine_.memory(), [](const MemorySlot&) { return true; });
+  if (!machine_.vcpu().instruction_count()) {
+    next_keyframe_time_ = *run_started_ + std::chrono::milliseconds(options_.keyframe_interval_ms);
+    return;
+  }
   next_keyframe_ = machine_.vcpu().instruction_count().value_or(0) + options_.keyframe_interval;
   // The vCPU stops there even in a guest that never exits (a pause changes
   // nothing the guest sees: live inputs service no device there).
@@ -30,15 +35,30 @@ void Recorder::mark_run_start() {
 }
 
 bool Recorder::on_boundary(const Position& pos) {
-  if (!keyframes_on_ || write_error_ || !pos.icount || *pos.icount < next_keyframe_) return false;
+  if (!keyframes_on_ || write_error_) return false;
+  if (pos.icount) {
+    if (*pos.icount < next_keyframe_) return false;
+  } else {
+    // Without a count, only right after an exit (a replay meets the point
+    // exactly there; one inside guest execution would be a search).
+    if (pos.async || !machine_.at_exit_boundary() || std::chrono::steady_clock::now() < next_keyframe_time_)
+      return false;
+  }
   if (!machine_.can_snapshot()) return false;
+  const auto started = std::chrono::steady_clock::now();
   try {
     write_keyframe(pos);
+    keyframe_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   } catch (const std::exception& e) {
     // A snapshot that cannot be taken ends the keyframes, not the recording.
     keyframe_error_ = e.what();
     keyframes_on_ = false;
     machine_.set_pause_icount(std::nullopt);
+    return false;
+  }
+  if (!pos.icount) {
+    // From the end of this one: a keyframe's own cost never bunches them.
+    next_keyframe_time_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.keyframe_interval_ms);
     return false;
   }
   next_keyframe_ = *pos.icount + options_.keyframe_interval;
@@ -77,6 +97,17 @@ void Recorder::write_keyframe(const Position& pos) {
       out.pages.push_back(KeyframePage{uint32_t(i), std::vector<uint8_t>(bytes, bytes + kPageSize)});
     }
     k.memory.push_back(std::move(out));
+  }
+  if (changed_pages_) {
+    // The digest's state: what the next asynchronous point's digest is
+    // taken against (a replay from here computes the same one).
+    k.digest_reference.emplace();
+    for (ChangedPagesDigest::ReferencePage& p : changed_pages_->reference_changes()) {
+      const MemorySlot& m = machine_.memory().slots().at(p.slot);
+      if (k.digest_reference->empty() || k.digest_reference->back().name != m.name)
+        k.digest_reference->push_back(KeyframeSlot{m.name, m.guest_base, {}, m.size, {}});
+      k.digest_reference->back().pages.push_back(KeyframePage{p.page, std::move(p.bytes)});
+    }
   }
   s.cpu.exact.clear();  // the next snapshot needs only the memory to share with
   try {
@@ -117,6 +148,10 @@ bool Recorder::wants_stop(RunResult* result) {
 }
 
 void Recorder::on_exit(const Position& pos, const Exit& exit) {
+  // A keyframe due without a count: right after this exit if the vCPU can
+  // finish its instruction there, else after a later one.
+  if (keyframes_on_ && !pos.icount && std::chrono::steady_clock::now() >= next_keyframe_time_)
+    machine_.request_exit_boundary();
   if (options_.checksum_interval && pos.exit_ordinal % options_.checksum_interval == 0 &&
       pos.exit_ordinal) {
     CpuChecksumEvent c;

@@ -31,14 +31,22 @@ namespace rrvm {
 // Default keyframe spacing, in instructions (README "Keyframes": measured
 // trace growth and record overhead against the seek time it buys).
 inline constexpr uint64_t kDefaultKeyframeInterval = 50'000'000;
+// On backends that count no instructions (kvm), in milliseconds of host time
+// (README "Keyframes").
+inline constexpr uint64_t kDefaultKeyframeIntervalMs = 1000;
 
 struct RecorderOptions {
   // A CpuChecksum event every this many exits (0: never).
   uint64_t checksum_interval = 1024;
   // A keyframe at the first instruction boundary at or after every this many
   // retired instructions (0: none). Only on backends that count
-  // instructions (emu); kvm recordings carry no keyframes.
+  // instructions (emu).
   uint64_t keyframe_interval = kDefaultKeyframeInterval;
+  // Backends without a count (kvm): a keyframe right after the first
+  // guest-caused exit this many ms of host time after the previous one (the
+  // start, for the first) where the exit's instruction can be completed
+  // without running on (Machine::request_exit_boundary); 0: none.
+  uint64_t keyframe_interval_ms = kDefaultKeyframeIntervalMs;
   // Set (from a SIGINT handler) when the user interrupts the recording: the
   // run stops after the next guest-caused exit, where a replay can stop too,
   // with StopReason::Interrupted and a complete trace.
@@ -72,8 +80,10 @@ class Recorder final : public RunTap {
   // The run loop starts now: the end record carries the wall time from here.
   void mark_run_start();
   uint64_t keyframes_written() const { return keyframes_; }
-  // Whether this recording writes keyframes (an interval and a backend that
-  // counts instructions).
+  // Host time spent taking and writing keyframes, seconds.
+  double keyframe_seconds() const { return keyframe_seconds_; }
+  // Whether this recording writes keyframes (an interval for the backend:
+  // instructions where it counts them, host time where not).
   bool writes_keyframes() const { return keyframes_on_; }
   // Why keyframes stopped before the end (a snapshot could not be taken).
   const std::optional<std::string>& keyframe_error() const { return keyframe_error_; }
@@ -95,7 +105,9 @@ class Recorder final : public RunTap {
   bool keyframes_on_ = false;
   std::optional<std::string> keyframe_error_;
   uint64_t next_keyframe_ = 0;       // icount at or after which the next one is due
+  std::chrono::steady_clock::time_point next_keyframe_time_;  // the same without a count
   uint64_t keyframes_ = 0;
+  double keyframe_seconds_ = 0;
   uint64_t replay_clock_ns_ = 0;     // latest service-point or clock-sample time written
   uint64_t async_points_ = 0;        // distinct asynchronous points written
   std::optional<KickState> last_point_;  // the latest one (no digest)

@@ -48,15 +48,16 @@ Replayer::Replayer(const TraceReader& reader, Machine& machine, ReplayOptions op
 ReplayerState Replayer::save_state() const {
   if (divergence_) throw std::logic_error("Replayer::save_state after a divergence");
   ReplayerState st{consumed_, last_clock_, recorded_vector_, target_reached_, recent_, std::nullopt};
-  if (changed_pages_) st.changed_pages = changed_pages_->save();
+  // A timeline's checkpoint on kvm: the digest's reference goes with it.
+  if (changed_pages_) st.digest_reference = changed_pages_->reference_changes();
   return st;
 }
 
 void Replayer::restore_state(const ReplayerState& state) {
   if (changed_pages_) {
-    if (!state.changed_pages)
-      throw std::logic_error("Replayer::restore_state: a state without the memory-digest reference this backend needs");
-    changed_pages_->restore(*state.changed_pages);
+    if (!state.digest_reference)
+      throw std::logic_error("Replayer::restore_state without the digest reference on a backend without an instruction count");
+    changed_pages_->restart(*state.digest_reference);
   }
   // Display frames are skipped (replay renders its own): no page bytes, so
   // the cursor starts at the frame holding the event, not at a keyframe.

@@ -36,8 +36,11 @@ struct ReplayerState {
   uint8_t recorded_vector = 0;
   bool target_reached = false;
   std::deque<std::pair<uint64_t, TraceEvent>> recent;
-  // Backends without an instruction count: the memory-digest reference.
-  std::optional<ChangedPagesDigest::State> changed_pages;
+  // Backends without an instruction count (kvm), which check the recorded
+  // changed-pages digests: the digest's reference pages that differ from
+  // RAM where the state was taken (a keyframe's digestReference; empty for
+  // a keyframe of a recording with counts, which has no digests).
+  std::optional<std::vector<ChangedPagesDigest::ReferencePage>> digest_reference;
 };
 
 class Replayer final : public RunTap, public InputAuthority {
@@ -69,10 +72,12 @@ class Replayer final : public RunTap, public InputAuthority {
   // True once every readable event was consumed.
   bool at_end();
 
-  // Checkpoints (replays on a backend that counts instructions only: the
-  // changed-pages digest of the others is not kept). Throws std::logic_error
-  // after a divergence or on such a backend.
+  // Checkpoints (a timeline's; on a backend without a count the state
+  // carries the changed-pages digest's reference). Throws std::logic_error
+  // after a divergence.
   ReplayerState save_state() const;
+  // Also on a backend without a count, from a keyframe: the state then
+  // carries the digest's reference (std::logic_error without it).
   void restore_state(const ReplayerState& state);
 
  private:
@@ -98,9 +103,7 @@ class Replayer final : public RunTap, public InputAuthority {
   bool target_reached_ = false;  // at_async_target() found the point (until the vCPU moves)
   std::optional<DivergenceReport> divergence_;
   std::deque<std::pair<uint64_t, TraceEvent>> recent_;  // (ordinal, event), oldest first
-  // Backends without an instruction count. Mutable: saving its state collects
-  // the dirty log first (nothing the replay sees changes).
-  mutable std::optional<ChangedPagesDigest> changed_pages_;
+  std::optional<ChangedPagesDigest> changed_pages_;  // backends without an instruction count
   // Why the last stop at the recorded RIP was not the point (for the report).
   std::string candidate_note_;
   uint64_t candidate_misses_ = 0;

@@ -42,7 +42,7 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
 RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame, uint64_t keyframe_interval,
-                              const std::atomic<bool>* interrupt) {
+                              const std::atomic<bool>* interrupt, uint64_t keyframe_interval_ms) {
   refuse_output_over_input(input_files(config_in), trace_path, "-o");
   SystemConfig config = config_in;
   config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
@@ -52,6 +52,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   TraceWriter writer(trace_path, make_header(*sys, command_line));
   RecorderOptions recorder_options;
   recorder_options.keyframe_interval = keyframe_interval;
+  recorder_options.keyframe_interval_ms = keyframe_interval_ms;
   recorder_options.interrupt = interrupt;
   Recorder recorder(writer, sys->machine(), recorder_options);
   sys->machine().add_tap(&recorder);
@@ -77,6 +78,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   out.trace_bytes = writer.bytes_written();
   out.frames = sampler.frames();
   out.keyframes = recorder.keyframes_written();
+  out.keyframe_seconds = recorder.keyframe_seconds();
   out.keyframes_on = recorder.writes_keyframes() || recorder.keyframe_error();
   out.keyframe_error = recorder.keyframe_error();
   out.write_error = recorder.write_error();

@@ -21,8 +21,9 @@ struct RecordOutcome {
   double wall_seconds = 0;
   uint64_t frames = 0;  // display frames written
   uint64_t keyframes = 0;  // keyframes written
-  bool keyframes_on = false;
-  std::optional<std::string> keyframe_error;  // why keyframes stopped before the end  // the recording wrote keyframes (an interval, a backend that counts instructions)
+  double keyframe_seconds = 0;  // host time taking them
+  bool keyframes_on = false;  // the recording wrote keyframes (an interval for its backend)
+  std::optional<std::string> keyframe_error;  // why keyframes stopped before the end
   // The trace could not be written (from this point on): the recording is
   // readable up to its last whole frame and rrvm exits with kExitIoError.
   std::optional<std::string> write_error;
@@ -37,6 +38,7 @@ RecordOutcome record_to_trace(const SystemConfig& config, const std::string& tra
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame = {},
                               uint64_t keyframe_interval = kDefaultKeyframeInterval,
-                              const std::atomic<bool>* interrupt = nullptr);
+                              const std::atomic<bool>* interrupt = nullptr,
+                              uint64_t keyframe_interval_ms = kDefaultKeyframeIntervalMs);
 
 }  // namespace rrvm

@@ -168,6 +168,13 @@ ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& 
   } catch (const TraceError& e) {
     throw SystemError(e.what(), kExitBadInput);
   }
+  // A keyframe of a recording that counts instructions may stand inside
+  // guest execution, where only a count finds it again: restored on emu.
+  if (last.icount && !m.vcpu().instruction_count())
+    throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                          " is of a recording that counts instructions (" + reader.header().backend +
+                          "); restore it with --backend emu, or replay from the start",
+                      kExitBadInput);
   snap.cpu.regs = last.registers;
   snap.cpu.fpu = last.fpu;
   snap.cpu.interrupt_shadow = last.interrupt_shadow;
@@ -189,7 +196,32 @@ ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& 
   ReplayerState rs;
   rs.consumed = last.event_ordinal;
   rs.last_clock = last.replay_clock_ns;
-  replayer.restore_state(rs);
+  // A backend without a count checks the recorded changed-pages digests
+  // from the keyframe's reference on (a recording with counts has none).
+  rs.digest_reference.emplace();
+  if (!last.digest_reference && !last.icount)
+    throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                          " has neither an instruction count nor the changed-pages digest's reference",
+                      kExitBadInput);
+  if (last.digest_reference)
+    for (const KeyframeSlot& ks : *last.digest_reference) {
+      const MemorySlot* slot = nullptr;
+      for (const MemorySlot& s : memory.slots())
+        if (s.name == ks.name) slot = &s;
+      if (!slot || slot->size != ks.size)
+        throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                              ": digest reference slot '" + ks.name + "' is not this machine's",
+                          kExitBadInput);
+      for (const KeyframePage& p : ks.pages)
+        rs.digest_reference->push_back(ChangedPagesDigest::ReferencePage{slot->id, p.index, p.bytes});
+    }
+  try {
+    replayer.restore_state(rs);
+  } catch (const std::invalid_argument& e) {
+    throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
+                          " cannot be restored: " + e.what(),
+                      kExitBadInput);
+  }
   ReplayStart start;
   start.from_keyframe = true;
   start.keyframe = index;
@@ -234,9 +266,6 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
       throw SystemError("keyframe " + std::to_string(*settings.from_keyframe) + ": '" + trace_path + "' has " +
                             std::to_string(reader->keyframes().size()) + " keyframes",
                         kExitBadInput);
-    if (!sys->machine().vcpu().instruction_count())
-      throw SystemError("keyframes are restored on a backend that counts instructions; pass --backend emu",
-                        kExitBadInput);
     start = restore_keyframe(*reader, *settings.from_keyframe, *sys, replayer);
     start.note = "starting at keyframe " + std::to_string(start.keyframe) + ": event " + std::to_string(start.event);
   } else if (settings.from_event) {
@@ -249,9 +278,6 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
     if (!k) {
       start.note = "no keyframe at or before event " + std::to_string(from) + " (" +
                    std::to_string(reader->keyframes().size()) + " keyframes in the trace); replaying from the start";
-    } else if (!sys->machine().vcpu().instruction_count()) {
-      throw SystemError("--from: keyframes are restored on a backend that counts instructions; pass --backend emu",
-                        kExitBadInput);
     } else {
       try {
         start = restore_keyframe(*reader, *k, *sys, replayer);

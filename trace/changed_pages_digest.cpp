@@ -1,6 +1,8 @@
 #include "trace/changed_pages_digest.h"
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace rrvm {
 
@@ -55,27 +57,37 @@ void ChangedPagesDigest::commit() {
   candidates_.clear();
 }
 
-ChangedPagesDigest::State ChangedPagesDigest::save() {
-  collect();
-  State st;
-  st.candidates = candidates_;
-  for_each_candidate([&](const MemorySlot& slot, uint64_t off, const uint8_t* ref) {
-    if (std::memcmp(slot.host + off, ref + off, kPageSize) == 0) return;
-    st.reference_pages[{slot.id, off / kPageSize}].assign(ref + off, ref + off + kPageSize);
-  });
-  return st;
+std::vector<ChangedPagesDigest::ReferencePage> ChangedPagesDigest::reference_changes() const {
+  std::vector<ReferencePage> out;
+  for (const auto& slot : memory_.slots()) {
+    auto ref = copy_.find(slot.id);
+    if (ref == copy_.end()) continue;
+    const uint64_t size = std::min<uint64_t>(slot.size, ref->second.size());
+    for (uint64_t off = 0; off + kPageSize <= size; off += kPageSize) {
+      const uint8_t* old_page = ref->second.data() + off;
+      if (std::memcmp(slot.host + off, old_page, kPageSize) == 0) continue;
+      out.push_back(ReferencePage{slot.id, uint32_t(off / kPageSize), std::vector<uint8_t>(old_page, old_page + kPageSize)});
+    }
+  }
+  return out;
 }
 
-void ChangedPagesDigest::restore(const State& state) {
-  for (const auto& slot : memory_.slots())
-    if (!slot.alias && slot.name.rfind("ram", 0) == 0) copy_[slot.id].assign(slot.host, slot.host + slot.size);
-  for (const auto& [where, bytes] : state.reference_pages) {
-    auto ref = copy_.find(where.first);
-    const uint64_t off = where.second * kPageSize;
-    if (ref != copy_.end() && off + kPageSize <= ref->second.size())
-      std::memcpy(ref->second.data() + off, bytes.data(), kPageSize);
+void ChangedPagesDigest::restart(const std::vector<ReferencePage>& changes) {
+  candidates_.clear();
+  for (const auto& slot : memory_.slots()) {
+    auto ref = copy_.find(slot.id);
+    if (ref != copy_.end()) ref->second.assign(slot.host, slot.host + slot.size);
   }
-  candidates_ = state.candidates;
+  for (const ReferencePage& p : changes) {
+    auto ref = copy_.find(p.slot);
+    const uint64_t off = uint64_t(p.page) * kPageSize;
+    if (ref == copy_.end() || p.bytes.size() != kPageSize || off + kPageSize > ref->second.size())
+      throw std::invalid_argument("changed-pages digest: a reference page outside RAM");
+    std::memcpy(ref->second.data() + off, p.bytes.data(), kPageSize);
+    DirtyBitmap& c = candidates_[p.slot];
+    if (c.size() <= p.page / 64) c.resize(p.page / 64 + 1, 0);
+    c[p.page / 64] |= uint64_t{1} << (p.page % 64);
+  }
 }
 
 }  // namespace rrvm

@@ -32,16 +32,22 @@ class ChangedPagesDigest {
   // The current point is the new reference: copy the changed pages, clear.
   void commit();
 
-  // For a timeline's checkpoints: the reference differs from RAM only in
-  // the candidate pages (and pages dirtied since the last collect), so those
-  // pages of the reference and the candidate set say everything.
-  struct State {
-    std::map<uint32_t, DirtyBitmap> candidates;
-    std::map<std::pair<uint32_t, uint64_t>, std::vector<uint8_t>> reference_pages;  // (slot, page) -> bytes
+  // The reference's pages whose content differs from RAM now, with the
+  // reference's content: with RAM itself, the whole state of the digest
+  // (every page that differs was written, so is a candidate; candidates
+  // whose content is the reference's count for nothing). A keyframe keeps
+  // them (trace.capnp Keyframe.digestReference).
+  struct ReferencePage {
+    uint32_t slot = 0;   // slot id
+    uint32_t page = 0;   // page index within the slot
+    std::vector<uint8_t> bytes;
+    bool operator==(const ReferencePage&) const = default;
   };
-  State save();
-  // RAM must be as it was when `state` was saved (Machine::restore first).
-  void restore(const State& state);
+  std::vector<ReferencePage> reference_changes() const;
+  // Starts again from a restored machine: RAM as it is now is the
+  // reference, except `changes` (reference_changes() where the machine's
+  // state was taken), which are the candidates.
+  void restart(const std::vector<ReferencePage>& changes);
 
  private:
   template <typename F>

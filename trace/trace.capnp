@@ -340,9 +340,11 @@ struct KeyframeDevice {
 # A machine snapshot taken between two events. The frame holding it is
 # stored uncompressed (its pages are compressed one by one).
 #
-# The recorder writes incremental keyframes (rrvm record --keyframe-every N:
-# at the first instruction boundary at or after every N instructions, on
-# backends that count instructions). Restoring one: build the machine from
+# The recorder writes incremental keyframes: on backends that count
+# instructions (emu) at the first instruction boundary at or after every N
+# instructions (rrvm record --keyframe-every N); on kvm right after the first
+# guest-caused exit at least M ms of host time after the previous keyframe
+# (--keyframe-ms M), the instruction that exited completed. Restoring one: build the machine from
 # the header and image, start its time, apply the memory pages of every
 # keyframe up to this one in file order, then this one's devices, CPU and run
 # loop counters; the replayer resumes at eventOrdinal. Replay from there
@@ -366,6 +368,17 @@ struct Keyframe {
   clockSkippedNs @13 :UInt64;    # halted time the instruction clock skipped (emu), ns
   replayClockNs @14 :UInt64; # the latest service-point or clock-sample time before the snapshot
   display @15 :KeyframeDisplay;
+  # Recordings without instruction counts (kvm) check each asynchronous
+  # point's changed-pages digest (trace/changed_pages_digest.h): SHA-256
+  # over the RAM pages that differ from RAM at the previous point. A replay
+  # starting here needs that reference: RAM at the keyframe, with these
+  # pages (the ones whose content at the latest asynchronous point before
+  # the keyframe, or in the machine as built before the first, differs from
+  # their content at the keyframe) put back as they were there. Slots in
+  # the incremental form (size and pages). hasDigestReference false in
+  # keyframes taken where the backend counts instructions (no digests).
+  hasDigestReference @16 :Bool;
+  digestReference @17 :List(KeyframeSlot);
 }
 
 # ----------------------------------------------------------------- the end

@@ -798,6 +798,18 @@ MessageWords encode_keyframe(const Keyframe& k) {
     d.setFrames(k.display.frames);
     d.setRegisters(as_data(k.display.registers));
     put_pages([&](unsigned n) { return d.initPages(n); }, k.display.pages, uint64_t{1} << 32);
+    b.setHasDigestReference(k.digest_reference.has_value());
+    if (k.digest_reference) {
+      auto ref = b.initDigestReference(static_cast<unsigned>(k.digest_reference->size()));
+      for (size_t i = 0; i < k.digest_reference->size(); ++i) {
+        const KeyframeSlot& slot = (*k.digest_reference)[i];
+        if (slot.size % kPageSize != 0) throw std::invalid_argument("trace: keyframe slot size is not page aligned");
+        ref[i].setName(slot.name);
+        ref[i].setBase(slot.base);
+        ref[i].setSize(slot.size);
+        put_pages([&](unsigned n) { return ref[i].initPages(n); }, slot.pages, slot.size);
+      }
+    }
   }
   return to_words(message);
 }
@@ -892,6 +904,22 @@ Keyframe decode_keyframe(const MessageWords& words, uint64_t max_memory_bytes) {
       if (uint64_t(d.getPages().size()) * kPageSize > max_memory_bytes - total)
         throw CodecError("keyframe display pages add up to more than the reader allows");
       get_pages(d.getPages(), uint64_t{1} << 32, k.display.pages);
+      total += uint64_t(d.getPages().size()) * kPageSize;
+      if (b.getHasDigestReference()) {
+        k.digest_reference.emplace();
+        for (auto s : b.getDigestReference()) {
+          const uint64_t size = s.getSize();
+          if (size % kPageSize != 0 || size > max_memory_bytes)
+            throw CodecError("keyframe digest reference slot size " + std::to_string(size) +
+                             " is not page aligned or too large");
+          if (uint64_t(s.getPages().size()) * kPageSize > max_memory_bytes - total)
+            throw CodecError("keyframe digest reference pages add up to more than the reader allows");
+          total += uint64_t(s.getPages().size()) * kPageSize;
+          KeyframeSlot slot{s.getName(), s.getBase(), {}, size, {}};
+          get_pages(s.getPages(), size, slot.pages);
+          k.digest_reference->push_back(std::move(slot));
+        }
+      }
     }
     return k;
   });

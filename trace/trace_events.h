@@ -282,6 +282,11 @@ struct Keyframe {
   uint64_t clock_skipped_ns = 0;
   uint64_t replay_clock_ns = 0;
   KeyframeDisplay display;
+  // Recordings without an instruction count (kvm): the changed-pages
+  // digest's reference pages that differ from RAM at the keyframe, with the
+  // reference's content (trace.capnp Keyframe.digestReference); slots as in
+  // `memory`, incremental form. nullopt in keyframes made with a count.
+  std::optional<std::vector<KeyframeSlot>> digest_reference;
   bool operator==(const Keyframe&) const = default;
 };
 

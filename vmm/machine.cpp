@@ -497,8 +497,12 @@ bool Machine::run_until_stop(RunResult* result, bool honour_pause) {
   };
   for (;;) {
     if (!std::exchange(resume_after_interrupt_, false)) {
+      if (exit_boundary_wanted_ && at_exit_ && !exit_request_ && !reset_request_ &&
+          !vcpu_->at_instruction_boundary())
+        vcpu_->finish_instruction();
       if (vcpu_->at_instruction_boundary()) {
         boundary_wanted_ = false;
+        if (at_exit_) exit_boundary_wanted_ = false;
         const Position pos = position();
         bool pause = false;
         for (auto* t : taps_) pause |= t->on_boundary(pos);

@@ -88,6 +88,14 @@ class Machine {
   // Get the vCPU to an instruction boundary soon (the next stop completes
   // the instruction under way), so that on_boundary() is called.
   void request_boundary() { boundary_wanted_ = true; }
+  // At the next exit boundary, have the vCPU complete the instruction the
+  // exit left half done where it can without running on
+  // (Vcpu::finish_instruction), so that on_boundary() is called right after
+  // that exit, a point a replay reaches exactly on every backend (kvm
+  // keyframes). Not where the run then ends (a debug-exit write, a reset):
+  // the end record's registers are those at the exit. Stays requested until
+  // an exit boundary is an instruction boundary.
+  void request_exit_boundary() { exit_boundary_wanted_ = true; }
   // (Backends that count instructions.) The vCPU stops once this many
   // instructions have retired, and on_boundary() is called there: a debugger
   // pauses at any instruction this way. Not an end of the run.
@@ -195,6 +203,7 @@ class Machine {
   bool at_exit_ = false;                  // the vCPU's last stop was a guest-caused exit
   bool started_ = false;  // see start_time()
   bool boundary_wanted_ = false;
+  bool exit_boundary_wanted_ = false;  // see request_exit_boundary()
   bool resume_after_interrupt_ = false;  // paused at on_interrupt_boundary: go on from there
   std::optional<Registers> async_regs_;   // cached CPU state at that point
   std::optional<AsyncTarget> bp_target_;  // replay: breakpoint armed for this point

@@ -158,6 +158,14 @@ class Vcpu {
   // the vCPU there, using the exact state when the snapshot came from this
   // backend in this process, the portable part otherwise. Throws VcpuError.
   virtual bool at_instruction_boundary() const = 0;
+  // Completes the instruction the last exit left half done, running nothing
+  // after it and making no exit, where the backend can be sure of that: kvm
+  // re-enters with immediate_exit after a plain in/out (no string
+  // instruction, no MMIO access: their completion re-runs KVM's emulator,
+  // which may exit again), when no injection is queued and the CPU could
+  // take an interrupt exactly when it could before (no sti shadow over the
+  // access). Returns whether the vCPU is now at an instruction boundary.
+  virtual bool finish_instruction() { return at_instruction_boundary(); }
   virtual CpuSnapshot save_cpu() = 0;
   virtual void restore_cpu(const CpuSnapshot& snapshot) = 0;
 };

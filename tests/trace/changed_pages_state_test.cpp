@@ -1,4 +1,5 @@
-// ChangedPagesDigest's saved state (a kvm timeline's checkpoints): going back
+// ChangedPagesDigest's saved state (reference_changes / restart: a kvm
+// timeline's checkpoints and kvm keyframes): going back
 // to a saved point and doing the same writes again gives the same digests as
 // the first time, and other writes give other digests.
 #include <gtest/gtest.h>
@@ -42,7 +43,7 @@ TEST(ChangedPagesState, ARestoredStateGivesTheDigestsOfTheRunItWasSavedIn) {
   rig.poke(2 * kPageSize + 5, 7);        // changed since the point, before the checkpoint
   rig.poke(1 * kPageSize, 9);
   const std::vector<uint8_t> ram_at_checkpoint = rig.ram();
-  const ChangedPagesDigest::State saved = digest.save();
+  const auto saved = digest.reference_changes();
   rig.poke(3 * kPageSize, 4);            // after the checkpoint
   const Sha256Digest first = point(digest);
   rig.poke(2 * kPageSize + 5, 8);
@@ -52,7 +53,7 @@ TEST(ChangedPagesState, ARestoredStateGivesTheDigestsOfTheRunItWasSavedIn) {
   rig.poke(6 * kPageSize, 6);
   point(digest);
   rig.set_ram(ram_at_checkpoint);
-  digest.restore(saved);
+  digest.restart(saved);
   rig.poke(3 * kPageSize, 4);
   EXPECT_EQ(point(digest), first) << "the pages changed before the checkpoint count at the next point";
   rig.poke(2 * kPageSize + 5, 8);
@@ -64,17 +65,17 @@ TEST(ChangedPagesState, ADifferentWriteAfterARestoreGivesADifferentDigest) {
   ChangedPagesDigest digest(rig.memory);
   rig.poke(4 * kPageSize, 1);
   const std::vector<uint8_t> ram_at_checkpoint = rig.ram();
-  const ChangedPagesDigest::State saved = digest.save();
+  const auto saved = digest.reference_changes();
   rig.poke(5 * kPageSize, 2);
   const Sha256Digest recorded = point(digest);
   rig.set_ram(ram_at_checkpoint);
-  digest.restore(saved);
+  digest.restart(saved);
   rig.poke(5 * kPageSize, 3);
   EXPECT_NE(point(digest), recorded);
   // A state restored without its pages (the reference taken from RAM alone)
   // would miss the write before the checkpoint: the digest must differ.
   rig.set_ram(ram_at_checkpoint);
-  digest.restore(ChangedPagesDigest::State{});
+  digest.restart({});
   rig.poke(5 * kPageSize, 2);
   EXPECT_NE(point(digest), recorded) << "page 4's change before the checkpoint is part of the point's digest";
 }

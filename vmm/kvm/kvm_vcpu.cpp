@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -76,6 +78,7 @@ class KvmVcpu final : public Vcpu {
   bool set_single_step(bool enable) override;
   void hide_breakpoints(bool hidden) override;
   bool at_instruction_boundary() const override;
+  bool finish_instruction() override;
   CpuSnapshot save_cpu() override;
   void restore_cpu(const CpuSnapshot& snapshot) override;
 
@@ -474,6 +477,51 @@ void KvmVcpu::request_interrupt_window(bool enable) {
 
 bool KvmVcpu::at_instruction_boundary() const {
   return !completion_pending_ && !(io_.active && io_.next < io_.count) && !injected_since_exit_;
+}
+
+namespace {
+// Whether `code` starts with a plain in or out (prefixes allowed), not a
+// string instruction.
+bool plain_port_io(std::span<const uint8_t> code) {
+  for (uint8_t b : code) {
+    switch (b) {
+      case 0x66: case 0x67: case 0xF0: case 0xF2: case 0xF3:
+      case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65:
+        continue;  // a prefix
+      case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xEC: case 0xED: case 0xEE: case 0xEF:
+        return true;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+bool KvmVcpu::finish_instruction() {
+  if (at_instruction_boundary()) return true;
+  if (injected_since_exit_ || !completion_pending_ || !io_.active || io_.count != 1 || io_.next != io_.count ||
+      awaiting_ != AwaitingRead::None || !exit_state_fresh_ || breakpoint_ || single_step_)
+    return false;
+  // IF=1 but no injection possible: a shadow (sti right before) or an event
+  // under way, which completing the access would change.
+  if (run_->if_flag && !run_->ready_for_interrupt_injection) return false;
+  std::array<uint8_t, 15> code{};
+  const size_t n = read_linear(*this, memory_, get_registers().pc_linear(), code);
+  if (!plain_port_io(std::span<const uint8_t>(code.data(), n))) return false;
+  vm_.sync_memory_map();
+  run_->immediate_exit = 1;
+  const int r = ioctl(vcpu_.get(), KVM_RUN, 0);
+  const int err = errno;
+  run_->immediate_exit = 0;
+  if (r >= 0 || (err != EINTR && err != EAGAIN))
+    backend_failure(std::string("finishing a port access: KVM_RUN ") +
+                    (r < 0 ? std::strerror(err) : "exited (reason " + std::to_string(run_->exit_reason) + ")") +
+                    " instead of returning after the completion " + where());
+  io_ = PendingIo{};
+  completion_pending_ = false;
+  exit_state_fresh_ = false;  // ask KVM, as after a restore
+  return true;
 }
 
 namespace {
