@@ -149,9 +149,7 @@ ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& 
   Keyframe last;
   auto apply = [&](const Keyframe& k) {
     for (const KeyframeSlot& ks : k.memory) {
-      const MemorySlot* slot = nullptr;
-      for (const MemorySlot& s : memory.slots())
-        if (s.name == ks.name) slot = &s;
+      const MemorySlot* slot = memory.slot_by_name(ks.name);
       if (!slot || slot->size != ks.size)
         throw SystemError(reader.path() + ": keyframe at event " + std::to_string(k.event_ordinal) +
                               ": memory slot '" + ks.name + "' (" + std::to_string(ks.size) +
@@ -205,9 +203,7 @@ ReplayStart restore_keyframe(const TraceReader& reader, size_t index, PcSystem& 
                       kExitBadInput);
   if (last.digest_reference)
     for (const KeyframeSlot& ks : *last.digest_reference) {
-      const MemorySlot* slot = nullptr;
-      for (const MemorySlot& s : memory.slots())
-        if (s.name == ks.name) slot = &s;
+      const MemorySlot* slot = memory.slot_by_name(ks.name);
       if (!slot || slot->size != ks.size)
         throw SystemError(reader.path() + ": keyframe at event " + std::to_string(last.event_ordinal) +
                               ": digest reference slot '" + ks.name + "' is not this machine's",

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cstring>
-#include <utility>
 #include <string>
+#include <utility>
+
+#include "vmm/format.h"
 
 namespace rrvm {
 
@@ -272,8 +273,8 @@ class SteppingVcpu final : public Vcpu {
                       " (a task gate, or a gate not present); the kvm timeline cannot deliver it exactly");
     disarm();
     if (!inner_->set_breakpoint(*handler))
-      throw VcpuError("stepping: the handler of vector " + std::to_string(vector) + " at linear 0x" +
-                      to_hex(*handler) + " is not in RAM");
+      throw VcpuError("stepping: the handler of vector " + std::to_string(vector) + " at linear " +
+                      hex(*handler) + " is not in RAM");
     if (inject) inner_->inject_interrupt(vector);
     Exit e = run_inner();
     inner_->set_breakpoint(std::nullopt);
@@ -290,12 +291,8 @@ class SteppingVcpu final : public Vcpu {
     const Registers& r = registers();
     constexpr uint64_t kEferLma = 1u << 10;
     const uint64_t sp = (r.efer & kEferLma) && r.cs.l ? r.rsp : r.ss.db ? (r.rsp & 0xFFFFFFFF) : (r.rsp & 0xFFFF);
-    uint8_t low_high[2] = {};
-    const uint64_t at = r.ss.base + sp + 1;  // bit 8: the second byte
-    if (read_linear(*inner_, memory_, at, std::span<uint8_t>(low_high, 1)) != 1 || !(low_high[0] & 1)) return;
-    auto gpa = inner_->translate(at);
-    uint8_t* host = gpa ? memory_.host_ptr(*gpa, 1) : nullptr;
-    if (host) *host &= ~1u;
+    auto gpa = inner_->translate(r.ss.base + sp + 1);  // bit 8: the image's second byte
+    if (uint8_t* host = gpa ? memory_.host_ptr(*gpa, 1) : nullptr) *host &= ~1u;
   }
 
   void capture_watched() {
@@ -325,12 +322,6 @@ class SteppingVcpu final : public Vcpu {
     }
     if (step_requested_) return debug_exit();
     return std::nullopt;
-  }
-
-  static std::string to_hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
-    return buf;
   }
 
   std::unique_ptr<Vcpu> inner_;

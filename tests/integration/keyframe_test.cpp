@@ -78,6 +78,25 @@ Replayed replay(const std::string& trace, std::optional<size_t> keyframe, std::o
   return r;
 }
 
+// A replay from a keyframe ended as the replay from the start did: the end
+// record compared (stop reason, status, RAM SHA-256, registers on the same
+// backend, exit count), the same events, the end of its serial output, and
+// its display's frames from the keyframe's on.
+void expect_end_of_the_replay_from_start(const Replayed& from, const Replayed& full, const TraceReader& reader) {
+  ASSERT_TRUE(from.out.start.from_keyframe);
+  ASSERT_FALSE(from.out.divergence.has_value()) << from.out.divergence->to_string();
+  EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
+  EXPECT_TRUE(from.out.final_state_checked);
+  EXPECT_EQ(from.out.ram_sha256, reader.end()->ram_sha256);
+  EXPECT_EQ(from.out.events, full.out.events);
+  ASSERT_LE(from.serial.size(), full.serial.size());
+  EXPECT_EQ(full.serial.substr(full.serial.size() - from.serial.size()), from.serial);
+  const uint64_t first = from.out.start.display_frames;
+  ASSERT_EQ(first + from.frames.size(), full.frames.size());
+  for (size_t i = 0; i < from.frames.size(); ++i)
+    EXPECT_EQ(from.frames[i], full.frames[first + i]) << "replayed frame " << first + i;
+}
+
 // The frames `rrvm frames` draws from event `from` (a keyframe's, with its
 // chain applied) to the end: (frame index, hash) for frames with a picture.
 std::vector<std::pair<uint64_t, Sha256Digest>> offline_frames(const TraceReader& reader, std::optional<size_t> keyframe) {
@@ -144,23 +163,8 @@ TEST_P(KeyframeEquivalence, EveryKeyframeReplaysToTheSameEnd) {
   for (size_t k = kRestoreEveryKeyframe ? 0 : keyframes - 1; k < keyframes; ++k) {
     SCOPED_TRACE("keyframe " + std::to_string(k) + " of " + std::to_string(keyframes));
     const Replayed from = replay(trace, k);
-    ASSERT_TRUE(from.out.start.from_keyframe);
-    ASSERT_FALSE(from.out.divergence.has_value()) << from.out.divergence->to_string();
-    EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
-    // replay_trace compared the end record: stop reason, status, RAM SHA-256,
-    // registers (same backend) and exit count.
-    EXPECT_TRUE(from.out.final_state_checked);
-    EXPECT_EQ(from.out.ram_sha256, reader.end()->ram_sha256);
-    EXPECT_EQ(from.out.events, full.out.events);
+    ASSERT_NO_FATAL_FAILURE(expect_end_of_the_replay_from_start(from, full, reader));
     EXPECT_EQ(from.out.instructions, full.out.instructions);
-    // The output after the keyframe is the end of the whole output.
-    ASSERT_LE(from.serial.size(), full.serial.size());
-    EXPECT_EQ(full.serial.substr(full.serial.size() - from.serial.size()), from.serial);
-    // The replayed display goes on with the frames the replay from the start had.
-    const uint64_t first = from.out.start.display_frames;
-    ASSERT_EQ(first + from.frames.size(), full.frames.size());
-    for (size_t i = 0; i < from.frames.size(); ++i)
-      EXPECT_EQ(from.frames[i], full.frames[first + i]) << "replayed frame " << first + i;
     // Offline: the frames drawn from the keyframe are the last ones drawn from the start.
     const auto offline = offline_frames(reader, k);
     ASSERT_LE(offline.size(), offline_full.size());
@@ -298,19 +302,7 @@ TEST_P(KvmKeyframes, EveryKeyframeReplaysToTheSameEndOnKvm) {
   for (size_t k : sample) {
     SCOPED_TRACE("keyframe " + std::to_string(k) + " of " + std::to_string(keyframes));
     const Replayed from = replay(trace, k, {}, BackendKind::Kvm);
-    ASSERT_TRUE(from.out.start.from_keyframe);
-    ASSERT_FALSE(from.out.divergence.has_value()) << from.out.divergence->to_string();
-    EXPECT_EQ(from.out.exit_status, 0) << from.out.message;
-    // The end record's stop reason, status, RAM SHA-256, registers and exit count.
-    EXPECT_TRUE(from.out.final_state_checked);
-    EXPECT_EQ(from.out.ram_sha256, reader.end()->ram_sha256);
-    EXPECT_EQ(from.out.events, full.out.events);
-    ASSERT_LE(from.serial.size(), full.serial.size());
-    EXPECT_EQ(full.serial.substr(full.serial.size() - from.serial.size()), from.serial);
-    const uint64_t first = from.out.start.display_frames;
-    ASSERT_EQ(first + from.frames.size(), full.frames.size());
-    for (size_t i = 0; i < from.frames.size(); ++i)
-      EXPECT_EQ(from.frames[i], full.frames[first + i]) << "replayed frame " << first + i;
+    ASSERT_NO_FATAL_FAILURE(expect_end_of_the_replay_from_start(from, full, reader));
   }
   // --from starts at the latest keyframe at or before the event.
   {
