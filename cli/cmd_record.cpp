@@ -19,6 +19,7 @@ struct RecordOptions {
   std::string output;
   uint64_t keyframe_every = kDefaultKeyframeInterval;
   uint64_t keyframe_ms = kDefaultKeyframeIntervalMs;
+  bool keyframe_ms_given = false;  // a spacing the user chose is kept as given
   std::vector<std::string> argv;  // the command line, for the trace header
 };
 
@@ -47,7 +48,7 @@ int record(const RecordOptions& o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   RecordOutcome r = record_to_trace(make_system_config(o.machine, outputs), o.output, o.argv, true, {},
-                                    o.keyframe_every, &g_interrupted, o.keyframe_ms);
+                                    o.keyframe_every, &g_interrupted, o.keyframe_ms, !o.keyframe_ms_given);
   if (r.write_error) {
     // Said once, whether writing failed during the run or at the end record.
     std::fprintf(stderr, "rrvm: error: cannot write the trace: %s (the trace is readable up to its last whole frame)\n",
@@ -66,8 +67,9 @@ int record(const RecordOptions& o) {
     std::fprintf(stderr, "rrvm: %llu keyframe(s), one every %llu instructions (%.3f s taking them)\n",
                  (unsigned long long)r.keyframes, (unsigned long long)o.keyframe_every, r.keyframe_seconds);
   else if (r.keyframes_on)
-    std::fprintf(stderr, "rrvm: %llu keyframe(s), one after the first exit every %llu ms (%.3f s taking them)\n",
-                 (unsigned long long)r.keyframes, (unsigned long long)o.keyframe_ms, r.keyframe_seconds);
+    std::fprintf(stderr, "rrvm: %llu keyframe(s), one after the first exit every %llu ms%s (%.3f s taking them)\n",
+                 (unsigned long long)r.keyframes, (unsigned long long)o.keyframe_ms,
+                 o.keyframe_ms_given ? "" : " or more (at most 5% of the time)", r.keyframe_seconds);
   return r.result.exit_status;
 }
 }  // namespace
@@ -82,12 +84,17 @@ Command add_record_command(CLI::App& app, int argc, char** argv) {
                   "retired instructions (0: none; emu, which counts instructions)")
       ->check(whole_number())
       ->capture_default_str();
-  cmd->add_option("--keyframe-ms", o->keyframe_ms,
-                  "on kvm, which counts no instructions: write a keyframe right after the first guest exit at "
-                  "least MS milliseconds of host time after the previous one (0: none)")
+  cmd->add_option_function<uint64_t>(
+         "--keyframe-ms",
+         [o](uint64_t ms) {
+           o->keyframe_ms = ms;
+           o->keyframe_ms_given = true;
+         },
+         "on kvm, which counts no instructions: write a keyframe right after the first guest exit at "
+         "least MS milliseconds of host time after the previous one (0: none; by default 1000, stretched "
+         "so that keyframes take at most 5% of the recording's time)")
       ->type_name("MS")
-      ->check(whole_number())
-      ->capture_default_str();
+      ->check(whole_number());
   o->argv.assign(argv, argv + argc);
   return {cmd, [o] { return record(*o); }};
 }

@@ -10,6 +10,12 @@
 
 namespace rrvm {
 
+std::chrono::nanoseconds kvm_keyframe_spacing(uint64_t interval_ms, std::chrono::nanoseconds last_cost,
+                                              bool adapts) {
+  const std::chrono::nanoseconds interval = std::chrono::milliseconds(interval_ms);
+  return adapts ? std::max(interval, last_cost * kKeyframeCostSpacing) : interval;
+}
+
 Recorder::Recorder(TraceWriter& writer, Machine& machine, RecorderOptions options)
     : writer_(writer), machine_(machine), options_(options) {
   if (!machine_.vcpu().instruction_count()) changed_pages_.emplace(machine_.memory());
@@ -58,7 +64,9 @@ bool Recorder::on_boundary(const Position& pos) {
   }
   if (!pos.icount) {
     // From the end of this one: a keyframe's own cost never bunches them.
-    next_keyframe_time_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.keyframe_interval_ms);
+    const auto now = std::chrono::steady_clock::now();
+    next_keyframe_time_ =
+        now + kvm_keyframe_spacing(options_.keyframe_interval_ms, now - started, options_.keyframe_spacing_adapts);
     return false;
   }
   next_keyframe_ = *pos.icount + options_.keyframe_interval;

@@ -42,7 +42,8 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
 RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& trace_path,
                               const std::vector<std::string>& command_line, bool announce,
                               FrameObserver on_frame, uint64_t keyframe_interval,
-                              const std::atomic<bool>* interrupt, uint64_t keyframe_interval_ms) {
+                              const std::atomic<bool>* interrupt, uint64_t keyframe_interval_ms,
+                              bool keyframe_spacing_adapts) {
   refuse_output_over_input(input_files(config_in), trace_path, "-o");
   SystemConfig config = config_in;
   config.log_ram_dirty = true;  // kvm kick points carry a digest of dirtied RAM
@@ -53,6 +54,7 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   RecorderOptions recorder_options;
   recorder_options.keyframe_interval = keyframe_interval;
   recorder_options.keyframe_interval_ms = keyframe_interval_ms;
+  recorder_options.keyframe_spacing_adapts = keyframe_spacing_adapts;
   recorder_options.interrupt = interrupt;
   Recorder recorder(writer, sys->machine(), recorder_options);
   sys->machine().add_tap(&recorder);

@@ -39,6 +39,7 @@ RecordOutcome record_to_trace(const SystemConfig& config, const std::string& tra
                               FrameObserver on_frame = {},
                               uint64_t keyframe_interval = kDefaultKeyframeInterval,
                               const std::atomic<bool>* interrupt = nullptr,
-                              uint64_t keyframe_interval_ms = kDefaultKeyframeIntervalMs);
+                              uint64_t keyframe_interval_ms = kDefaultKeyframeIntervalMs,
+                              bool keyframe_spacing_adapts = true);
 
 }  // namespace rrvm
