@@ -367,7 +367,9 @@ uint64_t Replayer::tsc_read(const Position&) {
   // reads there, not above both of the next two: one value raised sits above
   // every read after it until time catches up, while one lowered (the next
   // one) leaves this one below the read after it and is found at its own
-  // event by the lower bound.
+  // event by the lower bound. Where the frame or a recorded guest time comes
+  // before the second next read, a value above the next read only is left
+  // to that read's lower bound (it cannot tell which of the two is wrong).
   const uint64_t low = std::max(last_tsc_, last_clock_);
   std::optional<uint64_t> device_high;
   std::vector<uint64_t> next_tsc;
@@ -386,9 +388,9 @@ uint64_t Replayer::tsc_read(const Position&) {
     bad = "at least " + std::to_string(low) + " (the previous TSC read or the latest recorded guest time)";
   else if (device_high && value > *device_high)
     bad = "at most " + std::to_string(*device_high) + " (the next recorded guest time)";
-  else if (!next_tsc.empty() && value > next_tsc.front() && (next_tsc.size() < 2 || value > next_tsc.back()))
-    bad = "at most " + std::to_string(next_tsc.front()) + " (the next TSC read" +
-          (next_tsc.size() == 2 ? std::string(", and the one after it ") + std::to_string(next_tsc.back()) : "") + ")";
+  else if (next_tsc.size() == 2 && value > next_tsc.front() && value > next_tsc.back())
+    bad = "at most " + std::to_string(next_tsc.front()) + " (the next TSC read; the one after it is " +
+          std::to_string(next_tsc.back()) + ")";
   if (!bad.empty()) {
     diverge("TSC read: the recorded value breaks the order the recording's clock gives (a damaged or edited trace)",
             "a value " + bad, std::to_string(value));
