@@ -39,6 +39,9 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o) {
   cmd.add_option("--boot", o.boot, "boot device first in the BIOS's order (default: floppy when --floppy is given)")
       ->check(CLI::IsMember({"floppy", "disk"}));
   cmd.add_option("--bios-log", o.bios_log, "write SeaBIOS's debug output (port 0x402) to FILE");
+  // Hidden (no group): an ELF test guest opts into the TSC patching that the
+  // Linux boot will apply to the kernel (vmm/tsc_sites.h).
+  cmd.add_flag("--patch-tsc", o.patch_tsc, "patch the ELF image's rdtsc/rdtscp into exits to rrvm")->group("");
   cmd.add_option("IMAGE", o.image, "guest image: raw (boot-sector style) or ELF32; not with --bios");
 }
 
@@ -118,6 +121,7 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
   if (!o.serial_in.empty()) c.serial_in_path = o.serial_in;
   if (o.max_instructions) c.max_instructions = o.max_instructions;
   c.rtc_base = o.rtc_base;
+  c.patch_tsc = o.patch_tsc;
   outputs.open(o, input_files(c));
   if (FILE* log = outputs.bios_log) c.firmware->bios_log = [log](uint8_t b) { std::fputc(b, log); };
   FILE* serial = outputs.serial;

@@ -27,6 +27,7 @@ struct MachineOptions {
   std::string disk;
   std::string boot;  // "floppy" or "disk"; default: the floppy when there is one
   std::string bios_log;
+  bool patch_tsc = false;  // hidden: for test guests until --kernel does it
 };
 
 void add_machine_options(CLI::App& cmd, MachineOptions& o);

@@ -245,6 +245,9 @@ void Recorder::on_clock_read(const Position&, uint64_t now_ns) {
   append(TraceEvent{ClockSampleEvent{now_ns}});
 }
 
+// After the port-io write exit of the patched instruction's out.
+void Recorder::on_tsc_read(const Position&, uint64_t value) { append(TraceEvent{TscReadEvent{value}}); }
+
 void Recorder::on_interrupt(const Position& pos, uint8_t vector, const Registers* regs) {
   InterruptEvent i;
   i.vector = vector;

@@ -6,7 +6,9 @@
 // carry the value the guest received). A ClockSample is a value a device read
 // from the clock while the preceding exit was dispatched. A ServicePoint is a
 // moment the timed devices were brought up to date; an Interrupt is an
-// injection. Both carry their position: the number of exits before them and,
+// injection. A TscRead is the value a patched rdtsc/rdtscp received
+// (vmm/tsc_sites.h), right after the exit of its out. Service points and
+// interrupts carry their position: the number of exits before them and,
 // when they happened inside guest execution (async), the instruction count
 // (emu), the linear pc and a hash of the CPU state (full registers at the
 // first and every kTraceFullRegistersEvery-th point, rCX at the others on a
@@ -73,6 +75,7 @@ class Recorder final : public RunTap {
   void on_read(const Position& pos, const Exit& exit, uint64_t value) override;
   void on_service(const Position& pos, uint64_t now_ns, const Registers* async_regs) override;
   void on_clock_read(const Position& pos, uint64_t now_ns) override;
+  void on_tsc_read(const Position& pos, uint64_t value) override;
   void on_interrupt(const Position& pos, uint8_t vector, const Registers* async_regs) override;
   void on_serial_input(uint8_t byte) override;
   // Writes a keyframe when one is due (see RecorderOptions).

@@ -1,6 +1,7 @@
 #include "replay/replayer.h"
 
 #include <stdexcept>
+#include <vector>
 
 #include "trace/trace_inspect.h"
 #include "vmm/cpu_state.h"
@@ -50,6 +51,7 @@ ReplayerState Replayer::save_state() const {
   ReplayerState st{consumed_, last_clock_, recorded_vector_, target_reached_, recent_, std::nullopt};
   // A timeline's checkpoint on kvm: the digest's reference goes with it.
   if (changed_pages_) st.digest_reference = changed_pages_->reference_changes();
+  st.last_tsc = last_tsc_;
   return st;
 }
 
@@ -67,6 +69,7 @@ void Replayer::restore_state(const ReplayerState& state) {
   divergence_.reset();
   consumed_ = state.consumed;
   last_clock_ = state.last_clock;
+  last_tsc_ = state.last_tsc;
   recorded_vector_ = state.recorded_vector;
   target_reached_ = state.target_reached;
   recent_ = state.recent;
@@ -345,6 +348,57 @@ uint64_t Replayer::clock_read(const Position&) {
   consume();
   last_clock_ = std::max(last_clock_, ns);
   return ns;
+}
+
+uint64_t Replayer::tsc_read(const Position&) {
+  const TraceEvent* e = peek();
+  auto* t = e ? std::get_if<TscReadEvent>(&e->body) : nullptr;
+  if (!t) {
+    if (!divergence_ && (e || reader_.end()))
+      diverge("TSC read", e ? format_event_text(consumed_, *e) : "end of trace",
+              "the guest read the TSC (a patched rdtsc/rdtscp)");
+    return std::max(last_tsc_, last_clock_);
+  }
+  const uint64_t value = t->value;
+  // Where the recording's time source puts it (trace.capnp
+  // EventBatch.tscReads): no earlier than the previous TSC read and the
+  // latest recorded guest time, no later than the next service point or
+  // clock sample in the frame already decoded, and, against the next TSC
+  // reads there, not above both of the next two: one value raised sits above
+  // every read after it until time catches up, while one lowered (the next
+  // one) leaves this one below the read after it and is found at its own
+  // event by the lower bound. Where the frame or a recorded guest time comes
+  // before the second next read, a value above the next read only is left
+  // to that read's lower bound (it cannot tell which of the two is wrong).
+  const uint64_t low = std::max(last_tsc_, last_clock_);
+  std::optional<uint64_t> device_high;
+  std::vector<uint64_t> next_tsc;
+  for (const TraceEvent& next : cursor_.rest_of_frame()) {
+    if (auto* n = std::get_if<TscReadEvent>(&next.body)) {
+      if (next_tsc.size() < 2) next_tsc.push_back(n->value);
+    } else if (auto* c = std::get_if<ClockSampleEvent>(&next.body)) {
+      device_high = c->ns;
+    } else if (auto* sp = std::get_if<ServicePointEvent>(&next.body)) {
+      device_high = sp->ns;
+    }
+    if (device_high || next_tsc.size() == 2) break;
+  }
+  std::string bad;
+  if (value < low)
+    bad = "at least " + std::to_string(low) + " (the previous TSC read or the latest recorded guest time)";
+  else if (device_high && value > *device_high)
+    bad = "at most " + std::to_string(*device_high) + " (the next recorded guest time)";
+  else if (next_tsc.size() == 2 && value > next_tsc.front() && value > next_tsc.back())
+    bad = "at most " + std::to_string(next_tsc.front()) + " (the next TSC read; the one after it is " +
+          std::to_string(next_tsc.back()) + ")";
+  if (!bad.empty()) {
+    diverge("TSC read: the recorded value breaks the order the recording's clock gives (a damaged or edited trace)",
+            "a value " + bad, std::to_string(value));
+    return value;
+  }
+  consume();
+  last_tsc_ = value;
+  return value;
 }
 
 InterruptAction Replayer::interrupt_action(const Position& pos, bool pending, bool cpu_ready) {

@@ -41,6 +41,7 @@ struct ReplayerState {
   // RAM where the state was taken (a keyframe's digestReference; empty for
   // a keyframe of a recording with counts, which has no digests).
   std::optional<std::vector<ChangedPagesDigest::ReferencePage>> digest_reference;
+  uint64_t last_tsc = 0;  // the latest TSC read's value (0 from a keyframe: the clock bounds it)
 };
 
 class Replayer final : public RunTap, public InputAuthority {
@@ -54,6 +55,11 @@ class Replayer final : public RunTap, public InputAuthority {
   // InputAuthority
   uint64_t read_value(const Position& pos, const Exit& exit, uint64_t device_value) override;
   uint64_t clock_read(const Position& pos) override;
+  // The recorded value, checked against the trace's TSC invariants (see
+  // trace.capnp EventBatch.tscReads): a value below the previous TSC read or
+  // the latest recorded guest time, or above the next one in its frame, is a
+  // divergence at this event.
+  uint64_t tsc_read(const Position& pos) override;
   std::optional<uint64_t> service_time(const Position& pos) override;
   InterruptAction interrupt_action(const Position& pos, bool pending, bool cpu_ready) override;
   std::optional<uint8_t> vector_to_inject(const Position& pos, std::optional<uint8_t> acknowledged,
@@ -99,6 +105,7 @@ class Replayer final : public RunTap, public InputAuthority {
   bool ended_ = false;
   uint64_t consumed_ = 0;
   uint64_t last_clock_ = 0;
+  uint64_t last_tsc_ = 0;
   uint8_t recorded_vector_ = 0;  // between interrupt_action and vector_to_inject
   bool target_reached_ = false;  // at_async_target() found the point (until the vCPU moves)
   std::optional<DivergenceReport> divergence_;

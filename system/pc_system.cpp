@@ -10,6 +10,7 @@
 #include "vmm/byte_source.h"
 #include "vmm/cpuid.h"
 #include "vmm/emu/emu_vcpu.h"
+#include "vmm/file_read.h"
 #include "vmm/firmware_loader.h"
 #include "vmm/kvm/kvm_vcpu.h"
 #include "vmm/stepping_vcpu.h"
@@ -64,7 +65,19 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
       throw SystemError(e.what(), kExitBadInput);
     }
     sys->images_.push_back({"guest", sys->image_.path, sys->image_.sha256, sys->image_.file_size, sys->image_.elf});
+    if (config.patch_tsc) {
+      if (!sys->image_.elf)
+        throw SystemError("--patch-tsc needs an ELF image (its section headers say where the code is)", kExitBadInput);
+      try {
+        sys->tsc_scan_ = find_tsc_reads(read_regular_file(config.image_path, "guest image", 1ull << 30));
+      } catch (const std::exception& e) {
+        throw SystemError(std::string("--patch-tsc: ") + e.what(), kExitBadInput);
+      }
+      sys->tsc_patch_ = patch_tsc_reads(*memory, sys->tsc_scan_.sites);
+    }
   }
+  if (config.patch_tsc && config.firmware)
+    throw SystemError("--patch-tsc patches an ELF guest image; firmware machines have none", kExitBadInput);
   sys->cpuid_ = config.cpuid.value_or(config.firmware ? firmware_cpuid_table() : default_cpuid_table());
 
   BackendKind kind = resolve_backend(config.backend, &sys->backend_reason_);
@@ -89,6 +102,7 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   sys->machine_ = std::make_unique<Machine>(std::move(memory), std::move(vcpu));
   Machine& m = *sys->machine_;
   m.set_instruction_limit(config.max_instructions);
+  m.set_tsc_ports(config.patch_tsc);
 
   if (config.serial_in_path) {
     try {

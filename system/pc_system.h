@@ -14,6 +14,7 @@
 #include "devices/cmos_rtc.h"
 #include "vmm/cpuid.h"
 #include "vmm/image_loader.h"
+#include "vmm/tsc_sites.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
@@ -73,6 +74,10 @@ struct SystemConfig {
   // kvm: count instructions by single-stepping (vmm/stepping_vcpu.h), for a
   // timeline on kvm. Ignored on emu, which counts.
   bool count_by_stepping = false;
+  // Patch the ELF guest's rdtsc/rdtscp into exits (vmm/tsc_sites.h) and turn
+  // the machine's TSC ports on: every TSC read is then an input. The trace
+  // header says so (replay patches the same image the same way).
+  bool patch_tsc = false;
 };
 
 // Errors in what the user gave us (bad image, unavailable backend, bad
@@ -101,6 +106,9 @@ class PcSystem {
   // Every image loaded, in order (the trace header's list).
   const std::vector<SystemImage>& images() const { return images_; }
   const std::vector<CpuidEntry>& cpuid() const { return cpuid_; }
+  // With SystemConfig::patch_tsc: the sites found and what was patched.
+  const TscScan& tsc_scan() const { return tsc_scan_; }
+  const TscPatchResult& tsc_patch() const { return tsc_patch_; }
   const SystemConfig& config() const { return config_; }
   // "emu" or "kvm", and why auto chose it.
   const std::string& backend() const { return backend_; }
@@ -118,6 +126,8 @@ class PcSystem {
   void build_firmware_board();
 
   SystemConfig config_;
+  TscScan tsc_scan_;
+  TscPatchResult tsc_patch_;
   LoadedImage image_;
   std::vector<SystemImage> images_;
   std::vector<CpuidEntry> cpuid_;

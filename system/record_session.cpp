@@ -24,6 +24,7 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
   h.machine.load_address = c.load.load_address;
   h.machine.entry = c.load.entry;
   h.machine.max_instructions = c.max_instructions;
+  h.machine.patch_tsc = c.patch_tsc;
   for (const auto& s : sys.machine().memory().slots())
     h.memory_map.push_back({s.name, s.guest_base, s.size, s.log_dirty, s.mapped});
   for (const auto& d : sys.device_descriptions()) h.devices.push_back({d.first, d.second});
@@ -77,6 +78,9 @@ RecordOutcome record_to_trace(const SystemConfig& config_in, const std::string& 
   out.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.backend = sys->backend();
   out.events = writer.events_written();
+  out.tsc_sites = sys->tsc_scan().sites.size();
+  out.tsc_patched = sys->tsc_patch().patched;
+  out.tsc_reads = sys->machine().tsc_reads();
   out.trace_bytes = writer.bytes_written();
   out.frames = sampler.frames();
   out.keyframes = recorder.keyframes_written();

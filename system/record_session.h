@@ -21,6 +21,9 @@ struct RecordOutcome {
   double wall_seconds = 0;
   uint64_t frames = 0;  // display frames written
   uint64_t keyframes = 0;  // keyframes written
+  // --patch-tsc: TSC read sites found and patched in the image, and the
+  // reads the run made through them (each a TSC read event).
+  uint64_t tsc_sites = 0, tsc_patched = 0, tsc_reads = 0;
   double keyframe_seconds = 0;  // host time taking them
   bool keyframes_on = false;  // the recording wrote keyframes (an interval for its backend)
   std::optional<std::string> keyframe_error;  // why keyframes stopped before the end

@@ -137,6 +137,7 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
   // The recording's --max-instructions ends the replay at the same count
   // (backends that count instructions: emu).
   config.max_instructions = h.machine.max_instructions;
+  config.patch_tsc = h.machine.patch_tsc;
   return PcSystem::create(config);
 }
 

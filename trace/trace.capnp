@@ -1,4 +1,4 @@
-# rrvm trace schema, format version 6 (1 to 5 still read).
+# rrvm trace schema, format version 7 (1 to 6 still read).
 #
 # A trace is one file:
 #
@@ -129,6 +129,11 @@ struct MachineConfig {
                                 # "guest" image directly
   bootDevice @12 :Text;         # firmware machines: "floppy" or "disk", the
                                 # first device in the BIOS's boot order
+  patchTscReads @13 :Bool;      # format version 7: the guest image's rdtsc and
+                                # rdtscp were patched into exits after loading
+                                # (vmm/tsc_sites.h, the same sites from the same
+                                # image) and the TSC ports answer them: the
+                                # trace has a TSC read event per read
 }
 
 struct TraceHeader {
@@ -156,7 +161,7 @@ struct TraceHeader {
 struct EventBatch {
   # One byte per event, in order: 0 exit, 1 interrupt, 2 clock sample,
   # 3 serial input, 4 cpu checksum, 5 display frame, 6 service point
-  # (format version 2). Its length is the
+  # (format version 2), 7 TSC read (format version 7). Its length is the
   # frame's event count. The k-th event of a kind takes the k-th entry of
   # that kind's columns.
   kinds @0 :Data;
@@ -241,6 +246,22 @@ struct EventBatch {
   # covers rCX: a value that disagrees with the state is a divergence there.
   # Version 5 kept the full registers at these points instead.
   asyncRcx @24 :Data;
+
+  # --- format version 7: TSC reads. A patched rdtsc/rdtscp in the guest
+  # (vmm/tsc_sites.h: `out 0xE2, al` / `out 0xE3, al; nop`) is a port-io
+  # write exit like any other, and right after that exit's event comes a
+  # TSC read event: the value the guest received in EDX:EAX. Unit: TSC
+  # ticks, which rrvm defines as guest-clock nanoseconds (a 1 GHz TSC): on
+  # emu the instruction clock, on kvm host monotonic time since the run
+  # started, exactly what a device's clock read gives at that point.
+  # Invariants the recorder keeps and the replayer checks at the event
+  # (replay/replayer.cpp): a value is at least the previous TSC read's and
+  # at least the latest service point's or clock sample's ns before it, and
+  # at most the ns of the next TSC read, service point or clock sample in
+  # the same batch. Zigzag varint of (value - previous TSC read's value in
+  # this batch, the first against 0): successive reads on kvm are a few
+  # microseconds apart, 2-3 bytes.
+  tscReads @25 :Data;
 }
 
 # The run loop brought the timed devices (PIT, RTC, UART input) up to guest

@@ -311,6 +311,13 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
       serial_.push_back(std::get<SerialInputEvent>(event.body).byte);
       approx_bytes_ += 1;
       break;
+    case TraceEventKind::TscRead: {
+      const uint64_t v = std::get<TscReadEvent>(event.body).value;
+      put_varint(tsc_, zigzag(v - last_tsc_));
+      last_tsc_ = v;
+      approx_bytes_ += 3;
+      break;
+    }
     case TraceEventKind::CpuChecksum: {
       const auto& e = std::get<CpuChecksumEvent>(event.body);
       checksums_.push_back(e);
@@ -353,13 +360,13 @@ void EventBatchEncoder::add(const TraceEvent& event, VramDeltaState& vram) {
 void EventBatchEncoder::clear() {
   for (auto* v : {&kinds_, &exit_flags_, &exit_addresses_, &exit_data_, &irq_vectors_, &irq_flags_,
                   &irq_ordinals_, &clock_, &serial_, &svc_flags_, &svc_ns_, &svc_ordinals_, &icounts_,
-                  &async_flags_, &async_pcs_, &async_hashes_, &async_digests_, &async_rcx_}) {
+                  &async_flags_, &async_pcs_, &async_hashes_, &async_digests_, &async_rcx_, &tsc_}) {
     v->clear();
   }
   async_regs_.clear();
   checksums_.clear();
   frames_.clear();
-  last_address_ = last_irq_ordinal_ = last_clock_ = 0;
+  last_address_ = last_irq_ordinal_ = last_clock_ = last_tsc_ = 0;
   last_svc_ns_ = last_svc_ordinal_ = last_icount_ = last_pc_ = 0;
   last_point_.reset();
   last_data_.clear();
@@ -398,6 +405,7 @@ MessageWords EventBatchEncoder::finish() {
   for (size_t i = 0; i < async_regs_.size(); ++i) put_registers(regs[i], async_regs_[i]);
   b.setAsyncDigests(as_data(async_digests_));
   b.setAsyncRcx(as_data(async_rcx_));
+  b.setTscReads(as_data(tsc_));
   auto frames = b.initDisplayFrames(static_cast<unsigned>(frames_.size()));
   for (size_t i = 0; i < frames_.size(); ++i) {
     frames[i].setGuestNs(frames_[i].guest_ns);
@@ -431,7 +439,7 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
         svc_ordinals(b.getServiceExitOrdinals(), "serviceExitOrdinals"),
         async_flags(b.getAsyncFlags(), "asyncFlags"), pcs(b.getAsyncPcs(), "asyncPcs"),
         hashes(b.getAsyncHashes(), "asyncHashes"), digests(b.getAsyncDigests(), "asyncDigests"),
-        rcx(b.getAsyncRcx(), "asyncRcx"),
+        rcx(b.getAsyncRcx(), "asyncRcx"), tsc(b.getTscReads(), "tscReads"),
         unused_icounts(columns ? b.getInterruptIcounts() : b.getIcounts(), columns ? "interruptIcounts" : "icounts");
     auto kicks = b.getKicks();
     auto sums = b.getCpuChecksums();
@@ -439,7 +447,7 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
     auto services = b.getServicePoints();
     auto point_registers = b.getAsyncRegisters();
     unsigned next_kick = 0, next_sum = 0, next_frame = 0, next_service = 0, next_registers = 0;
-    uint64_t last_address = 0, last_ordinal = 0, last_icount = 0, last_clock = 0;
+    uint64_t last_address = 0, last_ordinal = 0, last_icount = 0, last_clock = 0, last_tsc = 0;
     uint64_t last_svc_ns = 0, last_svc_ordinal = 0, last_pc = 0;
     std::optional<KickState> last_point;
     std::unordered_map<uint64_t, uint64_t> last_data[8];  // by kind | write << 2
@@ -531,6 +539,11 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
         case static_cast<uint8_t>(TraceEventKind::SerialInput):
           events.push_back(TraceEvent{SerialInputEvent{serial.byte()}});
           break;
+        case static_cast<uint8_t>(TraceEventKind::TscRead): {
+          last_tsc += unzigzag(tsc.varint());
+          events.push_back(TraceEvent{TscReadEvent{last_tsc}});
+          break;
+        }
         case static_cast<uint8_t>(TraceEventKind::CpuChecksum): {
           if (next_sum >= sums.size()) throw CodecError("more checksum events than checksum records");
           auto s = sums[next_sum++];
@@ -589,7 +602,7 @@ std::vector<TraceEvent> decode_event_batch(const MessageWords& words, uint32_t e
     }
     for (auto* c : {&flags, &addresses, &data, &vectors, &irq_flags, &ordinals, &icounts, &clock, &serial,
                     &svc_flags, &svc_ns, &svc_ordinals, &async_flags, &pcs, &hashes, &digests, &rcx,
-                    &unused_icounts})
+                    &unused_icounts, &tsc})
       c->expect_end();
     if (next_kick != kicks.size() || next_sum != sums.size() || next_frame != frames.size() ||
         next_service != services.size() || next_registers != point_registers.size())
@@ -629,6 +642,7 @@ MessageWords encode_header(const TraceHeader& h) {
   m.setMaxInstructions(h.machine.max_instructions.value_or(0));
   m.setFirmware(h.machine.firmware);
   m.setBootDevice(h.machine.boot_device);
+  m.setPatchTscReads(h.machine.patch_tsc);
   auto opts = m.initOptions(static_cast<unsigned>(h.machine.options.size()));
   for (size_t i = 0; i < h.machine.options.size(); ++i) {
     opts[i].setKey(h.machine.options[i].key);
@@ -686,6 +700,7 @@ TraceHeader decode_header(const MessageWords& words) {
     if (m.getHasMaxInstructions()) h.machine.max_instructions = m.getMaxInstructions();
     h.machine.firmware = m.getFirmware();
     h.machine.boot_device = m.getBootDevice();
+    h.machine.patch_tsc = m.getPatchTscReads();
     for (auto o : m.getOptions()) {
       TraceOption opt{o.getKey(), o.getValue()};
       // Versions 1-2 kept these as decimal text.

@@ -72,6 +72,7 @@ class EventBatchEncoder {
   std::vector<uint8_t> svc_flags_, svc_ns_, svc_ordinals_, icounts_;
   std::vector<uint8_t> async_flags_, async_pcs_, async_hashes_, async_digests_;
   std::vector<uint8_t> async_rcx_;  // format version 6
+  std::vector<uint8_t> tsc_;        // format version 7: TSC reads
   std::vector<Registers> async_regs_;
   std::vector<CpuChecksumEvent> checksums_;
   struct EncodedFrame {
@@ -80,7 +81,7 @@ class EventBatchEncoder {
     std::vector<std::pair<uint32_t, std::vector<uint8_t>>> pages;  // index, xor delta
   };
   std::vector<EncodedFrame> frames_;
-  uint64_t last_address_ = 0, last_irq_ordinal_ = 0, last_clock_ = 0;
+  uint64_t last_address_ = 0, last_irq_ordinal_ = 0, last_clock_ = 0, last_tsc_ = 0;
   uint64_t last_svc_ns_ = 0, last_svc_ordinal_ = 0, last_icount_ = 0, last_pc_ = 0;
   std::optional<KickState> last_point_;  // the previous asynchronous point, digest cleared
   std::unordered_map<DataKey, uint64_t, DataKeyHash> last_data_;

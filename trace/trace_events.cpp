@@ -15,6 +15,7 @@ const char* trace_event_kind_name(TraceEventKind kind) {
     case TraceEventKind::CpuChecksum: return "cpu-checksum";
     case TraceEventKind::DisplayFrame: return "display-frame";
     case TraceEventKind::ServicePoint: return "service";
+    case TraceEventKind::TscRead: return "tsc";
   }
   return "unknown";
 }

@@ -28,8 +28,9 @@ namespace rrvm {
 // asynchronous points in columns, kvm's changed-pages digest cut to 64 bits;
 // 6: points on a rep string instruction keep rCX instead of the full
 // registers, and frames may be LZ4-compressed against the preset dictionary
-// (trace/trace_dictionary.h).
-constexpr uint32_t kTraceFormatVersion = 6;
+// (trace/trace_dictionary.h); 7: TSC reads (a patched rdtsc/rdtscp's value),
+// an event kind an older reader does not know.
+constexpr uint32_t kTraceFormatVersion = 7;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -86,6 +87,7 @@ struct TraceMachineConfig {
   std::optional<uint64_t> max_instructions;  // --max-instructions
   bool firmware = false;                    // booted the "bios" image (format version 4)
   std::string boot_device;                  // firmware: "floppy" or "disk"
+  bool patch_tsc = false;                   // format version 7: TSC reads patched into exits
   std::vector<TraceOption> options;         // anything else, in order (informational)
   bool operator==(const TraceMachineConfig&) const = default;
 };
@@ -114,8 +116,9 @@ enum class TraceEventKind : uint8_t {
   CpuChecksum = 4,
   DisplayFrame = 5,
   ServicePoint = 6,
+  TscRead = 7,  // format version 7
 };
-constexpr int kTraceEventKindCount = 7;
+constexpr int kTraceEventKindCount = 8;
 const char* trace_event_kind_name(TraceEventKind kind);
 std::optional<TraceEventKind> trace_event_kind_from_name(const std::string& name);
 
@@ -218,8 +221,17 @@ struct ServicePointEvent {
   bool operator==(const ServicePointEvent&) const = default;
 };
 
+// A patched rdtsc/rdtscp (vmm/tsc_sites.h) read the TSC: `value` is what the
+// guest received in EDX:EAX, in guest-clock nanoseconds (trace.capnp
+// EventBatch.tscReads). It follows the port-io write exit of the out that
+// replaced the instruction.
+struct TscReadEvent {
+  uint64_t value = 0;
+  bool operator==(const TscReadEvent&) const = default;
+};
+
 using TraceEventBody = std::variant<ExitEvent, InterruptEvent, ClockSampleEvent, SerialInputEvent,
-                                    CpuChecksumEvent, DisplayFrameEvent, ServicePointEvent>;
+                                    CpuChecksumEvent, DisplayFrameEvent, ServicePointEvent, TscReadEvent>;
 
 struct TraceEvent {
   TraceEventBody body;

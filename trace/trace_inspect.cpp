@@ -51,6 +51,8 @@ std::string format_event_text(uint64_t ordinal, const TraceEvent& event) {
           }
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
           s << ' ' << e.ns << " ns";
+        } else if constexpr (std::is_same_v<T, TscReadEvent>) {
+          s << ' ' << e.value;
         } else if constexpr (std::is_same_v<T, SerialInputEvent>) {
           s << ' ' << hex(e.byte);
         } else if constexpr (std::is_same_v<T, CpuChecksumEvent>) {
@@ -95,6 +97,8 @@ std::string format_event_json(uint64_t ordinal, const TraceEvent& event) {
               << ",\"dirty\":" << e.kicked->dirty_pages_digest << "}";
         } else if constexpr (std::is_same_v<T, ClockSampleEvent>) {
           s << ",\"ns\":" << e.ns;
+        } else if constexpr (std::is_same_v<T, TscReadEvent>) {
+          s << ",\"value\":" << e.value;
         } else if constexpr (std::is_same_v<T, SerialInputEvent>) {
           s << ",\"byte\":" << int(e.byte);
         } else if constexpr (std::is_same_v<T, CpuChecksumEvent>) {

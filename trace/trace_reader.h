@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "trace/trace_codec.h"
@@ -56,6 +57,11 @@ class EventCursor {
   const TraceEvent* next();
   // Ordinal of the event next() returned last.
   uint64_t ordinal() const { return ordinal_; }
+  // The events after that one in the same frame, already decoded: a look
+  // ahead that reads nothing (empty at a frame's last event).
+  std::span<const TraceEvent> rest_of_frame() const {
+    return ended_ ? std::span<const TraceEvent>() : std::span<const TraceEvent>(events_).subspan(pos_);
+  }
 
  private:
   friend class TraceReader;

@@ -59,6 +59,9 @@ class InputAuthority {
   virtual uint64_t read_value(const Position& pos, const Exit& exit, uint64_t device_value) = 0;
   // The time a device's clock read at `pos` returns.
   virtual uint64_t clock_read(const Position& pos) = 0;
+  // The TSC a patched rdtsc/rdtscp (vmm/tsc_sites.h) reads at `pos`, the
+  // exit of its out: guest-clock nanoseconds (a 1 GHz TSC).
+  virtual uint64_t tsc_read(const Position& pos) = 0;
   // Guest time to bring the timed devices to at `pos`, when they are due here.
   virtual std::optional<uint64_t> service_time(const Position& pos) = 0;
   // Whether an interrupt enters at `pos`: `pending` is the controller's INTR

@@ -11,6 +11,14 @@ uint64_t LiveInputs::read_value(const Position&, const Exit&, uint64_t device_va
 
 uint64_t LiveInputs::clock_read(const Position&) { return machine_.source_now_ns(); }
 
+// The time source itself (what a device's clock read gives here), so a TSC
+// read is never below a recorded clock sample or service point before it nor
+// above one after it: the window the replayer checks.
+uint64_t LiveInputs::tsc_read(const Position&) {
+  last_tsc_ = std::max(last_tsc_, machine_.source_now_ns());
+  return last_tsc_;
+}
+
 std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
   // Observers (the display sampler) are met at exits, never inside guest
   // execution: a stop there that no guest-stopping device asked for (the

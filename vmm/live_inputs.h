@@ -24,6 +24,7 @@ class LiveInputs final : public InputAuthority {
 
   uint64_t read_value(const Position& pos, const Exit& exit, uint64_t device_value) override;
   uint64_t clock_read(const Position& pos) override;
+  uint64_t tsc_read(const Position& pos) override;
   std::optional<uint64_t> service_time(const Position& pos) override;
   InterruptAction interrupt_action(const Position& pos, bool pending, bool cpu_ready) override;
   std::optional<uint8_t> vector_to_inject(const Position& pos, std::optional<uint8_t> acknowledged,
@@ -41,6 +42,7 @@ class LiveInputs final : public InputAuthority {
   Machine& machine_;
   std::unique_ptr<ByteSource> serial_;
   ServiceSpacing spacing_;  // host-time runs only (vmm/service_spacing.h)
+  uint64_t last_tsc_ = 0;   // TSC reads never go back
 };
 
 }  // namespace rrvm

@@ -6,6 +6,7 @@
 
 #include "vmm/disassembler.h"
 #include "vmm/rep_string.h"
+#include "vmm/tsc_sites.h"
 #include <stdexcept>
 #include <utility>
 
@@ -254,6 +255,11 @@ bool Machine::handle_halt(RunResult* result) {
 }
 
 void Machine::dispatch(const Exit& exit) {
+  if (tsc_ports_ && exit.kind == ExitKind::PortIo && exit.is_write && exit.size == 1 &&
+      (exit.address == kTscReadPort || exit.address == kTscReadAuxPort)) {
+    read_tsc(exit.address == kTscReadAuxPort);
+    return;
+  }
   IoBus& bus = exit.kind == ExitKind::PortIo ? ports_ : mmio_;
   if (exit.is_write) {
     bus.write(exit.address, exit.size, exit.data);
@@ -263,6 +269,17 @@ void Machine::dispatch(const Exit& exit) {
   uint64_t value = authority_->read_value(pos, exit, bus.read(exit.address, exit.size));
   for (auto* t : taps_) t->on_read(pos, exit, value);
   vcpu_->complete_read(value);
+}
+
+// A patched rdtsc (or rdtscp, `aux`) exited through its out: the value is
+// an input like a port read's, asked of the authority and shown to the taps.
+void Machine::read_tsc(bool aux) {
+  const Position pos = position();
+  const uint64_t value = authority_->tsc_read(pos);
+  ++tsc_reads_;
+  for (auto* t : taps_) t->on_tsc_read(pos, value);
+  vcpu_->set_out_results(static_cast<uint32_t>(value), static_cast<uint32_t>(value >> 32),
+                         aux ? std::optional<uint32_t>(kTscAux) : std::nullopt);
 }
 
 void Machine::plan_limits(RunLimits* limits) {

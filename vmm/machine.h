@@ -69,6 +69,14 @@ class Machine {
   // The UART's input: bytes from the authority, each reported to the taps.
   ByteSource& serial_input() { return serial_input_; }
   void set_instruction_limit(std::optional<uint64_t> n) { instruction_limit_ = n; }
+  // The guest's TSC reads were patched into exits (vmm/tsc_sites.h): a
+  // one-byte write to kTscReadPort or kTscReadAuxPort is a TSC read, whose
+  // value the input authority gives (EDX:EAX, and ECX = kTscAux for the
+  // second port), whatever instruction wrote it. Off: those ports are as
+  // unassigned as any other.
+  void set_tsc_ports(bool on) { tsc_ports_ = on; }
+  bool tsc_ports() const { return tsc_ports_; }
+  uint64_t tsc_reads() const { return tsc_reads_; }
 
   // Called by the debug-exit device: ends the run with `status`.
   void request_exit(int status);
@@ -168,6 +176,7 @@ class Machine {
   bool handle_halt(RunResult* result);
   bool taps_want_stop(RunResult* result);
   void dispatch(const Exit& exit);
+  void read_tsc(bool aux);
   bool reached_async_target();
   // The breakpoint search inside a rep string instruction (kvm): the hit at
   // the instruction's RIP is not the point; run straight to the iteration
@@ -199,6 +208,8 @@ class Machine {
   std::optional<std::string> reset_request_;
   uint64_t exits_ = 0;
   uint64_t interrupts_ = 0;
+  bool tsc_ports_ = false;
+  uint64_t tsc_reads_ = 0;
   bool in_async_ = false;                 // stopped inside guest execution since the last exit
   bool at_exit_ = false;                  // the vCPU's last stop was a guest-caused exit
   bool started_ = false;  // see start_time()

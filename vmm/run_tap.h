@@ -59,6 +59,9 @@ class RunTap {
   virtual void on_service(const Position& /*pos*/, uint64_t /*now_ns*/, const Registers* /*async_regs*/) {}
   // A device read the clock while handling the exit at `pos`.
   virtual void on_clock_read(const Position& /*pos*/, uint64_t /*now_ns*/) {}
+  // A patched TSC read (vmm/tsc_sites.h) at the exit at `pos` gave the guest
+  // `value` (after on_exit of that exit).
+  virtual void on_tsc_read(const Position& /*pos*/, uint64_t /*value*/) {}
   // An external interrupt with `vector` was injected at `pos`. `async_regs` is
   // the CPU state when the point is asynchronous (null at exit boundaries).
   virtual void on_interrupt(const Position& /*pos*/, uint8_t /*vector*/, const Registers* /*async_regs*/) {}

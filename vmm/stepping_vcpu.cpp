@@ -132,6 +132,9 @@ class SteppingVcpu final : public Vcpu {
   }
 
   void complete_read(uint64_t value) override { inner_->complete_read(value); }
+  void set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) override {
+    inner_->set_out_results(eax, edx, ecx);
+  }
   Registers get_registers() override { return visible_registers(); }
   void set_registers(const Registers& regs) override {
     Registers r = regs;

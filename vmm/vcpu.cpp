@@ -20,6 +20,14 @@ const char* exit_kind_name(ExitKind kind) {
   return "unknown";
 }
 
+void Vcpu::set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) {
+  Registers r = get_registers();
+  r.rax = eax;
+  r.rdx = edx;
+  if (ecx) r.rcx = *ecx;
+  set_registers(r);
+}
+
 size_t read_linear(Vcpu& vcpu, const GuestMemory& memory, uint64_t linear, std::span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {

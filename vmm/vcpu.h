@@ -82,6 +82,16 @@ class Vcpu {
 
   virtual Registers get_registers() = 0;
   virtual void set_registers(const Registers& regs) = 0;
+  // The pending port-out exit's instruction completes with these results
+  // in rAX, rDX (and rCX when given), zero-extended as rdtsc writes them:
+  // an instruction rrvm emulates behind an out (a patched rdtsc/rdtscp,
+  // vmm/tsc_sites.h). Nothing else changes; RIP moves past the out as for
+  // any out. The default sets the registers with RIP still on the out (kvm
+  // does so with KVM_GET_REGS/KVM_SET_REGS alone), which kvm's completion of
+  // the exit then skips (QEMU's VMware backdoor port changes registers
+  // during an I/O exit the same way); emu writes them inside the out's
+  // callback.
+  virtual void set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx);
 
   // True when an external interrupt can be injected right now: IF=1, no
   // interrupt shadow (sti / mov ss), no injection already pending.

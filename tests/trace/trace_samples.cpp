@@ -37,6 +37,7 @@ TraceHeader header() {
   h.machine.serial_input = true;
   h.machine.max_instructions = 1000000;
   h.machine.load_address = 0x7C00;
+  h.machine.patch_tsc = true;  // format version 7
   h.machine.options = {{"clock", "instructions"}};
   h.memory_map = {{"ram", 0, 16 << 20, false, true}, {"vram", 0xE0000000, 4 << 20, true, false}};
   h.devices = {{"serial0", "port=0x3f8 irq=4"}, {"pit", ""}, {"cirrus", "vram=4MiB"}};
@@ -126,6 +127,12 @@ std::vector<TraceEvent> async_point_events() {
   rep.rep_rcx = registers(14).rcx;
   e.push_back(TraceEvent{ServicePointEvent{9'700'000, 25, 4100, rep}});
   e.push_back(TraceEvent{InterruptEvent{0x20, 25, 4100, rep}});
+  // Format version 7: TSC reads, each after its out's exit; deltas of every
+  // size, and one going back (the codec keeps it; the replayer judges).
+  for (uint64_t v : {9'700'100ull, 9'700'150ull, 9'700'150ull, 0x1'0000'0000ull + 5, 9'700'000ull}) {
+    e.push_back(TraceEvent{ExitEvent{TraceExitKind::PortIo, true, 1, 0xE2, v & 0xFF}});
+    e.push_back(TraceEvent{TscReadEvent{v}});
+  }
   return e;
 }
 

@@ -82,6 +82,7 @@ class EmuVcpu final : public Vcpu {
   void complete_read(uint64_t value) override;
   Registers get_registers() override;
   void set_registers(const Registers& regs) override;
+  void set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) override;
   bool can_inject_interrupt() override;
   void inject_interrupt(uint8_t vector) override;
   void request_interrupt_window(bool enable) override {
@@ -1362,6 +1363,24 @@ Registers EmuVcpu::get_registers() {
   if (mid_instruction_)
     if (const DecodedInsn* d = current_insn()) r.rip = static_cast<uint32_t>(cur_block_->pc + d->offset - r.cs.base);
   return r;
+}
+
+// Inside the out's I/O callback: the engine's registers are the guest's
+// (the instruction writes none of these), and the out then completes.
+void EmuVcpu::set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) {
+  if (pending_registers_) {  // applied once the out is done
+    pending_registers_->rax = eax;
+    pending_registers_->rdx = edx;
+    if (ecx) pending_registers_->rcx = *ecx;
+    return;
+  }
+  if (!mid_instruction_) {
+    Vcpu::set_out_results(eax, edx, ecx);
+    return;
+  }
+  uc_reg_write(uc_, UC_X86_REG_EAX, &eax);
+  uc_reg_write(uc_, UC_X86_REG_EDX, &edx);
+  if (ecx) uc_reg_write(uc_, UC_X86_REG_ECX, &*ecx);
 }
 
 void EmuVcpu::set_registers(const Registers& regs) {

@@ -66,6 +66,7 @@ class KvmVcpu final : public Vcpu {
   void complete_read(uint64_t value) override;
   Registers get_registers() override;
   void set_registers(const Registers& regs) override;
+  void set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) override;
   bool can_inject_interrupt() override;
   void inject_interrupt(uint8_t vector) override;
   void request_interrupt_window(bool enable) override;
@@ -380,6 +381,18 @@ void KvmVcpu::set_registers(const Registers& in) {
                     format_registers(in) + ")");
   if (ioctl_retry(vcpu_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
   exit_state_fresh_ = false;
+}
+
+// The general registers only (no KVM_SET_SREGS: nothing but rAX, rDX, rCX
+// changes), RIP still on the out, which KVM's completion of the exit skips.
+void KvmVcpu::set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t> ecx) {
+  kvm_regs regs{};
+  if (ioctl_retry(vcpu_.get(), KVM_GET_REGS, &regs) < 0) fail("KVM_GET_REGS");
+  regs.rax = eax;
+  regs.rdx = edx;
+  if (ecx) regs.rcx = *ecx;
+  if (ioctl_retry(vcpu_.get(), KVM_SET_REGS, &regs) < 0) fail("KVM_SET_REGS");
+  exit_state_fresh_ = false;  // as after set_registers: ask KVM before the next injection
 }
 
 bool KvmVcpu::can_inject_interrupt() {
