@@ -7,7 +7,9 @@
 // already decremented: the state after k iterations of an instruction that
 // started with count n is RIP at it, count n - k, rSI/rDI moved k elements.
 // Hardware shows it for 0 < k < n only: after the last iteration (count 0,
-// or a repe/repne condition that ends it) RIP is past the instruction.
+// or a repe/repne condition that ends it) RIP is past the instruction. KVM,
+// which emulates rep ins/outs, also shows k = n (RIP at it, count 0) and
+// then lets the CPU run it with no iteration (kvm_ins_batch_elements below).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -71,6 +73,10 @@ std::optional<LinearRange> rep_destination_range(const RepString& s, const Regis
 //    The restart rule of the string tail (re-enter only at rCX % 1024 == 0)
 //    applies only to elements KVM completes in the kernel, which rrvm has
 //    none of (no in-kernel devices).
+//  - After the last element of either, RIP stays on the instruction with
+//    the count at 0 (the tail skips the RIP writeback: only a repe/repne
+//    condition completes a string instruction there), the guest is entered
+//    there (an interrupt can enter) and runs it again with no iteration.
 // Elements of the batch a rep ins at `regs` (count > 0) starts.
 uint64_t kvm_ins_batch_elements(const RepString& s, const Registers& regs);
 // Whether, after an element of a rep string I/O instruction with

@@ -164,6 +164,7 @@ TEST(EmuVcpu, StringIoBatchesAreKvms) {
   struct Window {
     uint16_t port;
     uint64_t cx;
+    uint64_t rip;
   };
   std::vector<Window> windows;
   uint16_t last_port = 0;
@@ -174,7 +175,8 @@ TEST(EmuVcpu, StringIoBatchesAreKvms) {
     Exit e = h.run();
     if (e.kind == ExitKind::Halt) break;
     if (e.kind == ExitKind::IrqWindowOpen) {
-      windows.push_back({last_port, h.cpu->get_registers().rcx & 0xFFFF});
+      const Registers r = h.cpu->get_registers();
+      windows.push_back({last_port, r.rcx & 0xFFFF, r.rip});
       h.cpu->request_interrupt_window(false);
       continue;
     }
@@ -216,6 +218,12 @@ TEST(EmuVcpu, StringIoBatchesAreKvms) {
   ASSERT_EQ(insw.size(), 2u);
   EXPECT_EQ(insw[0].cx, 300u - 0x100);
   EXPECT_EQ(inject_ok_after, (std::vector<uint64_t>{0x100, 0x100 + 1024, 1500, 1500 + 0x100, 1800}));
+  // As on KVM, the last window of each opens with RIP still on the
+  // instruction and the count at 0.
+  for (const auto* each : {&outs, &insb, &insw}) {
+    EXPECT_EQ(each->back().cx, 0u);
+    EXPECT_EQ(each->back().rip, each->front().rip) << "RIP on the instruction after its last element";
+  }
 }
 
 TEST(EmuVcpu, TrapGateKeepsInterruptsEnabled) {

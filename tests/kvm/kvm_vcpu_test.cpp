@@ -94,6 +94,7 @@ TEST_F(KvmVcpuTest, StringIoBatchesFollowTheRule) {
   struct Window {
     uint16_t port;
     uint64_t cx;
+    uint64_t rip;
   };
   std::vector<Window> windows;
   std::vector<uint64_t> ins_batches;  // elements per KVM exit
@@ -103,7 +104,8 @@ TEST_F(KvmVcpuTest, StringIoBatchesFollowTheRule) {
     Exit e = step();
     if (e.kind == ExitKind::Halt) break;
     if (e.kind == ExitKind::IrqWindowOpen) {
-      windows.push_back({last_port, cpu_->get_registers().rcx & 0xFFFF});
+      const Registers r = cpu_->get_registers();
+      windows.push_back({last_port, r.rcx & 0xFFFF, r.rip});
       cpu_->request_interrupt_window(false);
       continue;
     }
@@ -142,6 +144,12 @@ TEST_F(KvmVcpuTest, StringIoBatchesFollowTheRule) {
   ASSERT_EQ(insw.size(), 2u);
   EXPECT_EQ(insw[0].cx, 300u - 0x100);
   EXPECT_EQ(ins_batches, (std::vector<uint64_t>{0x100, 1024, 220, 0x100, 44}));
+  // After the last element KVM enters the guest with RIP still on the
+  // instruction and the count at 0 (the CPU then runs it with no iteration).
+  for (const auto* each : {&outs, &insb, &insw}) {
+    EXPECT_EQ(each->back().cx, 0u);
+    EXPECT_EQ(each->back().rip, each->front().rip) << "RIP on the instruction after its last element";
+  }
 }
 
 TEST_F(KvmVcpuTest, MmioReadsAndWritesOfEverySize) {

@@ -884,11 +884,17 @@ bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
 // iterations ran (an interrupt or single step there sees RIP past it). It
 // is the block at the rep instruction an iteration of that same
 // instruction just jumped back to, with its count register at 0.
+// Not for rep ins / rep outs: KVM emulates those, and after their last
+// element it leaves RIP on the instruction with the count at 0 (the string
+// tail of x86_emulate_insn skips the RIP writeback unless a repe/repne
+// condition ended it) and enters the guest there, where an interrupt can
+// enter and the CPU then runs the instruction again with no iteration. That
+// block is that instruction here: a boundary, counted.
 bool EmuVcpu::rep_final_check(uint64_t pc, const Block& b) {
   const std::optional<uint64_t> iterated = std::exchange(rep_iterated_at_, std::nullopt);
   if (!iterated || *iterated != pc || b.insns.empty() || b.insns[0].offset != 0) return false;
   const uint8_t width = b.insns[0].rep_count_bytes;
-  if (!width) return false;
+  if (!width || b.insns[0].rep_io) return false;
   const uint32_t ecx = read32(UC_X86_REG_ECX);
   return (width == 2 ? (ecx & 0xFFFF) : ecx) == 0;
 }
