@@ -1059,10 +1059,6 @@ void EmuVcpu::post_mid_instruction(Exit exit) {
 // and the count after the port access).
 void EmuVcpu::count_string_element(const DecodedInsn& d, unsigned size) {
   if (!d.rep_count_bytes) return;  // a plain in
-  if (string_batch_left_ > 0) {
-    --string_batch_left_;
-    return;
-  }
   RepString s;
   s.op = RepString::Op::Ins;
   s.element = static_cast<uint8_t>(size);
@@ -1071,7 +1067,9 @@ void EmuVcpu::count_string_element(const DecodedInsn& d, unsigned size) {
   r.rcx = read32(UC_X86_REG_ECX);
   r.rdi = read32(UC_X86_REG_EDI);
   r.rflags = read32(UC_X86_REG_EFLAGS);
-  string_batch_left_ = kvm_ins_batch_elements(s, r) - 1;
+  // This element starts a batch where the last one ended.
+  const uint64_t left = string_batch_left_ > 0 ? string_batch_left_ - 1 : kvm_ins_batch_elements(s, r) - 1;
+  string_batch_left_ = string_batch_continues(s, left, s.count(r) - 1) ? left : 0;
 }
 
 uint32_t EmuVcpu::on_in(uint32_t port, int size) {
