@@ -33,6 +33,10 @@ std::optional<uint64_t> LiveInputs::service_time(const Position& pos) {
   // only a look (Machine::defer_kick_while_masked): the devices wait for the
   // next exit, where the guest can see them.
   if (pos.async && host_time && !machine_.vcpu().can_inject_interrupt()) return std::nullopt;
+  // Between elements of a rep ins batch (a stop at a count there: a pause
+  // for a keyframe, a debugger's) likewise: KVM never shows that state to a
+  // replay, and the batch's next element is an exit.
+  if (pos.async && machine_.vcpu().inside_string_batch()) return std::nullopt;
   if (now < *deadline || now < earliest_service_ns()) return std::nullopt;
   if (host_time) spacing_.serviced(now);
   return now;

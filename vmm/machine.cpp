@@ -90,7 +90,9 @@ void Machine::add_device_state(std::string name, DeviceState* device) {
   device_states_.emplace_back(std::move(name), device);
 }
 
-bool Machine::can_snapshot() const { return vcpu_->at_instruction_boundary() && !exit_request_ && !reset_request_; }
+bool Machine::can_snapshot() const {
+  return vcpu_->at_instruction_boundary() && !vcpu_->inside_string_batch() && !exit_request_ && !reset_request_;
+}
 
 MachineSnapshot Machine::snapshot(const MachineSnapshot* previous) {
   if (!can_snapshot()) throw std::logic_error("Machine::snapshot: not at an instruction boundary");
@@ -296,8 +298,13 @@ void Machine::plan_limits(RunLimits* limits) {
   }
   if (plan.deadline_ns) {
     if (instruction_clock_) {
+      // Inside a rep ins batch the next element is an exit, where the
+      // devices are serviced: no stop between elements, a state a kvm
+      // replay could not reach (KVM emulates the batch without entering the
+      // guest).
       uint64_t at = instruction_clock_->icount_at(*plan.deadline_ns);
-      if (!limits->stop_at_icount || at < *limits->stop_at_icount) limits->stop_at_icount = at;
+      if (!vcpu_->inside_string_batch() && (!limits->stop_at_icount || at < *limits->stop_at_icount))
+        limits->stop_at_icount = at;
     } else {
       uint64_t now = source_now_ns();
       limits->deadline_host_ns =

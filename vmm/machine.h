@@ -136,7 +136,8 @@ class Machine {
   // (the same names in every machine built from the same configuration).
   void add_device_state(std::string name, DeviceState* device);
   // Whether a snapshot can be taken now: the vCPU is at an instruction
-  // boundary and the run has not ended.
+  // boundary outside a rep ins batch (Vcpu::inside_string_batch) and the
+  // run has not ended.
   bool can_snapshot() const;
   // The machine now; pages equal to `previous`'s are shared with it.
   // Throws VcpuError (or std::logic_error when !can_snapshot()).

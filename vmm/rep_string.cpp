@@ -1,5 +1,7 @@
 #include "vmm/rep_string.h"
 
+#include <algorithm>
+
 namespace rrvm {
 
 std::optional<RepString> decode_rep_string(std::span<const uint8_t> code, CodeBits bits) {
@@ -95,6 +97,20 @@ std::optional<LinearRange> rep_source_range(const RepString& s, const Registers&
 
 std::optional<LinearRange> rep_destination_range(const RepString& s, const Registers& regs, uint64_t iterations) {
   return range_from(s, regs, regs.rdi, regs.es.base, iterations);
+}
+
+uint64_t kvm_ins_batch_elements(const RepString& s, const Registers& regs) {
+  constexpr uint64_t kPage = 4096, kReadAhead = 1024;  // PAGE_SIZE, sizeof(read_cache::data)
+  const uint64_t offset = regs.rdi % kPage;
+  const bool down = (regs.rflags & (1u << 10)) != 0;
+  const uint64_t in_page = down ? offset : kPage - offset;  // bytes, compared with elements (KVM's quirk)
+  const uint64_t n = std::min({in_page, kReadAhead / s.element, s.count(regs)});
+  return n == 0 ? 1 : n;
+}
+
+bool string_batch_continues(const RepString& s, uint64_t batch_left, uint64_t count_after) {
+  if (count_after == 0) return false;
+  return s.op == RepString::Op::Ins && batch_left > 0;
 }
 
 }  // namespace rrvm

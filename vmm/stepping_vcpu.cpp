@@ -181,6 +181,7 @@ class SteppingVcpu final : public Vcpu {
   void hide_breakpoints(bool hidden) override { inner_->hide_breakpoints(hidden); }
   void kick() override { inner_->kick(); }
   bool at_instruction_boundary() const override { return inner_->at_instruction_boundary() && !pending_exit_; }
+  bool inside_string_batch() const override { return inner_->inside_string_batch(); }
   // Snapshots hold no trap flag of ours: the step is disarmed first (and
   // armed again by the next step).
   CpuSnapshot save_cpu() override {

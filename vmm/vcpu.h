@@ -176,6 +176,10 @@ class Vcpu {
   // take an interrupt exactly when it could before (no sti shadow over the
   // access). Returns whether the vCPU is now at an instruction boundary.
   virtual bool finish_instruction() { return at_instruction_boundary(); }
+  // Inside a batch of rep ins elements that KVM emulates without entering
+  // the guest (vmm/rep_string.h): no interrupt can enter, and a snapshot
+  // taken here would lose where the batch ends (Machine::can_snapshot).
+  virtual bool inside_string_batch() const { return false; }
   virtual CpuSnapshot save_cpu() = 0;
   virtual void restore_cpu(const CpuSnapshot& snapshot) = 0;
 };

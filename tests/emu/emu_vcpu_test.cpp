@@ -154,6 +154,78 @@ TEST(EmuVcpu, StiHltWithAWindowRequestedHalts) {
   }
 }
 
+// rep ins in KVM's batches (vmm/rep_string.h): an IRQ window asked for at
+// every element opens after every element of rep outs but only after the
+// last element of each rep ins batch, where can_inject_interrupt() says yes
+// again; no snapshot between. KvmVcpuTest.StringIoBatchesFollowTheRule
+// runs the same guest on kvm with the same expectations.
+TEST(EmuVcpu, StringIoBatchesAreKvms) {
+  Harness h("string_batch", Mode::Real);
+  struct Window {
+    uint16_t port;
+    uint64_t cx;
+    uint64_t rip;
+  };
+  std::vector<Window> windows;
+  uint16_t last_port = 0;
+  uint64_t ins_elements = 0;
+  std::vector<uint64_t> inject_ok_after;  // ins elements after which an interrupt could enter
+  bool stopped_inside = false;
+  for (int guard = 0; guard < 10000; ++guard) {
+    Exit e = h.run();
+    if (e.kind == ExitKind::Halt) break;
+    if (e.kind == ExitKind::IrqWindowOpen) {
+      const Registers r = h.cpu->get_registers();
+      windows.push_back({last_port, r.rcx & 0xFFFF, r.rip});
+      h.cpu->request_interrupt_window(false);
+      continue;
+    }
+    if (e.kind == ExitKind::StopAtPosition) {
+      EXPECT_TRUE(h.cpu->at_instruction_boundary());
+      EXPECT_TRUE(h.cpu->inside_string_batch()) << "stopped between elements 10 and 11";
+      EXPECT_FALSE(h.cpu->can_inject_interrupt());
+      stopped_inside = true;
+      continue;
+    }
+    ASSERT_EQ(e.kind, ExitKind::PortIo) << exit_kind_name(e.kind) << " " << e.message;
+    last_port = uint16_t(e.address);
+    if (!e.is_write) {
+      h.cpu->complete_read(0x5A);
+      ++ins_elements;
+      if (h.cpu->can_inject_interrupt()) inject_ok_after.push_back(ins_elements);
+      if (ins_elements == 10) {
+        // A stop at a count right after this element, inside the batch.
+        h.cpu->request_interrupt_window(true);
+        Exit s = h.run(stop_at(*h.cpu->instruction_count()));
+        ASSERT_EQ(s.kind, ExitKind::StopAtPosition) << exit_kind_name(s.kind);
+        EXPECT_TRUE(h.cpu->inside_string_batch());
+        EXPECT_FALSE(h.cpu->can_inject_interrupt());
+        stopped_inside = true;
+      }
+    } else {
+      EXPECT_TRUE(h.cpu->can_inject_interrupt()) << "rep outs: after every element";
+    }
+    h.cpu->request_interrupt_window(true);
+  }
+  EXPECT_TRUE(stopped_inside);
+  std::vector<Window> outs, insb, insw;
+  for (const Window& w : windows) (w.port == 0xE9 ? outs : w.port == 0xEA ? insb : insw).push_back(w);
+  ASSERT_EQ(outs.size(), 1100u);
+  for (size_t i = 0; i + 1 < outs.size(); ++i) EXPECT_EQ(outs[i].cx, 1100 - 1 - i) << "outs window " << i;
+  ASSERT_EQ(insb.size(), 3u);
+  EXPECT_EQ(insb[0].cx, 1500u - 0x100);
+  EXPECT_EQ(insb[1].cx, 1500u - 0x100 - 1024);
+  ASSERT_EQ(insw.size(), 2u);
+  EXPECT_EQ(insw[0].cx, 300u - 0x100);
+  EXPECT_EQ(inject_ok_after, (std::vector<uint64_t>{0x100, 0x100 + 1024, 1500, 1500 + 0x100, 1800}));
+  // As on KVM, the last window of each opens with RIP still on the
+  // instruction and the count at 0.
+  for (const auto* each : {&outs, &insb, &insw}) {
+    EXPECT_EQ(each->back().cx, 0u);
+    EXPECT_EQ(each->back().rip, each->front().rip) << "RIP on the instruction after its last element";
+  }
+}
+
 TEST(EmuVcpu, TrapGateKeepsInterruptsEnabled) {
   Harness h("irq_pm", Mode::Flat32);
   std::vector<Exit> io;

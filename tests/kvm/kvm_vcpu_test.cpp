@@ -10,6 +10,7 @@
 #include "kvm_test_support.h"
 #include "vmm/clock.h"
 #include "vmm/page_walk.h"
+#include "vmm/rep_string.h"
 #include "vmm/stepping_vcpu.h"
 
 using namespace rrvm;
@@ -80,6 +81,75 @@ TEST_F(KvmVcpuTest, StringIoOneExitPerElement) {
   Registers r = cpu_->get_registers();
   EXPECT_EQ(r.rcx & 0xFFFF, 0u);
   EXPECT_EQ(r.rdi & 0xFFFF, labels[1] + 4);
+}
+
+// Where KVM enters the guest inside rep ins / rep outs, found with an IRQ
+// window asked for at every element (it opens at the first entry): after
+// every element of rep outs, after each batch of rep ins
+// (kvm_ins_batch_elements), and can_inject_interrupt() says no inside one.
+TEST_F(KvmVcpuTest, StringIoBatchesFollowTheRule) {
+  create();
+  load("string_batch", kBoot);
+  cpu_->set_registers(real_mode_at(kBoot));
+  struct Window {
+    uint16_t port;
+    uint64_t cx;
+    uint64_t rip;
+  };
+  std::vector<Window> windows;
+  std::vector<uint64_t> ins_batches;  // elements per KVM exit
+  uint16_t last_port = 0;
+  uint64_t in_batch = 0;
+  for (int guard = 0; guard < 10000; ++guard) {
+    Exit e = step();
+    if (e.kind == ExitKind::Halt) break;
+    if (e.kind == ExitKind::IrqWindowOpen) {
+      const Registers r = cpu_->get_registers();
+      windows.push_back({last_port, r.rcx & 0xFFFF, r.rip});
+      cpu_->request_interrupt_window(false);
+      continue;
+    }
+    ASSERT_EQ(e.kind, ExitKind::PortIo) << describe(e);
+    last_port = uint16_t(e.address);
+    if (!e.is_write) {
+      cpu_->complete_read(0x5A);
+      if (in_batch == 0) {
+        // The first element of a KVM exit: the registers before the batch.
+        const Registers r = cpu_->get_registers();
+        const uint8_t insw[] = {0xF3, 0x6D}, insb[] = {0xF3, 0x6C};
+        auto rep = decode_rep_string(e.size == 2 ? std::span<const uint8_t>(insw) : std::span<const uint8_t>(insb),
+                                     CodeBits::k16);
+        in_batch = kvm_ins_batch_elements(*rep, r);
+        ins_batches.push_back(in_batch);
+      }
+      --in_batch;
+      EXPECT_EQ(cpu_->can_inject_interrupt(), in_batch == 0) << "port " << e.address << " element of a batch";
+    } else {
+      EXPECT_TRUE(cpu_->can_inject_interrupt()) << "rep outs: after every element";
+    }
+    cpu_->request_interrupt_window(true);
+  }
+  // rep outsb: a window after each of its 1100 elements (the last one after
+  // the instruction).
+  std::vector<Window> outs, insb, insw;
+  for (const Window& w : windows) (w.port == 0xE9 ? outs : w.port == 0xEA ? insb : insw).push_back(w);
+  ASSERT_EQ(outs.size(), 1100u);
+  for (size_t i = 0; i + 1 < outs.size(); ++i) EXPECT_EQ(outs[i].cx, 1100 - 1 - i) << "outs window " << i;
+  // rep insb from 0x2F00: 0x100 to the page's end, 1024, the 220 left.
+  ASSERT_EQ(insb.size(), 3u);
+  EXPECT_EQ(insb[0].cx, 1500u - 0x100);
+  EXPECT_EQ(insb[1].cx, 1500u - 0x100 - 1024);
+  // rep insw down from 0x4100: 0x100 bytes below rDI in the page are 0x100
+  // words (KVM compares bytes with elements), then the 44 left.
+  ASSERT_EQ(insw.size(), 2u);
+  EXPECT_EQ(insw[0].cx, 300u - 0x100);
+  EXPECT_EQ(ins_batches, (std::vector<uint64_t>{0x100, 1024, 220, 0x100, 44}));
+  // After the last element KVM enters the guest with RIP still on the
+  // instruction and the count at 0 (the CPU then runs it with no iteration).
+  for (const auto* each : {&outs, &insb, &insw}) {
+    EXPECT_EQ(each->back().cx, 0u);
+    EXPECT_EQ(each->back().rip, each->front().rip) << "RIP on the instruction after its last element";
+  }
 }
 
 TEST_F(KvmVcpuTest, MmioReadsAndWritesOfEverySize) {

@@ -103,5 +103,52 @@ TEST(RepString, ConditionsContinueOnTheirFlag) {
   EXPECT_TRUE(rep.condition_continues(0));
 }
 
+Registers at(uint64_t rcx, uint64_t rdi, bool down) {
+  Registers r;
+  r.rcx = rcx;
+  r.rdi = rdi;
+  r.rflags = 2 | (down ? 1u << 10 : 0);
+  return r;
+}
+
+TEST(RepString, KvmInsBatchesAreMinOfPageBytesReadAheadAndCount) {
+  auto insb = *decode({0xF3, 0x6C}, CodeBits::k16);
+  auto insw = *decode({0xF3, 0x6D}, CodeBits::k16);
+  auto insd = *decode({0x66, 0xF3, 0x6D}, CodeBits::k16);
+  auto insd32 = *decode({0xF3, 0x6D}, CodeBits::k32);
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(3000, 0x0000, false)), 1024u) << "the 1 KiB read-ahead";
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(3000, 0x2F00, false)), 0x100u) << "to the page's end";
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(40, 0x2F00, false)), 40u) << "the count";
+  EXPECT_EQ(kvm_ins_batch_elements(insw, at(3000, 0, false)), 512u);
+  EXPECT_EQ(kvm_ins_batch_elements(insd, at(3000, 0, false)), 256u);
+  // The page limit is in bytes, the others in elements: 0x40 bytes left
+  // in the page allow 0x40 words (0x80 bytes, past the page).
+  EXPECT_EQ(kvm_ins_batch_elements(insw, at(3000, 0x0FC0, false)), 0x40u);
+  EXPECT_EQ(kvm_ins_batch_elements(insd32, at(3000, 0x0FF8, false)), 8u);
+  // DF=1: the bytes below rDI in its page; none left is one element.
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(3000, 0x4100, true)), 0x100u);
+  EXPECT_EQ(kvm_ins_batch_elements(insw, at(3000, 0x4010, true)), 0x10u);
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(3000, 0x4000, true)), 1u);
+  // 16-bit address size: only CX counts.
+  EXPECT_EQ(kvm_ins_batch_elements(insb, at(0x10005, 0, false)), 5u);
+  auto a32insb = *decode({0x67, 0xF3, 0x6C}, CodeBits::k16);
+  EXPECT_EQ(kvm_ins_batch_elements(a32insb, at(0x10005, 0, false)), 1024u);
+}
+
+TEST(RepString, OnlyInsBatchesKeepInterruptsOut) {
+  auto insb = *decode({0xF3, 0x6C}, CodeBits::k16);
+  auto outsb = *decode({0xF3, 0x6E}, CodeBits::k16);
+  auto outsw = *decode({0x66, 0xF3, 0x6F}, CodeBits::k32);
+  auto movsb = *decode({0xF3, 0xA4}, CodeBits::k32);
+  EXPECT_TRUE(string_batch_continues(insb, 3, 100));
+  EXPECT_FALSE(string_batch_continues(insb, 0, 100)) << "the batch's last element";
+  EXPECT_FALSE(string_batch_continues(insb, 3, 0)) << "the instruction's last element";
+  // rep outs: KVM enters the guest after every element that went to
+  // userspace, also where rCX is no multiple of 1024.
+  EXPECT_FALSE(string_batch_continues(outsb, 0, 1023));
+  EXPECT_FALSE(string_batch_continues(outsw, 0, 1024));
+  EXPECT_FALSE(string_batch_continues(movsb, 5, 7));
+}
+
 }  // namespace
 }  // namespace rrvm

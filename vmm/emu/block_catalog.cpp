@@ -50,8 +50,10 @@ bool touches_memory(const cs_insn& in) {
 
 DecodedInsn classify(const cs_insn& in, uint64_t block_pc, bool code32) {
   DecodedInsn d;
-  if (auto rep = decode_rep_string(std::span<const uint8_t>(in.bytes, in.size), code32 ? CodeBits::k32 : CodeBits::k16))
+  if (auto rep = decode_rep_string(std::span<const uint8_t>(in.bytes, in.size), code32 ? CodeBits::k32 : CodeBits::k16)) {
     d.rep_count_bytes = rep->address_bytes;
+    d.rep_io = rep->is_io();
+  }
   d.offset = static_cast<uint16_t>(in.address - block_pc);
   d.length = static_cast<uint8_t>(in.size);
   const cs_x86& x = in.detail->x86;

@@ -51,6 +51,7 @@ struct DecodedInsn {
   // A rep string instruction: the width of its count register (2: CX, 4:
   // ECX, by address size); 0 for every other instruction.
   uint8_t rep_count_bytes = 0;
+  bool rep_io = false;  // rep ins / rep outs (KVM emulates them: see EmuVcpu::rep_final_check)
 };
 
 struct Block {

@@ -35,6 +35,7 @@
 #include "vmm/emu/segments.h"
 #include "vmm/image_loader.h"
 #include "vmm/page_walk.h"
+#include "vmm/rep_string.h"
 
 // Exits are built with designated initializers naming only what matters.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -126,6 +127,7 @@ class EmuVcpu final : public Vcpu {
   bool at_instruction_boundary() const override {
     return !mid_instruction_ && !pending_registers_ && !pending_injection_ && !pending_guest_exit_;
   }
+  bool inside_string_batch() const override { return string_batch_left_ > 0; }
   CpuSnapshot save_cpu() override;
   void restore_cpu(const CpuSnapshot& snapshot) override;
 
@@ -353,6 +355,14 @@ class EmuVcpu final : public Vcpu {
   std::optional<uint64_t> rep_iterated_at_;
   bool in_rep_final_check_ = false;
   bool rep_final_check(uint64_t pc, const Block& b);
+
+  // Elements of the rep ins batch under way still to come, as KVM batches
+  // them (vmm/rep_string.h kvm_ins_batch_elements): until its last element
+  // no interrupt can enter and no window opens, as on kvm. Set at a batch's
+  // first element exit; 0 again after its last, at a delivery, and when
+  // registers are set or restored.
+  uint64_t string_batch_left_ = 0;
+  void count_string_element(const DecodedInsn& d, unsigned size);
 
   // Interrupt shadow: the last executed instruction was sti (IF 0->1),
   // mov ss or pop ss.
@@ -860,7 +870,7 @@ bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
     report(Exit{.kind = ExitKind::Debug, .address = address});
     return true;
   }
-  if (window_requested_ && !shadow_ && interrupts_enabled()) {
+  if (window_requested_ && !shadow_ && interrupts_enabled() && string_batch_left_ == 0) {
     report(Exit{.kind = ExitKind::IrqWindowOpen});
     return true;
   }
@@ -875,11 +885,17 @@ bool EmuVcpu::boundary_stop(uint64_t address, uint64_t pos) {
 // iterations ran (an interrupt or single step there sees RIP past it). It
 // is the block at the rep instruction an iteration of that same
 // instruction just jumped back to, with its count register at 0.
+// Not for rep ins / rep outs: KVM emulates those, and after their last
+// element it leaves RIP on the instruction with the count at 0 (the string
+// tail of x86_emulate_insn skips the RIP writeback unless a repe/repne
+// condition ended it) and enters the guest there, where an interrupt can
+// enter and the CPU then runs the instruction again with no iteration. That
+// block is that instruction here: a boundary, counted.
 bool EmuVcpu::rep_final_check(uint64_t pc, const Block& b) {
   const std::optional<uint64_t> iterated = std::exchange(rep_iterated_at_, std::nullopt);
   if (!iterated || *iterated != pc || b.insns.empty() || b.insns[0].offset != 0) return false;
   const uint8_t width = b.insns[0].rep_count_bytes;
-  if (!width) return false;
+  if (!width || b.insns[0].rep_io) return false;
   const uint32_t ecx = read32(UC_X86_REG_ECX);
   return (width == 2 ? (ecx & 0xFFFF) : ecx) == 0;
 }
@@ -1040,8 +1056,26 @@ void EmuVcpu::post_mid_instruction(Exit exit) {
   mid_instruction_ = false;
 }
 
+// At an element of a rep ins, with the registers before it (QEMU moves rDI
+// and the count after the port access).
+void EmuVcpu::count_string_element(const DecodedInsn& d, unsigned size) {
+  if (!d.rep_count_bytes) return;  // a plain in
+  RepString s;
+  s.op = RepString::Op::Ins;
+  s.element = static_cast<uint8_t>(size);
+  s.address_bytes = d.rep_count_bytes;
+  Registers r;
+  r.rcx = read32(UC_X86_REG_ECX);
+  r.rdi = read32(UC_X86_REG_EDI);
+  r.rflags = read32(UC_X86_REG_EFLAGS);
+  // This element starts a batch where the last one ended.
+  const uint64_t left = string_batch_left_ > 0 ? string_batch_left_ - 1 : kvm_ins_batch_elements(s, r) - 1;
+  string_batch_left_ = string_batch_continues(s, left, s.count(r) - 1) ? left : 0;
+}
+
 uint32_t EmuVcpu::on_in(uint32_t port, int size) {
   if (closing_) return 0;
+  if (const DecodedInsn* d = current_insn()) count_string_element(*d, static_cast<unsigned>(size));
   awaiting_read_ = true;
   post_mid_instruction(Exit{.kind = ExitKind::PortIo, .size = static_cast<uint8_t>(size), .address = port & 0xFFFF});
   if (closing_) return 0;
@@ -1129,6 +1163,7 @@ void EmuVcpu::apply_boundary_work() {
 
 EmuVcpu::Delivery EmuVcpu::deliver(uint8_t vector, bool push_error_code, bool fault) {
   shadow_ = false;
+  string_batch_left_ = 0;  // a fault inside the batch ends it
   mode_dirty_ = true;  // a gate may name another code segment
   // Unicorn does not expose the error code of a CPU exception: push 0.
   DeliveryResult r = deliver_interrupt(uc_, memory_, vector, push_error_code, 0, fault);
@@ -1305,7 +1340,7 @@ void EmuVcpu::complete_read(uint64_t value) {
 }
 
 bool EmuVcpu::can_inject_interrupt() {
-  return !pending_injection_ && !shadow_ && interrupts_enabled();
+  return !pending_injection_ && !shadow_ && string_batch_left_ == 0 && interrupts_enabled();
 }
 
 void EmuVcpu::inject_interrupt(uint8_t vector) {
@@ -1444,6 +1479,7 @@ std::string EmuVcpu::apply_registers(const Registers& r) {
   w(UC_X86_REG_EIP, &eip, "EIP");
   shadow_ = false;
   pushf_fixup_ = false;
+  string_batch_left_ = 0;
   // The mode may have changed: blocks are decoded again as they run.
   catalog_.clear();
   mode_dirty_ = true;
@@ -1552,7 +1588,9 @@ void EmuVcpu::restore_cpu(const CpuSnapshot& c) {
     if (c.icount) icount_ = *c.icount;
   }
   // At a boundary, between blocks: the next block hook starts counting anew.
+  // Never inside a rep ins batch (Machine::can_snapshot).
   rep_iterated_at_.reset();
+  string_batch_left_ = 0;
   cur_block_ = nullptr;
   cur_index_ = -1;
   stopped_in_block_ = true;

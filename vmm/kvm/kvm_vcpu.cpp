@@ -4,6 +4,8 @@
 //  - A string I/O exit carries up to a page of elements; they are handed out
 //    one per run() without re-entering KVM, and `in` values are written back
 //    into kvm_run's data area, which KVM copies to guest memory on re-entry.
+//    No interrupt can be injected before the last of them (rep ins: KVM
+//    enters the guest only after the batch; rep outs exits once per element).
 //  - A kick that lands while an instruction awaits completion re-enters KVM
 //    with immediate_exit set: KVM completes the instruction and returns EINTR
 //    without running guest code, so the state at Kicked is exact.
@@ -79,6 +81,7 @@ class KvmVcpu final : public Vcpu {
   bool set_single_step(bool enable) override;
   void hide_breakpoints(bool hidden) override;
   bool at_instruction_boundary() const override;
+  bool inside_string_batch() const override { return io_.active && io_.is_in && io_.next < io_.count; }
   bool finish_instruction() override;
   CpuSnapshot save_cpu() override;
   void restore_cpu(const CpuSnapshot& snapshot) override;
@@ -397,6 +400,11 @@ void KvmVcpu::set_out_results(uint32_t eax, uint32_t edx, std::optional<uint32_t
 
 bool KvmVcpu::can_inject_interrupt() {
   if (injected_since_exit_) return false;
+  // Inside a rep ins batch (elements of this exit still to hand out) KVM
+  // enters the guest only after the batch: an interrupt injected here would
+  // enter there, elements later than recorded. The window a caller asks for
+  // instead opens at the batch's end (vmm/rep_string.h).
+  if (inside_string_batch()) return false;
   if (exit_state_fresh_) return run_->ready_for_interrupt_injection && run_->if_flag;
   // Registers were set since the last exit (or nothing ran yet): ask KVM.
   kvm_vcpu_events ev{};
