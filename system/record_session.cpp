@@ -31,6 +31,10 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
     h.machine.firmware = true;
     h.machine.boot_device = c.firmware->boot;
   }
+  if (c.linux_boot) {
+    h.machine.linux_boot = true;
+    h.machine.kernel_command_line = c.linux_boot->command_line;
+  }
   h.cpuid = sys.cpuid();
   for (const SystemImage& i : sys.images()) h.images.push_back({i.path, i.sha256, i.size, i.elf, i.role});
   h.initial_registers = sys.image().initial;

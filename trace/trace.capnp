@@ -101,7 +101,8 @@ struct Image {
                        # master). Empty in versions 1-3: the one image, a guest.
                        # Invariant: a firmware machine has exactly one "bios"
                        # and one "vga-bios", at most one "floppy" and one
-                       # "disk", and no "guest".
+                       # "disk", and no "guest"; a linux machine exactly one
+                       # "kernel", at most one "initrd", and nothing else.
 }
 
 struct Option {
@@ -129,6 +130,11 @@ struct MachineConfig {
                                 # "guest" image directly
   bootDevice @12 :Text;         # firmware machines: "floppy" or "disk", the
                                 # first device in the BIOS's boot order
+  linuxBoot @13 :Bool;          # the machine booted its "kernel" image (and
+                                # its "initrd" image, if any) by the Linux
+                                # boot protocol's 64-bit entry
+                                # (vmm/linux_loader.h); not with firmware
+  kernelCommandLine @14 :Text;  # linux machines: the command line it got
 }
 
 struct TraceHeader {

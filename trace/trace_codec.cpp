@@ -629,6 +629,8 @@ MessageWords encode_header(const TraceHeader& h) {
   m.setMaxInstructions(h.machine.max_instructions.value_or(0));
   m.setFirmware(h.machine.firmware);
   m.setBootDevice(h.machine.boot_device);
+  m.setLinuxBoot(h.machine.linux_boot);
+  m.setKernelCommandLine(h.machine.kernel_command_line);
   auto opts = m.initOptions(static_cast<unsigned>(h.machine.options.size()));
   for (size_t i = 0; i < h.machine.options.size(); ++i) {
     opts[i].setKey(h.machine.options[i].key);
@@ -686,6 +688,8 @@ TraceHeader decode_header(const MessageWords& words) {
     if (m.getHasMaxInstructions()) h.machine.max_instructions = m.getMaxInstructions();
     h.machine.firmware = m.getFirmware();
     h.machine.boot_device = m.getBootDevice();
+    h.machine.linux_boot = m.getLinuxBoot();
+    h.machine.kernel_command_line = m.getKernelCommandLine();
     for (auto o : m.getOptions()) {
       TraceOption opt{o.getKey(), o.getValue()};
       // Versions 1-2 kept these as decimal text.
