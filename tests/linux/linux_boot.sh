@@ -6,12 +6,14 @@
 # (serial output, registers, RAM SHA-256) are to pass (see below for the
 # divergence accepted until the kernel's rdtsc is patched).
 # Usage: linux_boot.sh RRVM INITRAMFS SERIAL_INPUT [KERNEL]
-#   KERNEL: default the nested harness's vmlinux ($RRVM_NESTED_CACHE, else
-#   the checkout's .cache/nested). RRVM_LINUX_APPEND replaces the command line.
+#   KERNEL: default $RRVM_LINUX_KERNEL, else the nested harness's vmlinux in
+#   the checkout's .cache/nested (run_nested.sh passes no RRVM_NESTED_*
+#   variable inside, so a cache elsewhere is named by RRVM_LINUX_KERNEL).
+#   RRVM_LINUX_APPEND replaces the command line.
 set -u
 rrvm=$1 initramfs=$2 input=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-kernel=${4:-${RRVM_NESTED_CACHE:-$here/../../.cache/nested}/kernel/vmlinux}
+kernel=${4:-${RRVM_LINUX_KERNEL:-$here/../../.cache/nested/kernel/vmlinux}}
 append=${RRVM_LINUX_APPEND:-"console=ttyS0 mitigations=off quiet"}
 # RRVM_LINUX_KEEP=DIR keeps the trace and the serial output there.
 if [ -n "${RRVM_LINUX_KEEP:-}" ]; then
