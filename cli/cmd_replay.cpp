@@ -37,7 +37,8 @@ int replay(const ReplayCommandOptions& o) {
   for (const std::string& i : o.images) {
     const size_t eq = i.find('=');
     const std::string role = eq == std::string::npos ? "" : i.substr(0, eq);
-    if (role == "bios" || role == "vga-bios" || role == "floppy" || role == "disk" || role == "guest")
+    if (role == "bios" || role == "vga-bios" || role == "floppy" || role == "disk" || role == "guest" ||
+        role == "kernel" || role == "initrd")
       s.image_overrides.emplace_back(role, i.substr(eq + 1));
     else
       s.image_override = i;
@@ -176,7 +177,7 @@ Command add_replay_command(CLI::App& app) {
                       ->check(whole_number());
   cmd->add_option("--image", o->images,
                   "the guest image to use instead of the path stored in the trace; ROLE=PATH for a firmware "
-                  "machine's images (bios, vga-bios, floppy, disk); may repeat")
+                  "or Linux machine's images (bios, vga-bios, floppy, disk; kernel, initrd); may repeat")
       ->option_text("[ROLE=]PATH");
   cmd->add_option("--bios-log", o->bios_log, "write the replayed SeaBIOS's debug output (port 0x402) to FILE");
   auto* frames = cmd->add_option("--frames", o->frames,

@@ -14,7 +14,7 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o) {
   cmd.add_option("--backend", o.backend, "vCPU backend: auto (kvm when /dev/kvm opens), kvm, emu")
       ->check(CLI::IsMember({"auto", "kvm", "emu"}))
       ->capture_default_str();
-  cmd.add_option("--mem", o.mem, "guest RAM size (e.g. 32M, 1G)")
+  o.mem_option = cmd.add_option("--mem", o.mem, "guest RAM size (e.g. 32M, 1G; with --kernel 256M by default)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("32M");
   cmd.add_option("--serial-in", o.serial_in, "file fed to the guest's serial port (- for stdin)");
@@ -42,7 +42,14 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o) {
   // Hidden (no group): an ELF test guest opts into the TSC patching that the
   // Linux boot will apply to the kernel (vmm/tsc_sites.h).
   cmd.add_flag("--patch-tsc", o.patch_tsc, "patch the ELF image's rdtsc/rdtscp into exits to rrvm")->group("");
-  cmd.add_option("IMAGE", o.image, "guest image: raw (boot-sector style) or ELF32; not with --bios");
+  cmd.add_option("--kernel", o.kernel,
+                 "boot a Linux x86_64 kernel (vmlinux ELF or bzImage) by its 64-bit entry, kvm backend only; "
+                 "not with IMAGE or --bios");
+  cmd.add_option("--initrd", o.initrd, "initial RAM disk (an initramfs cpio) for --kernel");
+  o.append_option = cmd.add_option("--append", o.append,
+                                   std::string("kernel command line for --kernel (default \"") +
+                                       kDefaultKernelCommandLine + "\")");
+  cmd.add_option("IMAGE", o.image, "guest image: raw (boot-sector style) or ELF32; not with --bios or --kernel");
 }
 
 static uint64_t parse_address(const std::string& text, const char* option) {
@@ -95,7 +102,23 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
   c.mem_bytes = o.mem;
   const bool bios_given = o.bios_option && o.bios_option->count() > 0;
   const bool firmware = bios_given || !o.floppy.empty() || !o.disk.empty();
-  if (firmware) {
+  const bool append_given = o.append_option && o.append_option->count() > 0;
+  if (!o.kernel.empty()) {
+    if (firmware) throw SystemError("--kernel and --bios/--floppy/--disk exclude each other: rrvm boots Linux without firmware", kExitBadInput);
+    if (!o.image.empty()) throw SystemError("--kernel and IMAGE '" + o.image + "' exclude each other", kExitBadInput);
+    if (!o.load_addr.empty() || !o.entry.empty())
+      throw SystemError("--load-addr and --entry apply to guest images, not to --kernel (the ELF says where it goes)", kExitBadInput);
+    if (!o.bios_log.empty() || !o.boot.empty())
+      throw SystemError("--bios-log and --boot apply to a firmware boot (--bios)", kExitBadInput);
+    LinuxConfig lc;
+    lc.kernel_path = o.kernel;
+    if (!o.initrd.empty()) lc.initrd_path = o.initrd;
+    lc.command_line = append_given ? o.append : kDefaultKernelCommandLine;
+    c.linux_boot = std::move(lc);
+    if (!(o.mem_option && o.mem_option->count() > 0)) c.mem_bytes = kDefaultLinuxMemBytes;
+  } else if (!o.initrd.empty() || append_given) {
+    throw SystemError("--initrd and --append apply to --kernel", kExitBadInput);
+  } else if (firmware) {
     if (!o.image.empty())
       throw SystemError("IMAGE '" + o.image + "' and --bios exclude each other: a firmware machine boots --floppy or "
                         "--disk (a raw guest image works as a disk: --disk " + o.image + ")",
@@ -111,7 +134,7 @@ SystemConfig make_system_config(const MachineOptions& o, GuestOutputs& outputs) 
     c.firmware = std::move(fw);
   } else {
     if (o.image.empty())
-      throw SystemError("no guest: give an IMAGE, or --bios with --floppy IMG or --disk IMG", kExitBadInput);
+      throw SystemError("no guest: give an IMAGE, --kernel FILE, or --bios with --floppy IMG or --disk IMG", kExitBadInput);
     if (!o.bios_log.empty() || !o.boot.empty())
       throw SystemError("--bios-log and --boot apply to a firmware boot (--bios)", kExitBadInput);
   }

@@ -11,6 +11,7 @@ namespace rrvm::cli {
 struct MachineOptions {
   std::string backend = "auto";
   uint64_t mem = 32ull << 20;
+  CLI::Option* mem_option = nullptr;  // given: a Linux machine takes it instead of its own default
   std::string serial_in;
   std::string serial_out;
   std::string debugcon_out;
@@ -28,7 +29,16 @@ struct MachineOptions {
   std::string boot;  // "floppy" or "disk"; default: the floppy when there is one
   std::string bios_log;
   bool patch_tsc = false;  // hidden: for test guests until --kernel does it
+  // Linux boot (--kernel; QEMU's option names).
+  std::string kernel;
+  std::string initrd;
+  CLI::Option* append_option = nullptr;
+  std::string append;
 };
+
+// Guest RAM of a Linux machine without --mem: Debian's kernel alone spans
+// 16-75 MiB, and the rest is its page cache, the initramfs and its tmpfs.
+constexpr uint64_t kDefaultLinuxMemBytes = 256ull << 20;
 
 void add_machine_options(CLI::App& cmd, MachineOptions& o);
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake nasm pkg-config
   libunicorn-dev capnproto libcapnp-dev liblz4-dev libcli11-dev
   libgtest-dev libpng-dev libisal-dev libssl-dev libboost-context-dev libfmt-dev libcapstone-dev python3 python3-pil
-  qemu-system-x86 seabios gdb clang libclang-rt-14-dev)
+  qemu-system-x86 seabios gdb clang libclang-rt-14-dev liblzma-dev zlib1g-dev busybox-static)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,6 +11,10 @@ std::vector<InputFile> input_files(const SystemConfig& config) {
   if (!config.image_path.empty()) inputs.push_back({config.image_path, "the guest image"});
   if (config.serial_in_path && *config.serial_in_path != "-")
     inputs.push_back({*config.serial_in_path, "the --serial-in file"});
+  if (const auto& lc = config.linux_boot) {
+    inputs.push_back({lc->kernel_path, "the kernel"});
+    if (lc->initrd_path) inputs.push_back({*lc->initrd_path, "the initrd"});
+  }
   if (const auto& fw = config.firmware) {
     inputs.push_back({fw->bios_path, "the BIOS image"});
     inputs.push_back({fw->vga_bios_path, "the VGA BIOS image"});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "devices/cirrus/cirrus_vga.h"
+#include "devices/cirrus/vga_text_mode.h"
 #include "devices/disk_image.h"
 #include "devices/firmware_board.h"
 #include "devices/pc_board.h"
@@ -54,10 +55,21 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   if (config.mem_bytes < (2ull << 20) || config.mem_bytes > (3ull << 30) || config.mem_bytes % kPageSize)
     throw SystemError("--mem must be a multiple of 4 KiB between 2 MiB and 3 GiB", kExitBadInput);
 
+  if (config.linux_boot) {
+    // Before the kernel is read (a bzImage is decompressed): the one
+    // backend that can run it.
+    std::string reason;
+    if (resolve_backend(config.backend, &reason) != BackendKind::Kvm)
+      throw SystemError("--kernel: Linux runs on the kvm backend only (backend emu: " + reason +
+                            "; Unicorn 2.0.1 translates guest-virtual addresses as physical once paging is on)",
+                        kExitBackendUnavailable);
+  }
   auto memory = std::make_unique<GuestMemory>();
   add_pc_memory(*memory, config.mem_bytes, /*shadow_ram=*/config.firmware.has_value());
   if (config.firmware) {
     sys->load_firmware(*memory);
+  } else if (config.linux_boot) {
+    sys->load_kernel(*memory);
   } else {
     try {
       sys->image_ = load_image(*memory, config.image_path, config.load);
@@ -78,7 +90,9 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   }
   if (config.patch_tsc && config.firmware)
     throw SystemError("--patch-tsc patches an ELF guest image; firmware machines have none", kExitBadInput);
-  sys->cpuid_ = config.cpuid.value_or(config.firmware ? firmware_cpuid_table() : default_cpuid_table());
+  sys->cpuid_ = config.cpuid.value_or(config.firmware     ? firmware_cpuid_table()
+                                      : config.linux_boot ? linux_cpuid_table()
+                                                          : default_cpuid_table());
 
   BackendKind kind = resolve_backend(config.backend, &sys->backend_reason_);
   // Only a backend without instruction counts needs it; on emu every logged
@@ -102,7 +116,7 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   sys->machine_ = std::make_unique<Machine>(std::move(memory), std::move(vcpu));
   Machine& m = *sys->machine_;
   m.set_instruction_limit(config.max_instructions);
-  m.set_tsc_ports(config.patch_tsc);
+  m.set_tsc_ports(config.patch_tsc || config.linux_boot.has_value());
 
   if (config.serial_in_path) {
     try {
@@ -136,6 +150,18 @@ std::unique_ptr<PcSystem> PcSystem::create(const SystemConfig& config) {
   sys->pci_->add_device(2, sys->vga_.get());
   sys->vga_->attach(m.ports(), m.mmio());
   if (config.firmware) sys->build_firmware_board();
+  // No BIOS runs before Linux: rrvm leaves the machine as one would. The
+  // card in text mode 3 (vgacon draws on it), and the PIT's channel 0
+  // counting in mode 2 with count 65536 (18.2 Hz), as SeaBIOS programs it:
+  // Linux polls that count early in its boot, before it programs the PIT
+  // itself, and waits forever on a counter that does not move.
+  if (config.linux_boot) {
+    set_vga_text_mode(*sys->vga_);
+    Pit8254& pit = sys->board_->pit();
+    pit.io_write(3, 1, 0x34);  // channel 0, LSB then MSB, mode 2, binary
+    pit.io_write(0, 1, 0);
+    pit.io_write(0, 1, 0);
+  }
 
   // Every device with state, for snapshots (stable names: keyframes carry them).
   for (const auto& d : sys->board_->devices()) m.add_device_state(d.name, d.state);
@@ -191,6 +217,35 @@ void PcSystem::load_firmware(GuestMemory& memory) {
   image_ = LoadedImage{};
   image_.path = fw.bios_path;
   image_.initial = reset_vector_state();
+}
+
+void PcSystem::load_kernel(GuestMemory& memory) {
+  const LinuxConfig& lc = *config_.linux_boot;
+  LinuxBootOptions o{.kernel_path = lc.kernel_path, .initrd_path = lc.initrd_path,
+                     .command_line = lc.command_line, .mem_bytes = config_.mem_bytes};
+  try {
+    kernel_ = load_linux(memory, o);
+  } catch (const ImageError& e) {
+    throw SystemError(e.what(), kExitBadInput);
+  }
+  const KernelImage& k = *kernel_->image;
+  images_.push_back({"kernel", k.path, k.sha256, k.file_size, !k.bzimage});
+  if (kernel_->initrd) images_.push_back({"initrd", kernel_->initrd->path, kernel_->initrd->sha256, kernel_->initrd->size, false});
+  // Every TSC read of the kernel becomes an input (vmm/tsc_sites.h): KVM
+  // traps none, and Linux reads the TSC whatever CPUID says.
+  try {
+    tsc_scan_ = find_tsc_reads(k.elf);
+  } catch (const std::exception& e) {
+    throw SystemError(std::string("--kernel '") + k.path + "': finding its TSC reads: " + e.what(), kExitBadInput);
+  }
+  tsc_patch_ = patch_tsc_reads(memory, tsc_scan_.sites);
+  if (lc.after_load) lc.after_load(memory, *kernel_);
+  image_ = LoadedImage{};
+  image_.path = k.path;
+  image_.sha256 = k.sha256;
+  image_.file_size = k.file_size;
+  image_.elf = !k.bzimage;
+  image_.initial = kernel_->initial;
 }
 
 void PcSystem::build_firmware_board() {

@@ -15,6 +15,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/image_loader.h"
 #include "vmm/tsc_sites.h"
+#include "vmm/linux_loader.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
 
@@ -42,9 +43,25 @@ struct FirmwareConfig {
   std::function<void(uint8_t)> bios_log;   // SeaBIOS's debug port 0x402
 };
 
+// A machine that boots a Linux kernel by its 64-bit entry (vmm/linux_loader.h),
+// on kvm only.
+struct LinuxConfig {
+  std::string kernel_path;  // vmlinux ELF or bzImage
+  std::optional<std::string> initrd_path;
+  std::string command_line;
+  // Runs on guest memory once everything is loaded, before the vCPU first
+  // runs, on record and replay alike (the hook for patching the loaded
+  // kernel's code: LoadedKernel keeps its ELF and where each part went).
+  std::function<void(GuestMemory&, const LoadedKernel&)> after_load;
+};
+
+// What a machine gets when no --append is given: the serial console (rrvm's
+// COM1 is all a Linux machine's user sees besides the screen).
+constexpr const char* kDefaultKernelCommandLine = "console=ttyS0";
+
 // An image the machine loaded, for the trace header.
 struct SystemImage {
-  std::string role;  // "guest", "bios", "vga-bios", "floppy", "disk"
+  std::string role;  // "guest", "bios", "vga-bios", "floppy", "disk", "kernel", "initrd"
   std::string path;
   Sha256Digest sha256{};
   uint64_t size = 0;
@@ -57,6 +74,7 @@ struct SystemConfig {
   std::string image_path;  // the guest image (machines without firmware)
   LoadOptions load;
   std::optional<FirmwareConfig> firmware;
+  std::optional<LinuxConfig> linux_boot;  // excludes firmware and image_path
   // The CPUID table (a replay takes the recording's); default: the one the
   // machine kind uses (vmm/cpuid.h).
   std::optional<std::vector<CpuidEntry>> cpuid;
@@ -101,7 +119,10 @@ class PcSystem {
   CirrusVga& vga() { return *vga_; }
   // Firmware machines only (else null).
   FirmwareBoard* firmware_board() { return firmware_.get(); }
-  // The guest image's load result; for firmware machines, the reset vector.
+  // Linux machines only (else null): the kernel as loaded.
+  const LoadedKernel* kernel() const { return kernel_ ? &*kernel_ : nullptr; }
+  // The guest image's load result; for firmware machines, the reset vector;
+  // for Linux machines, the kernel's entry state.
   const LoadedImage& image() const { return image_; }
   // Every image loaded, in order (the trace header's list).
   const std::vector<SystemImage>& images() const { return images_; }
@@ -124,11 +145,13 @@ class PcSystem {
   PcSystem() = default;
   void load_firmware(GuestMemory& memory);
   void build_firmware_board();
+  void load_kernel(GuestMemory& memory);
 
   SystemConfig config_;
   TscScan tsc_scan_;
   TscPatchResult tsc_patch_;
   LoadedImage image_;
+  std::optional<LoadedKernel> kernel_;
   std::vector<SystemImage> images_;
   std::vector<CpuidEntry> cpuid_;
   // Firmware machines: what load_firmware read, until the boards take it.

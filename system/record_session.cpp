@@ -24,13 +24,17 @@ TraceHeader make_header(PcSystem& sys, const std::vector<std::string>& command_l
   h.machine.load_address = c.load.load_address;
   h.machine.entry = c.load.entry;
   h.machine.max_instructions = c.max_instructions;
-  h.machine.patch_tsc = c.patch_tsc;
+  h.machine.patch_tsc = c.patch_tsc || c.linux_boot.has_value();
   for (const auto& s : sys.machine().memory().slots())
     h.memory_map.push_back({s.name, s.guest_base, s.size, s.log_dirty, s.mapped});
   for (const auto& d : sys.device_descriptions()) h.devices.push_back({d.first, d.second});
   if (c.firmware) {
     h.machine.firmware = true;
     h.machine.boot_device = c.firmware->boot;
+  }
+  if (c.linux_boot) {
+    h.machine.linux_boot = true;
+    h.machine.kernel_command_line = c.linux_boot->command_line;
   }
   h.cpuid = sys.cpuid();
   for (const SystemImage& i : sys.images()) h.images.push_back({i.path, i.sha256, i.size, i.elf, i.role});

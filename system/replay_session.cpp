@@ -93,6 +93,24 @@ FirmwareConfig firmware_from_header(const TraceHeader& h, const ReplaySettings& 
   fw.bios_log = settings.bios_log;
   return fw;
 }
+// The same for a Linux machine: its kernel and initrd.
+LinuxConfig linux_from_header(const TraceHeader& h, const ReplaySettings& settings, const std::string& trace_path) {
+  LinuxConfig lc;
+  bool kernel = false;
+  for (const TraceImage& img : h.images) {
+    const std::string path = image_path(img, settings);
+    check_image(img, path);
+    if (img.role == "kernel" && !kernel) lc.kernel_path = path, kernel = true;
+    else if (img.role == "initrd" && !lc.initrd_path) lc.initrd_path = path;
+    else
+      throw SystemError(trace_path + ": a linux machine with a second or '" + img.role + "' image; the trace is corrupt",
+                        kExitBadInput);
+  }
+  if (!kernel) throw SystemError(trace_path + ": the linux machine names no kernel image", kExitBadInput);
+  lc.command_line = h.machine.kernel_command_line;
+  lc.after_load = settings.kernel_after_load;
+  return lc;
+}
 }  // namespace
 
 std::vector<InputFile> replay_input_files(const TraceReader& reader, const ReplaySettings& settings) {
@@ -118,6 +136,8 @@ std::unique_ptr<PcSystem> replay_system(const TraceReader& reader, const ReplayS
   SystemConfig config;
   if (h.machine.firmware) {
     config.firmware = firmware_from_header(h, settings, trace_path);
+  } else if (h.machine.linux_boot) {
+    config.linux_boot = linux_from_header(h, settings, trace_path);
   } else {
     std::string image = image_path(h.images[0], settings);
     check_image(h.images[0], image);

@@ -45,8 +45,10 @@ struct ReplaySettings {
   // the recorded SHA-256): the guest image, or for a firmware machine the
   // image of the role named in image_overrides.
   std::optional<std::string> image_override;
-  // Role ("bios", "vga-bios", "floppy", "disk", "guest") -> path.
+  // Role ("bios", "vga-bios", "floppy", "disk", "guest", "kernel", "initrd") -> path.
   std::vector<std::pair<std::string, std::string>> image_overrides;
+  // A Linux machine's LinuxConfig::after_load (what the recording ran).
+  std::function<void(GuestMemory&, const LoadedKernel&)> kernel_after_load;
   // Where the replayed SeaBIOS's debug port 0x402 output goes.
   std::function<void(uint8_t)> bios_log;
   // Called every few thousand exits and at the end with (events consumed,

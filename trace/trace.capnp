@@ -101,7 +101,8 @@ struct Image {
                        # master). Empty in versions 1-3: the one image, a guest.
                        # Invariant: a firmware machine has exactly one "bios"
                        # and one "vga-bios", at most one "floppy" and one
-                       # "disk", and no "guest".
+                       # "disk", and no "guest"; a linux machine exactly one
+                       # "kernel", at most one "initrd", and nothing else.
 }
 
 struct Option {
@@ -134,6 +135,11 @@ struct MachineConfig {
                                 # (vmm/tsc_sites.h, the same sites from the same
                                 # image) and the TSC ports answer them: the
                                 # trace has a TSC read event per read
+  linuxBoot @14 :Bool;          # the machine booted its "kernel" image (and
+                                # its "initrd" image, if any) by the Linux
+                                # boot protocol's 64-bit entry
+                                # (vmm/linux_loader.h); not with firmware
+  kernelCommandLine @15 :Text;  # linux machines: the command line it got
 }
 
 struct TraceHeader {

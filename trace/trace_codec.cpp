@@ -643,6 +643,8 @@ MessageWords encode_header(const TraceHeader& h) {
   m.setFirmware(h.machine.firmware);
   m.setBootDevice(h.machine.boot_device);
   m.setPatchTscReads(h.machine.patch_tsc);
+  m.setLinuxBoot(h.machine.linux_boot);
+  m.setKernelCommandLine(h.machine.kernel_command_line);
   auto opts = m.initOptions(static_cast<unsigned>(h.machine.options.size()));
   for (size_t i = 0; i < h.machine.options.size(); ++i) {
     opts[i].setKey(h.machine.options[i].key);
@@ -701,6 +703,8 @@ TraceHeader decode_header(const MessageWords& words) {
     h.machine.firmware = m.getFirmware();
     h.machine.boot_device = m.getBootDevice();
     h.machine.patch_tsc = m.getPatchTscReads();
+    h.machine.linux_boot = m.getLinuxBoot();
+    h.machine.kernel_command_line = m.getKernelCommandLine();
     for (auto o : m.getOptions()) {
       TraceOption opt{o.getKey(), o.getValue()};
       // Versions 1-2 kept these as decimal text.

@@ -69,7 +69,7 @@ struct TraceImage {
   Sha256Digest sha256{};
   uint64_t size = 0;  // bytes
   bool elf = false;
-  std::string role = "guest";  // "guest", "bios", "vga-bios", "floppy", "disk"
+  std::string role = "guest";  // "guest", "bios", "vga-bios", "floppy", "disk", "kernel", "initrd"
   bool operator==(const TraceImage&) const = default;
 };
 
@@ -88,6 +88,8 @@ struct TraceMachineConfig {
   bool firmware = false;                    // booted the "bios" image (format version 4)
   std::string boot_device;                  // firmware: "floppy" or "disk"
   bool patch_tsc = false;                   // format version 7: TSC reads patched into exits
+  bool linux_boot = false;                  // booted the "kernel" image (vmm/linux_loader.h)
+  std::string kernel_command_line;          // linux machines
   std::vector<TraceOption> options;         // anything else, in order (informational)
   bool operator==(const TraceMachineConfig&) const = default;
 };

@@ -146,6 +146,7 @@ void trace_info(const TraceReader& reader, std::ostream& out) {
   if (h.machine.entry) out << ", entry " << hex(*h.machine.entry);
   if (h.machine.max_instructions) out << ", max instructions " << *h.machine.max_instructions;
   if (h.machine.firmware) out << ", firmware boot from " << h.machine.boot_device;
+  if (h.machine.linux_boot) out << ", linux boot, command line \"" << h.machine.kernel_command_line << "\"";
   for (const auto& o : h.machine.options) out << ", " << o.key << "=" << o.value;
   out << "\n";
   for (const auto& s : h.memory_map)

@@ -43,6 +43,23 @@ std::vector<CpuidEntry> firmware_cpuid_table() {
   return t;
 }
 
+std::vector<CpuidEntry> linux_cpuid_table() {
+  std::vector<CpuidEntry> t;
+  t.push_back({0, 0, 1, four("rrvm"), four("rrvm"), four("RRVM")});
+  // Leaf 1 EDX: FPU, DE, PSE, MSR, PAE, CX8, PGE, CMOV, PAT, CLFLUSH, MMX,
+  // FXSR, SSE, SSE2; ECX: SSE3, CX16. EBX: CLFLUSH line 8 quadwords.
+  constexpr uint32_t edx1 = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 8) |
+                            (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) |
+                            (1u << 25) | (1u << 26);
+  constexpr uint32_t ecx1 = (1u << 0) | (1u << 13);
+  t.push_back({1, 0, 0x000006f1, 0x00000800, ecx1, edx1});
+  t.push_back({0x80000000u, 0, 0x80000008u, 0, 0, 0});
+  // SYSCALL, NX, LM.
+  t.push_back({0x80000001u, 0, 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29)});
+  t.push_back({0x80000008u, 0, 0x3024, 0, 0, 0});  // 48-bit linear, 36-bit physical
+  return t;
+}
+
 CpuidEntry cpuid_lookup(const std::vector<CpuidEntry>& table, uint32_t function, uint32_t index) {
   uint32_t max_basic = 0, max_ext = 0;
   for (const auto& e : table) {

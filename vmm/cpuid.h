@@ -25,6 +25,16 @@ std::vector<CpuidEntry> default_cpuid_table();
 // either.
 std::vector<CpuidEntry> firmware_cpuid_table();
 
+// The table for Linux machines (--kernel): an x86-64 CPU with what a 64-bit
+// kernel requires (arch/x86/include/asm/required-features.h: FPU, PAE, MSR,
+// CX8, PGE, CMOV, FXSR, SSE, SSE2, LM) and what it uses when offered (PSE,
+// PAT, CLFLUSH, MMX, SSE3, CX16, SYSCALL, NX), 36-bit physical and 48-bit
+// linear addresses. Left out on purpose: the local APIC (rrvm's machine has
+// the 8259 pair and the 8254 only), TSC, RDTSCP, RDRAND and RDSEED (KVM
+// traps none of them: each would be an unrecorded input), the hypervisor
+// leaves (no kvmclock, no paravirtual features), XSAVE, MTRR and MCA.
+std::vector<CpuidEntry> linux_cpuid_table();
+
 // Looks up (function, index) the way KVM and Intel hardware do: a leaf above
 // the maximum basic or extended leaf answers as the highest basic leaf; a
 // missing sub-leaf of a leaf that has sub-leaves answers zeros; other leaves

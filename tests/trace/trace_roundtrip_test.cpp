@@ -499,5 +499,17 @@ TEST(ExecutionPointHash, IsStableAndCoversTheComparedState) {
   EXPECT_EQ(execution_point_difference(a, b), "rbx 0x1001 != 0x1234");
 }
 
+// A Linux machine's header: linuxBoot, the command line, the kernel and
+// initrd images by role.
+TEST(TraceRoundTrip, LinuxMachineHeaderSurvives) {
+  TraceHeader h = header();
+  h.machine.linux_boot = true;
+  h.machine.kernel_command_line = "console=ttyS0 quiet";
+  h.images = {TraceImage{"vmlinuz", sha256("k", 1), 123456, false, "kernel"},
+              TraceImage{"initramfs.cpio", sha256("i", 1), 4096, false, "initrd"}};
+  EXPECT_EQ(decode_header(encode_header(h)), h);
+  EXPECT_FALSE(decode_header(encode_header(header())).machine.linux_boot);
+}
+
 }  // namespace
 }  // namespace rrvm
