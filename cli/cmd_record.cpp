@@ -60,7 +60,7 @@ int record(const RecordOptions& o) {
                (unsigned long long)r.events, (unsigned long long)r.result.exits, o.output.c_str(),
                (unsigned long long)r.trace_bytes,
                r.result.exits ? double(r.trace_bytes) / double(r.result.exits) : 0.0, r.wall_seconds);
-  if (o.machine.patch_tsc)
+  if (o.machine.patch_tsc || !o.machine.kernel.empty())  // every --kernel machine is patched
     std::fprintf(stderr, "rrvm: %llu TSC read sites found, %llu patched; %llu TSC reads recorded\n",
                  (unsigned long long)r.tsc_sites, (unsigned long long)r.tsc_patched, (unsigned long long)r.tsc_reads);
   if (r.keyframe_error)

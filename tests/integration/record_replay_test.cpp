@@ -40,10 +40,7 @@ Recorded record_guest(const guests::GuestSpec& spec, const std::string& backend)
 }
 
 ReplayOutcome replay(const std::string& trace, const std::string& backend, std::string* serial) {
-  ReplaySettings s;
-  s.backend = backend_kind(backend);
-  s.serial_out = [serial](uint8_t b) { serial->push_back(char(b)); };
-  return replay_trace(trace, s);
+  return replay_with_serial(trace, backend, serial);
 }
 
 struct Case {

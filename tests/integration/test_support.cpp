@@ -61,4 +61,11 @@ GuestRun run_guest(const guests::GuestSpec& spec, const std::string& backend) {
   return run;
 }
 
+ReplayOutcome replay_with_serial(const std::string& trace, const std::string& backend, std::string* serial) {
+  ReplaySettings s;
+  s.backend = backend_kind(backend);
+  s.serial_out = [serial](uint8_t b) { serial->push_back(char(b)); };
+  return replay_trace(trace, s);
+}
+
 }  // namespace rrvm::test

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "system/pc_system.h"
+#include "system/replay_session.h"
 #include "tests/guests/guest_oracle.h"
 
 namespace rrvm::test {
@@ -37,5 +38,8 @@ std::string temp_path(const std::string& name);
 
 // Writes `bytes` into a temporary file and returns its path.
 std::string write_temp(const std::string& name, const std::string& bytes);
+
+// Replays `trace` on `backend`, the guest's serial output into *serial.
+ReplayOutcome replay_with_serial(const std::string& trace, const std::string& backend, std::string* serial);
 
 }  // namespace rrvm::test

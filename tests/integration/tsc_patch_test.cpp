@@ -43,10 +43,7 @@ Recorded record(const std::string& backend, const std::string& name) {
 }
 
 ReplayOutcome replay(const std::string& trace, const std::string& backend, std::string* serial) {
-  ReplaySettings s;
-  s.backend = backend_kind(backend);
-  s.serial_out = [serial](uint8_t b) { serial->push_back(char(b)); };
-  return replay_trace(trace, s);
+  return replay_with_serial(trace, backend, serial);
 }
 
 // The TSC read events' ordinals and values.

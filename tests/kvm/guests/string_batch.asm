@@ -1,6 +1,7 @@
 ; rep outsb, rep insb (DF=0, across a page boundary and the 1 KiB
 ; read-ahead) and rep insw (DF=1) with interrupts on: where KVM enters the
-; guest between elements (StringIoBatchesFollowTheRule).
+; guest between elements (StringIoBatchesFollowTheRule; the emu test
+; EmuVcpu.StringIoBatchesAreKvms runs the same snippet).
 bits 16
 org 0x7C00
     sti
