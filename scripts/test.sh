@@ -8,7 +8,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== tests (RelWithDebInfo) =="
-# Tests labelled "slow" (the nested Linux boot, ~10 minutes) run only with
+# Tests labelled "slow" (the nested Linux boot, ~15 minutes) run only with
 # RRVM_TEST_SLOW=1.
 slow=(-LE slow)
 [ "${RRVM_TEST_SLOW:-0}" = 1 ] && slow=()
