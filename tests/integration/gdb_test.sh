@@ -32,26 +32,36 @@ check "racy records the corruption (status 7)" [ $? = 7 ]
 found=$(grep -o 'found 0x[0-9A-F]*' "$T/record.out" | cut -d' ' -f2)
 check "racy printed the corrupted value" [ -n "$found" ]
 
-# start_server TRACE: rrvm gdb on a free port; sets $port.
+# start_server TRACE: rrvm gdb on a free port; sets $port. The previous
+# server's stderr is removed first: the background child truncates it only
+# once it runs, and under load the port read here was the old server's.
 start_server() {
+  rm -f "$T/server.err"
   "$RRVM" gdb --backend "$BACKEND" "${server_args[@]}" --port 0 "$1" >"$T/server.out" 2>"$T/server.err" &
   server=$!
   port=
-  for _ in $(seq 200); do
-    port=$(grep -o 'target remote 127.0.0.1:[0-9]*' "$T/server.err" | cut -d: -f2)
+  for _ in $(seq 400); do
+    port=$(grep -o 'target remote 127.0.0.1:[0-9]*' "$T/server.err" 2>/dev/null | cut -d: -f2)
     [ -n "$port" ] && break
     sleep 0.05
   done
   [ -n "$port" ]
 }
+# wait_server GDB_STATUS: the server ends when gdb detaches; when gdb failed
+# it may never have connected, so the server is stopped rather than awaited.
+wait_server() {
+  [ "$1" = 0 ] || kill "$server" 2>/dev/null
+  wait "$server"
+  local s=$?
+  server=
+  [ "$1" = 0 ] && return $s
+  return "$1"
+}
 # run_gdb NAME: gdb -batch on $T/NAME.gdb (the target line prepended).
 run_gdb() {
   { echo "set pagination off"; echo "set confirm off"; echo "$gdb_setup"; echo "target remote 127.0.0.1:$port"; cat "$T/$1.gdb"; } >"$T/$1.full"
   timeout 300 gdb -nx -batch -x "$T/$1.full" >"$T/$1.log" 2>&1
-  wait "$server"
-  local s=$?
-  server=
-  return $s
+  wait_server $?
 }
 
 # --- stepping forward and back, breakpoints in the interrupt handler --------
@@ -209,8 +219,9 @@ for _ in $(seq 400); do grep -q '^CONTINUING' "$T/interrupt.log" && break; sleep
 sleep "$settle"  # gdb has sent the continue; the replay runs a while more
 kill -INT "$gdb_pid"
 wait "$gdb_pid"
-check "gdb session (interrupt) ends cleanly" [ $? = 0 ]
-wait "$server"; server=
+gdb_status=$?
+check "gdb session (interrupt) ends cleanly" [ $gdb_status = 0 ]
+wait_server $gdb_status
 L=$T/interrupt.log
 check "Ctrl-C stops the continue with SIGINT" bash -c "grep -B2 '^INTERRUPTED' '$L' | grep -q 'received signal SIGINT'"
 at=$(grep -A1 '^INTERRUPTED' "$L" | grep -o 'icount [0-9]*' | cut -d' ' -f2)
