@@ -19,7 +19,7 @@ namespace rrvm::cli {
 
 namespace {
 struct ReplayCommandOptions {
-  std::string trace, backend = "auto", frames, bios_log;
+  std::string trace, backend = "auto", frames, bios_log, search_log;
   std::vector<std::string> images;
   uint64_t until = 0, until_icount = 0, every = 1, from = 0;
   unsigned jobs = PngPipeline::default_workers();
@@ -56,6 +56,24 @@ int replay(const ReplayCommandOptions& o) {
     }
     FILE* f = bios_log.get();
     s.bios_log = [f](uint8_t b) { std::fputc(b, f); };
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> search_log(nullptr, &std::fclose);
+  if (!o.search_log.empty()) {
+    if (inputs.empty()) inputs = replay_input_files(*open_replay_trace(o.trace), s);
+    refuse_output_over_input(inputs, o.search_log, "--search-log");
+    search_log.reset(std::fopen(o.search_log.c_str(), "wb"));
+    if (!search_log) {
+      std::fprintf(stderr, "rrvm: error: --search-log: cannot write '%s': %s\n", o.search_log.c_str(),
+                   std::strerror(errno));
+      return kExitIoError;
+    }
+    FILE* f = search_log.get();
+    std::setvbuf(f, nullptr, _IOLBF, 0);  // a line per point, readable while a long replay runs
+    std::fprintf(f, "# event pc stops: each point inside guest execution found by a breakpoint search\n");
+    s.on_search_point = [f](uint64_t event, uint64_t pc, uint64_t stops) {
+      std::fprintf(f, "%llu 0x%llx %llu\n", (unsigned long long)event, (unsigned long long)pc,
+                   (unsigned long long)stops);
+    };
   }
   if (o.from_given->count()) s.from_event = o.from;
   // The bar shares the terminal with the guest's output: it is erased before
@@ -154,9 +172,10 @@ int replay(const ReplayCommandOptions& o) {
   if (r.search.points)
     std::fprintf(stderr,
                  "rrvm: %llu point(s) inside guest execution found by breakpoint: %llu breakpoint stop(s), %llu "
-                 "single step(s), at most %llu stops for one point\n",
+                 "single step(s), at most %llu stops for one point, %llu counted-loop jump(s)\n",
                  (unsigned long long)r.search.points, (unsigned long long)r.search.hits,
-                 (unsigned long long)r.search.steps, (unsigned long long)r.search.max_stops);
+                 (unsigned long long)r.search.steps, (unsigned long long)r.search.max_stops,
+                 (unsigned long long)r.search.loop_jumps);
   return r.exit_status;
 }
 }  // namespace
@@ -194,6 +213,9 @@ Command add_replay_command(CLI::App& app) {
       ->check(CLI::Range(0u, 64u))
       ->needs(frames)
       ->capture_default_str();
+  cmd->add_option("--search-log", o->search_log,
+                  "write one line per point found by a breakpoint search (no instruction count: kvm): "
+                  "trace event, linear pc, stops it took");
   cmd->add_flag("-q,--quiet", o->quiet, "do not print the guest's output");
   cmd->add_option("TRACE", o->trace, "trace file")->required();
   return {cmd, [o] { return replay(*o); }};

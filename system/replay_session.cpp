@@ -309,6 +309,9 @@ ReplayOutcome replay_trace(const std::string& trace_path, const ReplaySettings& 
     }
   }
   if (settings.on_start) settings.on_start(start);
+  if (settings.on_search_point)
+    sys->machine().set_search_observer(
+        [&](uint64_t pc, uint64_t stops) { settings.on_search_point(replayer.events_consumed(), pc, stops); });
 
   auto started = std::chrono::steady_clock::now();
   RunResult r = sys->run();

@@ -57,6 +57,10 @@ struct ReplaySettings {
   // When set, the replayed display is sampled at the recorded frame points
   // and every frame handed here (guest ns, picture).
   std::function<void(uint64_t, const Frame&)> on_frame;
+  // When set, called for each point inside guest execution found by a
+  // breakpoint search (no instruction count): the trace event it is, its
+  // linear pc, the stops it took.
+  std::function<void(uint64_t event, uint64_t pc, uint64_t stops)> on_search_point;
 };
 
 struct ReplayOutcome {
