@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "vmm/counted_loop.h"
 #include "vmm/cpu_state.h"
 #include "vmm/disassembler.h"
 #include "vmm/rep_string.h"
@@ -191,6 +192,14 @@ void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   append(TraceEvent{e});
 }
 
+bool Recorder::in_counted_loop(const Registers& regs) {
+  std::array<uint8_t, 24> code{};
+  const uint64_t pc = regs.pc_linear();
+  const uint64_t from = pc >= 8 ? pc - 8 : 0;
+  const size_t n = read_linear(machine_.vcpu(), machine_.memory(), from, code);
+  return find_counted_loop(std::span(code.data(), n), from, pc, code_bits(regs)).has_value();
+}
+
 bool Recorder::at_rep_string(const Registers& regs) {
   std::array<uint8_t, 15> code{};
   const size_t n = read_linear(machine_.vcpu(), machine_.memory(), regs.pc_linear(), code);
@@ -209,9 +218,11 @@ KickState Recorder::async_point(const Registers& regs) {
   // replay without instruction counts reaches such a point from the count
   // register in a few stops (Machine::rep_search_step), not one per
   // iteration (format version 5 kept the full registers there, ~400 bytes
-  // before LZ4, for the one register the search reads). Elsewhere pc and
+  // before LZ4, for the one register the search reads). Inside a counted
+  // loop (vmm/counted_loop.h: Linux's delay_loop) full registers: from the
+  // counter a replay computes the pass before the point. Elsewhere pc and
   // hash find the point.
-  if (async_points_++ % kTraceFullRegistersEvery == 0) k.registers = regs;
+  if (async_points_++ % kTraceFullRegistersEvery == 0 || in_counted_loop(regs)) k.registers = regs;
   else if (at_rep_string(regs)) k.rep_rcx = regs.rcx;
   last_point_ = k;
   return k;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "vmm/counted_loop.h"
 #include "vmm/disassembler.h"
 #include "vmm/rep_string.h"
 #include "vmm/tsc_sites.h"
@@ -56,6 +57,8 @@ Machine::Machine(std::unique_ptr<GuestMemory> memory, std::unique_ptr<Vcpu> vcpu
   // RRVM_REP_SEARCH=0: single-step through rep iterations as before (to
   // measure what the rep search saves).
   if (const char* e = std::getenv("RRVM_REP_SEARCH"); e && std::string(e) == "0") rep_search_ok_ = false;
+  // RRVM_LOOP_SEARCH=0: one stop per pass of a counted loop (to measure).
+  if (const char* e = std::getenv("RRVM_LOOP_SEARCH"); e && std::string(e) == "0") loop_search_ok_ = false;
   // RRVM_SEARCH_LIKE_KVM=1 (tests): find recorded points by breakpoint and
   // register compare, as kvm must, even on a backend that counts.
   if (const char* e = std::getenv("RRVM_SEARCH_LIKE_KVM"); e && std::string(e) == "1") search_like_kvm_ = true;
@@ -371,6 +374,7 @@ bool Machine::reached_async_target() {
     return false;
   }
   if (at_pc) {
+    if (loop_search_ok_ && bp_target_->regs && !vcpu_->retired_count()) counted_loop_jump(now);
     vcpu_->set_single_step(true);
   } else {
     vcpu_->set_single_step(false);
@@ -479,6 +483,27 @@ void Machine::rep_search_landed() {
   vcpu_->set_registers(r);
 }
 
+// A wrong hit inside a counted loop (vmm/counted_loop.h) whose point has
+// full registers: the counter is set to the point's plus one, so that the
+// single step past this stop and the breakpoint after it run the one pass
+// left; or, when this execution of the loop cannot hold the point, to 1, so
+// that the loop ends after one pass. Skipping passes executes nothing the
+// guest could see: a pass writes only the counter and flags, which come out
+// as the passes would leave them. Only without any instruction count (kvm):
+// a count would lose the passes skipped.
+void Machine::counted_loop_jump(const Registers& now) {
+  std::array<uint8_t, 24> code{};
+  const uint64_t pc = now.pc_linear();
+  const uint64_t from = pc >= 8 ? pc - 8 : 0;
+  const size_t n = read_linear(*vcpu_, *memory_, from, code);
+  const std::optional<CountedLoop> loop = find_counted_loop(std::span(code.data(), n), from, pc, code_bits(now));
+  if (!loop) return;
+  if (std::optional<LoopSkip> skip = counted_loop_skip(*loop, now, *bp_target_->regs)) {
+    vcpu_->set_registers(skip->regs);
+    ++search_stats_.loop_jumps;
+  }
+}
+
 // The stop just taken was a single step when the previous one stepped past
 // a wrong hit (reached_async_target arms a step exactly then).
 void Machine::count_search_stop(bool at_pc, bool found) {
@@ -489,6 +514,7 @@ void Machine::count_search_stop(bool at_pc, bool found) {
   if (!found) return;
   ++search_stats_.points;
   search_stats_.max_stops = std::max(search_stats_.max_stops, search_stops_);
+  if (search_observer_ && bp_target_) search_observer_(bp_target_->pc, search_stops_);
   search_stops_ = 0;
 }
 

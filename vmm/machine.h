@@ -129,8 +129,12 @@ class Machine {
     uint64_t hits = 0;         // breakpoint stops at the recorded RIP
     uint64_t steps = 0;        // single steps past a wrong hit
     uint64_t max_stops = 0;    // most stops one point took
+    uint64_t loop_jumps = 0;   // counted-loop passes skipped, to a point or to the loop's end (vmm/counted_loop.h)
   };
   const SearchStats& search_stats() const { return search_stats_; }
+  // Called as each such point is found, with its linear pc and the stops it
+  // took (replay --search-log: where the search's time goes).
+  void set_search_observer(std::function<void(uint64_t pc, uint64_t stops)> f) { search_observer_ = std::move(f); }
 
   // Snapshots. Every device with state registers here under a stable name
   // (the same names in every machine built from the same configuration).
@@ -232,8 +236,11 @@ class Machine {
   };
   std::optional<RepSearch> rep_search_;
   bool rep_search_ok_ = true;
+  bool loop_search_ok_ = true;
+  void counted_loop_jump(const Registers& now);
   bool search_like_kvm_ = false;
   SearchStats search_stats_;
+  std::function<void(uint64_t, uint64_t)> search_observer_;
   static constexpr uint64_t kMaskedKickRecheckNs = 1'000'000;
   void defer_kick_while_masked(RunLimits* limits);
   uint64_t search_stops_ = 0;  // stops for the point armed now

@@ -6,6 +6,8 @@
 #include <random>
 
 #include "tests/emu/emu_harness.h"
+#include "vmm/counted_loop.h"
+#include "vmm/cpu_state.h"
 #include "vmm/cpuid.h"
 #include "vmm/image_loader.h"
 
@@ -528,6 +530,146 @@ TEST(EmuVcpu, MovedSlotIsMmioAndCodeFetchFromMmioIsAnError) {
   h.cpu->sync_memory_map();
   Exit e = h.run(stop_at(*h.cpu->instruction_count() + 3));
   EXPECT_TRUE(e.kind == ExitKind::StopAtPosition || e.kind == ExitKind::Mmio) << exit_kind_name(e.kind) << e.message;
+}
+
+
+// vmm/counted_loop on the real CPU model: from an early pass of each loop of
+// counted_loop.asm, the registers counted_loop_skip computes, run for one
+// pass, are the registers of a much later pass, at the dec and at the jump
+// alike; for a target this execution cannot reach, they end the loop in the
+// state its natural end leaves; and the loops are found from both of their
+// instructions.
+namespace counted {
+struct Case {
+  uint64_t head_icount;  // pass 0 at the loop's first instruction
+  unsigned length;       // instructions per pass
+  uint64_t end_icount;   // the instruction after the loop
+};
+constexpr Case kLoops[] = {{1, 2, 2001}, {2002, 1, 2502}, {2503, 2, 2503 + 2 * 0x300}};
+
+Registers state_at(uint64_t icount) {
+  Harness h("counted_loop", Mode::Real);
+  h.run(stop_at(icount));
+  return h.cpu->get_registers();
+}
+
+std::optional<CountedLoop> loop_at(Harness& h, uint64_t pc) {
+  std::array<uint8_t, 24> code{};
+  h.memory->read(pc - 8, code.data(), code.size());
+  return find_counted_loop(code, pc - 8, pc, CodeBits::k16);
+}
+
+// Steps until the pc is `pc` (at most `limit` instructions).
+Registers step_to(Harness& h, uint64_t pc, int limit) {
+  for (int i = 0; i < limit && h.cpu->get_registers().pc_linear() != pc; ++i)
+    h.run(stop_at(*h.cpu->instruction_count() + 1));
+  return h.cpu->get_registers();
+}
+
+void expect_same(const Registers& a, const Registers& b) {
+  EXPECT_TRUE(same_execution_point(a, b)) << format_registers(a) << "\n" << format_registers(b);
+  EXPECT_EQ(a.rflags, b.rflags);
+}
+}  // namespace counted
+
+TEST(CountedLoop, SkipsToThePassBeforeTheTargetOrToTheLoopsEnd) {
+  using namespace counted;
+  for (const Case& c : kLoops) {
+    const Registers end = state_at(c.end_icount);
+    for (unsigned at = 0; at < c.length; ++at) {  // at the dec, at the jump
+      SCOPED_TRACE(fmt::format("loop at icount {}, instruction {}", c.head_icount, at));
+      const uint64_t early = c.head_icount + at + 3 * c.length;
+      const Registers target = state_at(c.head_icount + at + 400 * c.length);
+      Harness h("counted_loop", Mode::Real);
+      h.run(stop_at(early));
+      const Registers now = h.cpu->get_registers();
+      ASSERT_EQ(now.pc_linear(), target.pc_linear());
+      const std::optional<CountedLoop> loop = loop_at(h, now.pc_linear());
+      ASSERT_TRUE(loop.has_value());
+      EXPECT_EQ(loop->head, state_at(c.head_icount).pc_linear());
+      std::optional<LoopSkip> skip = counted_loop_skip(*loop, now, target);
+      ASSERT_TRUE(skip.has_value());
+      EXPECT_EQ(skip->kind, LoopSkip::Kind::PassBeforeTarget);
+      h.cpu->set_registers(skip->regs);
+      h.run(stop_at(*h.cpu->instruction_count() + c.length));
+      expect_same(h.cpu->get_registers(), target);
+      // The next pass reaches it already: nothing to skip.
+      const Registers next = state_at(c.head_icount + at + 399 * c.length);
+      EXPECT_FALSE(counted_loop_skip(*loop, next, target).has_value());
+
+      // Targets this execution never reaches: an earlier pass, count 0 at
+      // the dec, another register. The loop ends as it would have.
+      Registers past_end = target;
+      past_end.*loop->counter &= ~loop->mask;
+      Registers other = target;
+      other.rsi ^= 1;
+      const Registers unreachables[] = {state_at(c.head_icount + at + c.length), past_end, other};
+      for (size_t u = 0; u < std::size(unreachables); ++u) {
+        if (u == 1 && at != 0) continue;  // count 0 at the jump is the last pass: reachable
+        skip = counted_loop_skip(*loop, now, unreachables[u]);
+        ASSERT_TRUE(skip.has_value());
+        EXPECT_EQ(skip->kind, LoopSkip::Kind::LastPass);
+        Harness run("counted_loop", Mode::Real);
+        run.run(stop_at(early));
+        run.cpu->set_registers(skip->regs);
+        expect_same(step_to(run, end.pc_linear(), 3 * int(c.length)), end);
+      }
+    }
+  }
+}
+
+TEST(CountedLoop, UpperCounterBitsMustMatch) {
+  using namespace counted;
+  // dec bx leaves EBX's upper half: a target with another upper half is not
+  // decided by the counter (nothing is skipped).
+  const Registers target = counted::state_at(2503 + 2 * 100);
+  Harness h("counted_loop", Mode::Real);
+  h.run(stop_at(2503 + 2 * 5));
+  const Registers now = h.cpu->get_registers();
+  const std::optional<CountedLoop> loop = loop_at(h, now.pc_linear());
+  ASSERT_TRUE(loop.has_value());
+  EXPECT_EQ(loop->mask, 0xFFFFu);
+  ASSERT_TRUE(counted_loop_skip(*loop, now, target).has_value());
+  Registers upper = target;
+  upper.rbx ^= 0x10000;
+  EXPECT_FALSE(counted_loop_skip(*loop, now, upper).has_value());
+}
+
+TEST(CountedLoop, OnlyTightCountedLoopsAreFound) {
+  const auto find64 = [](std::vector<uint8_t> bytes, uint64_t pc_offset) {
+    std::array<uint8_t, 32> code;
+    code.fill(0x90);  // nops around the bytes, which start at offset 8
+    std::copy(bytes.begin(), bytes.end(), code.begin() + 8);
+    return find_counted_loop(code, 0x1000 - 8, 0x1000 + pc_offset, CodeBits::k64);
+  };
+  // Linux's delay_loop: dec rax; jnz back (at the dec and at the jnz).
+  auto l = find64({0x48, 0xFF, 0xC8, 0x75, 0xFB}, 0);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->counter, &Registers::rax);
+  EXPECT_EQ(l->mask, ~0ull);
+  EXPECT_TRUE(l->sets_flags);
+  ASSERT_TRUE(find64({0x48, 0xFF, 0xC8, 0x75, 0xFB}, 3).has_value());
+  EXPECT_EQ(find64({0x48, 0xFF, 0xC8, 0x75, 0xFB}, 3)->head, 0x1000u);
+  // dec r9d (32 bits in 64-bit code) and loop to itself (RCX).
+  l = find64({0x41, 0xFF, 0xC9, 0x75, 0xFB}, 0);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->counter, &Registers::r9);
+  EXPECT_EQ(l->mask, 0xFFFFFFFFu);
+  l = find64({0xE2, 0xFE}, 0);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->counter, &Registers::rcx);
+  EXPECT_FALSE(l->sets_flags);
+  // Not counted loops: the jnz goes elsewhere, the counter is the stack
+  // pointer, a body with more in it, a loop to elsewhere, a dec of memory.
+  EXPECT_FALSE(find64({0x48, 0xFF, 0xC8, 0x75, 0xF9}, 0).has_value());
+  EXPECT_FALSE(find64({0x48, 0xFF, 0xCC, 0x75, 0xFB}, 0).has_value());
+  EXPECT_FALSE(find64({0x48, 0xFF, 0xC8, 0x90, 0x75, 0xFA}, 0).has_value());
+  EXPECT_FALSE(find64({0x48, 0xFF, 0xC8, 0x90, 0x75, 0xFA}, 4).has_value());
+  EXPECT_FALSE(find64({0xE2, 0xFC}, 0).has_value());
+  EXPECT_FALSE(find64({0x48, 0xFF, 0x08, 0x75, 0xFB}, 0).has_value());
+  // Bytes that do not decode, and a pc outside the bytes given.
+  EXPECT_FALSE(find64({0x0F, 0xFF}, 0).has_value());
+  EXPECT_FALSE(find_counted_loop(std::vector<uint8_t>(4, 0x90), 0x1000, 0x2000, CodeBits::k64).has_value());
 }
 
 }  // namespace

@@ -137,6 +137,66 @@ TEST(RepSearch, PointsInsideRepsAreFoundInAFewStopsEach) {
   EXPECT_GE(stepping_stops, 50 * stepping.search.points) << "one stop per iteration without the rep search";
 }
 
+// delay_loop's ticks land inside counted loops (dec eax; jnz as Linux's
+// delay_loop, loop, dec bx; jnz): the recorder keeps full registers at such
+// points, and a kvm replay reaches each from the counter
+// (vmm/counted_loop.h) in a few stops, not one per pass (a million passes
+// per delay: such a replay would not end in the test's time). The pass
+// arithmetic itself is checked on the CPU model (CountedLoop.* in
+// emu_vcpu_test); this is the path through the Machine, on kvm only.
+TEST(CountedLoops, PointsInsideThemAreFoundFromTheCounterOnKvm) {
+  auto specs = guests::load_guest_specs();
+  const auto& spec = guests::find_guest_spec(specs, "delay_loop");
+  const auto backends = available_backends();
+  const bool kvm = std::find(backends.begin(), backends.end(), "kvm") != backends.end();
+  auto points_with_registers = [](const std::string& trace) {
+    uint64_t points = 0, with_registers = 0;
+    TraceReader reader(trace);
+    auto cursor = reader.events();
+    while (const TraceEvent* e = cursor.next()) {
+      const KickState* k = nullptr;
+      if (auto* s = std::get_if<ServicePointEvent>(&e->body); s && s->async) k = &*s->async;
+      if (auto* i = std::get_if<InterruptEvent>(&e->body); i && i->kicked) k = &*i->kicked;
+      if (!k) continue;
+      ++points;
+      with_registers += k->registers.has_value();
+    }
+    return std::pair(points, with_registers);
+  };
+  auto replay_on_kvm = [&](const Recorded& rec) {
+    std::string serial;
+    const ReplayOutcome out = replay(rec.trace, "kvm", &serial);
+    EXPECT_FALSE(out.divergence.has_value()) << out.divergence->to_string();
+    EXPECT_EQ(out.exit_status, 0) << out.message;
+    EXPECT_EQ(serial, rec.live.serial);
+    EXPECT_EQ(out.ram_sha256, TraceReader(rec.trace).end()->ram_sha256);
+    const uint64_t stops = out.search.hits + out.search.steps;
+    std::printf("%s recording on kvm: %llu points, %llu stops (at most %llu for one), %llu loop jumps\n",
+                rec.outcome.backend.c_str(), (unsigned long long)out.search.points, (unsigned long long)stops,
+                (unsigned long long)out.search.max_stops, (unsigned long long)out.search.loop_jumps);
+    EXPECT_GE(out.search.loop_jumps, 1u);
+    // A point outside the loops (the outer loops' heads) is hit at most 8
+    // times per pass of its own loop; inside one, ~3 stops.
+    EXPECT_LE(out.search.max_stops, 20u);
+    EXPECT_LE(stops, 8 * out.search.points);
+  };
+  // On emu the ticks fall at instruction counts: every one inside a loop.
+  const Recorded on_emu = record_guest(spec, "emu");
+  ASSERT_EQ(on_emu.outcome.result.reason, StopReason::DebugExit) << on_emu.outcome.result.message;
+  const auto [emu_points, emu_with_registers] = points_with_registers(on_emu.trace);
+  EXPECT_GE(emu_points, 8u);
+  EXPECT_EQ(emu_with_registers, emu_points) << "full registers at every point inside a counted loop";
+  if (!kvm) GTEST_SKIP() << "no usable kvm: the replays on kvm are not run";
+  replay_on_kvm(on_emu);
+  const Recorded on_kvm = record_guest(spec, "kvm");
+  ASSERT_EQ(on_kvm.outcome.result.reason, StopReason::DebugExit) << on_kvm.outcome.result.message;
+  const auto [kvm_points, kvm_with_registers] = points_with_registers(on_kvm.trace);
+  EXPECT_GE(kvm_with_registers, 1u);
+  std::printf("kvm recording: %llu points, %llu with registers\n", (unsigned long long)kvm_points,
+              (unsigned long long)kvm_with_registers);
+  replay_on_kvm(on_kvm);
+}
+
 // rep_irq_io's ticks (~600 kHz) land at elements of its rep ins; emu lets
 // them in only where KVM ends a batch of elements (vmm/rep_string.h), which
 // the guest checks against the counts its handler logs (QEMU's TCG lets them
