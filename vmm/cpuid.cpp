@@ -45,7 +45,7 @@ std::vector<CpuidEntry> firmware_cpuid_table() {
 
 std::vector<CpuidEntry> linux_cpuid_table() {
   std::vector<CpuidEntry> t;
-  t.push_back({0, 0, 1, four("rrvm"), four("rrvm"), four("RRVM")});
+  t.push_back({0, 0, 7, four("rrvm"), four("rrvm"), four("RRVM")});
   // Leaf 1 EDX: FPU, DE, PSE, MSR, PAE, CX8, PGE, CMOV, PAT, CLFLUSH, MMX,
   // FXSR, SSE, SSE2; ECX: SSE3, CX16. EBX: CLFLUSH line 8 quadwords.
   constexpr uint32_t edx1 = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 6) | (1u << 8) |
@@ -53,6 +53,13 @@ std::vector<CpuidEntry> linux_cpuid_table() {
                             (1u << 25) | (1u << 26);
   constexpr uint32_t ecx1 = (1u << 0) | (1u << 13);
   t.push_back({1, 0, 0x000006f1, 0x00000800, ecx1, edx1});
+  // Leaves 2-6 answer zeros. Leaf 7 EBX: ERMS (enhanced rep movsb/stosb), a
+  // hint every x86 CPU can act on: the kernel then clears pages, sets and
+  // copies memory with `rep stosb`/`rep movsb` (clear_page_erms and the
+  // like) instead of unrolled loops (clear_page_orig: 64 passes a page), and
+  // a kick point inside a rep is found in a few stops (Machine::
+  // rep_search_step), not one per pass.
+  t.push_back({7, 0, 0, 1u << 9, 0, 0});
   t.push_back({0x80000000u, 0, 0x80000008u, 0, 0, 0});
   // SYSCALL, NX, LM.
   t.push_back({0x80000001u, 0, 0, 0, 0, (1u << 11) | (1u << 20) | (1u << 29)});

@@ -32,7 +32,9 @@ std::vector<CpuidEntry> firmware_cpuid_table();
 // linear addresses. Left out on purpose: the local APIC (rrvm's machine has
 // the 8259 pair and the 8254 only), TSC, RDTSCP, RDRAND and RDSEED (KVM
 // traps none of them: each would be an unrecorded input), the hypervisor
-// leaves (no kvmclock, no paravirtual features), XSAVE, MTRR and MCA.
+// leaves (no kvmclock, no paravirtual features), XSAVE, MTRR and MCA; with
+// ERMS (leaf 7), so that the kernel's page clearing and memset/memcpy are
+// rep string instructions.
 std::vector<CpuidEntry> linux_cpuid_table();
 
 // Looks up (function, index) the way KVM and Intel hardware do: a leaf above

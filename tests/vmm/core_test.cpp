@@ -100,3 +100,26 @@ TEST(Cpuid, DeterministicTable) {
   EXPECT_EQ(cpuid_lookup(with4, 4, 0).ebx, 0x22u);
   EXPECT_EQ(cpuid_lookup(with4, 4, 1).ebx, 0u);
 }
+
+// What Linux on kvm must not see (each an unrecorded input or a device rrvm
+// does not model) and the ERMS hint that turns its page clearing and
+// memset/memcpy into rep string instructions (found in a few stops).
+TEST(Cpuid, LinuxTableHidesUnrecordedInputsAndOffersErms) {
+  const auto t = linux_cpuid_table();
+  const CpuidEntry l1 = cpuid_lookup(t, 1, 0), l7 = cpuid_lookup(t, 7, 0), e1 = cpuid_lookup(t, 0x80000001u, 0);
+  EXPECT_EQ(cpuid_lookup(t, 0, 0).eax, 7u);
+  EXPECT_FALSE(l1.edx & (1u << 4)) << "TSC";
+  EXPECT_FALSE(l1.edx & (1u << 9)) << "APIC";
+  EXPECT_FALSE(l1.edx & (1u << 12)) << "MTRR";
+  EXPECT_FALSE(l1.edx & (1u << 14)) << "MCA";
+  EXPECT_FALSE(l1.ecx & (1u << 30)) << "RDRAND";
+  EXPECT_FALSE(l1.ecx & (1u << 31)) << "hypervisor (kvmclock and paravirtual leaves)";
+  EXPECT_FALSE(l1.ecx & (1u << 26)) << "XSAVE";
+  EXPECT_FALSE(l1.ecx & (1u << 21)) << "x2APIC";
+  EXPECT_FALSE(e1.edx & (1u << 27)) << "RDTSCP";
+  EXPECT_FALSE(l7.ebx & (1u << 18)) << "RDSEED";
+  EXPECT_TRUE(l7.ebx & (1u << 9)) << "ERMS";
+  EXPECT_EQ(l7.ebx, 1u << 9) << "nothing else in leaf 7";
+  EXPECT_EQ(cpuid_lookup(t, 7, 1).ebx, 0u);
+  EXPECT_TRUE(e1.edx & (1u << 29)) << "long mode";
+}
