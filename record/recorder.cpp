@@ -235,7 +235,7 @@ std::optional<KickState> Recorder::async_state(const Position& pos, const Regist
   // a write hook on all of RAM (emu), so there is no digest there.
   if (!pos.icount && changed_pages_) {
     changed_pages_->collect();
-    k.dirty_pages_digest = digest_prefix(changed_pages_->digest());
+    k.dirty_pages_digest = kvm_point_digest(changed_pages_->digest(), regs->rflags, kTraceFormatVersion);
     changed_pages_->commit();
   }
   return k;

@@ -282,7 +282,7 @@ bool Replayer::at_async_target(const Registers& regs) {
   // repeat while it counts in memory).
   if (k->dirty_pages_digest && changed_pages_) {
     changed_pages_->collect();
-    if (digest_prefix(changed_pages_->digest()) != k->dirty_pages_digest) {
+    if (kvm_point_digest(changed_pages_->digest(), regs.rflags, reader_.format_version()) != k->dirty_pages_digest) {
       candidate_note_ = "a stop at pc " + hex(k->pc) +
                         " had the recorded registers but not the recorded memory (changed-pages digest)";
       return false;

@@ -242,6 +242,10 @@ struct EventBatch {
   asyncRegisters @22 :List(Registers);
   # 8 bytes little endian each: the first 8 bytes of the changed-pages
   # SHA-256 (kvm recordings; emu ones count instructions and have none).
+  # Format version 8: the first 8 bytes of the SHA-256 of that SHA-256 (32
+  # bytes) and the point's status flags (rflags & CF|PF|ZF|SF|OF, 2 bytes
+  # little endian), which the state hash leaves out (trace_events.h
+  # kvm_point_digest).
   asyncDigests @23 :Data;
   # Format version 6: unsigned varint of rCX, all 64 bits (not a delta), per
   # asynchronous point with asyncFlags bit 3: a point on a rep string

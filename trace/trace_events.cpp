@@ -96,4 +96,13 @@ KickState KickState::at(const Registers& regs, bool keep_registers) {
 
 uint64_t digest_prefix(const Sha256Digest& d) { return get_u64(d.data()); }
 
+uint64_t kvm_point_digest(const Sha256Digest& changed_pages, uint64_t rflags, uint32_t format_version) {
+  if (format_version < 8) return digest_prefix(changed_pages);
+  const uint16_t flags = uint16_t(rflags & kPointStatusFlags);
+  Sha256 h;
+  h.update(changed_pages.data(), changed_pages.size());
+  h.update(&flags, sizeof flags);
+  return digest_prefix(h.finish());
+}
+
 }  // namespace rrvm

@@ -29,8 +29,9 @@ namespace rrvm {
 // 6: points on a rep string instruction keep rCX instead of the full
 // registers, and frames may be LZ4-compressed against the preset dictionary
 // (trace/trace_dictionary.h); 7: TSC reads (a patched rdtsc/rdtscp's value),
-// an event kind an older reader does not know.
-constexpr uint32_t kTraceFormatVersion = 7;
+// an event kind an older reader does not know; 8: kvm's changed-pages digest
+// at an asynchronous point covers the status flags too (kvm_point_digest).
+constexpr uint32_t kTraceFormatVersion = 8;
 constexpr uint32_t kTraceMinReadableVersion = 1;
 
 // Every trace problem: one line naming the file, the byte offset, what is
@@ -172,6 +173,19 @@ constexpr uint64_t kTraceFullRegistersEvery = 1024;
 
 // The 64-bit prefix of a SHA-256 as KickState stores it.
 uint64_t digest_prefix(const Sha256Digest& d);
+
+// The status flags (CF, PF, ZF, SF, OF) a kvm point's digest covers since
+// format version 8. The state hash leaves every arithmetic flag out (Unicorn
+// computes them lazily, and backends differ on undefined ones), but two
+// passes of a wait loop can differ in nothing else (its first arrival, with
+// the flags of the code before it, and the passes after its compare), and
+// an interrupt taken at the wrong one pushes other flags: memory differs
+// from then on. AF is left out, undefined after logic instructions.
+constexpr uint64_t kPointStatusFlags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 7) | (1u << 11);
+// A kvm asynchronous point's KickState::dirty_pages_digest: the first 8
+// bytes of the changed-pages SHA-256, and from format version 8 of the
+// SHA-256 of those 32 bytes and the status flags.
+uint64_t kvm_point_digest(const Sha256Digest& changed_pages, uint64_t rflags, uint32_t format_version);
 
 struct InterruptEvent {
   uint8_t vector = 0;
