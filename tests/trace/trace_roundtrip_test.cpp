@@ -511,5 +511,24 @@ TEST(TraceRoundTrip, LinuxMachineHeaderSurvives) {
   EXPECT_FALSE(decode_header(encode_header(header())).machine.linux_boot);
 }
 
+
+// Format 8: a kvm point's digest covers the status flags the register hash
+// leaves out (a wait loop's first arrival differs from its passes only
+// there), and nothing else of rflags; older versions are the bare prefix.
+TEST(KvmPointDigest, CoversTheStatusFlagsFromVersion8) {
+  const Sha256Digest pages = sha256("pages", 5);
+  const uint64_t pass = 0x246, first_arrival = 0x297;  // ZF set / CF, AF, SF set
+  EXPECT_EQ(kvm_point_digest(pages, pass, 7), digest_prefix(pages));
+  EXPECT_EQ(kvm_point_digest(pages, first_arrival, 7), digest_prefix(pages));
+  EXPECT_NE(kvm_point_digest(pages, pass, 8), kvm_point_digest(pages, first_arrival, 8));
+  for (uint64_t flag : {1u << 0, 1u << 2, 1u << 6, 1u << 7, 1u << 11})
+    EXPECT_NE(kvm_point_digest(pages, pass ^ flag, 8), kvm_point_digest(pages, pass, 8)) << flag;
+  // AF (undefined after logic instructions), TF, IF, DF: not covered (IF and
+  // DF are in the register hash).
+  for (uint64_t flag : {1u << 4, 1u << 8, 1u << 9, 1u << 10})
+    EXPECT_EQ(kvm_point_digest(pages, pass ^ flag, 8), kvm_point_digest(pages, pass, 8)) << flag;
+  EXPECT_NE(kvm_point_digest(sha256("other", 5), pass, 8), kvm_point_digest(pages, pass, 8));
+}
+
 }  // namespace
 }  // namespace rrvm
