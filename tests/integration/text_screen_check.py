@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reads text off a PNG of an 80x25 text-mode screen (720x400: 9x16 cells)
+"""Reads text off a PNG of an 80x25 text-mode screen (720x400: 9x16 cells,
+as the VGA BIOS sets it; 640x400: 8x16, as Linux's vgacon leaves it)
 without knowing the font: each expected character must look the same
 wherever it appears, different characters must look different, spaces and
 every cell outside the expected lines must be blank (the cell at CURSOR is
@@ -39,11 +40,12 @@ class Mismatch(Exception):
 
 def check(path, cursor, lines):
     w, h, rgb = decode(path)
-    if (w, h) != (720, 400):
-        raise Mismatch(f'{path}: {w}x{h} is not an 80x25 text screen (720x400)')
-    blank_row = rgb[0:3] * 9
+    if (w, h) not in ((720, 400), (640, 400)):
+        raise Mismatch(f'{path}: {w}x{h} is not an 80x25 text screen (720x400 or 640x400)')
+    cw = w // 80
+    blank_row = rgb[0:3] * cw
     def cell(r, c):
-        rows = tuple(rgb[(y * w + c * 9) * 3:(y * w + c * 9 + 9) * 3] for y in range(r * 16, r * 16 + 16))
+        rows = tuple(rgb[(y * w + c * cw) * 3:(y * w + c * cw + cw) * 3] for y in range(r * 16, r * 16 + 16))
         return rows, any(row != blank_row for row in rows)
     glyphs, seen = {}, {}
     lit = 0
