@@ -192,14 +192,6 @@ void Recorder::on_read(const Position&, const Exit& exit, uint64_t value) {
   append(TraceEvent{e});
 }
 
-bool Recorder::in_counted_loop(const Registers& regs) {
-  std::array<uint8_t, 24> code{};
-  const uint64_t pc = regs.pc_linear();
-  const uint64_t from = pc >= 8 ? pc - 8 : 0;
-  const size_t n = read_linear(machine_.vcpu(), machine_.memory(), from, code);
-  return find_counted_loop(std::span(code.data(), n), from, pc, code_bits(regs)).has_value();
-}
-
 bool Recorder::at_rep_string(const Registers& regs) {
   std::array<uint8_t, 15> code{};
   const size_t n = read_linear(machine_.vcpu(), machine_.memory(), regs.pc_linear(), code);
@@ -222,7 +214,8 @@ KickState Recorder::async_point(const Registers& regs) {
   // loop (vmm/counted_loop.h: Linux's delay_loop) full registers: from the
   // counter a replay computes the pass before the point. Elsewhere pc and
   // hash find the point.
-  if (async_points_++ % kTraceFullRegistersEvery == 0 || in_counted_loop(regs)) k.registers = regs;
+  if (async_points_++ % kTraceFullRegistersEvery == 0 || counted_loop_at(machine_.vcpu(), machine_.memory(), regs))
+    k.registers = regs;
   else if (at_rep_string(regs)) k.rep_rcx = regs.rcx;
   last_point_ = k;
   return k;

@@ -108,7 +108,6 @@ class Recorder final : public RunTap {
   KickState async_point(const Registers& regs);
   // Whether the instruction at regs' pc is a rep string instruction.
   bool at_rep_string(const Registers& regs);
-  bool in_counted_loop(const Registers& regs);
 
   TraceWriter& writer_;
   Machine& machine_;

@@ -4,6 +4,8 @@
 #include <string_view>
 
 #include "vmm/cpu_state.h"
+#include "vmm/guest_memory.h"
+#include "vmm/vcpu.h"
 
 namespace rrvm {
 
@@ -94,6 +96,14 @@ std::optional<CountedLoop> find_counted_loop(std::span<const uint8_t> code, uint
   return dec_counter(head[0]);
 }
 
+std::optional<CountedLoop> counted_loop_at(Vcpu& vcpu, const GuestMemory& memory, const Registers& regs) {
+  std::array<uint8_t, 24> code{};
+  const uint64_t pc = regs.pc_linear();
+  const uint64_t from = pc >= 8 ? pc - 8 : 0;
+  const size_t n = read_linear(vcpu, memory, from, code);
+  return find_counted_loop(std::span(code.data(), n), from, pc, code_bits(regs));
+}
+
 std::optional<LoopSkip> counted_loop_skip(const CountedLoop& loop, const Registers& now, const Registers& target) {
   if (now.pc_linear() != target.pc_linear()) return std::nullopt;
   if ((now.*loop.counter & ~loop.mask) != (target.*loop.counter & ~loop.mask)) return std::nullopt;
@@ -106,10 +116,10 @@ std::optional<LoopSkip> counted_loop_skip(const CountedLoop& loop, const Registe
   };
   // Passes only run the counter down, by one, and the loop ends at 0: from
   // `have`, the states at this pc hold every count below it down to 1 (and
-  // 0 at the jump, the last pass). The flags there (dec) follow the count.
-  Registers there = with_counter(want);
-  there.rflags = target.rflags;
-  const bool same_execution = same_execution_point(there, target);
+  // 0 at the jump, the last pass). The arithmetic flags there (dec) follow
+  // the count; same_execution_point compares only IF and DF, which no pass
+  // changes.
+  const bool same_execution = same_execution_point(with_counter(want), target);
   const bool reachable = same_execution && want < have && (want >= 1 || !at_head);
   if (reachable) {
     if (want + 1 == have) return std::nullopt;  // the next pass gets there

@@ -22,6 +22,9 @@
 
 namespace rrvm {
 
+class GuestMemory;
+class Vcpu;
+
 struct CountedLoop {
   uint64_t head = 0;                    // linear address of the loop's first instruction
   uint64_t Registers::*counter = nullptr;
@@ -35,6 +38,9 @@ struct CountedLoop {
 // registers in 16-bit code, any general register but the stack pointer.
 std::optional<CountedLoop> find_counted_loop(std::span<const uint8_t> code, uint64_t code_address, uint64_t pc,
                                              CodeBits bits);
+// The same for the instruction at `regs`' pc, read from the guest's memory
+// as the vCPU sees it (the recorder at a point, the replay at a wrong hit).
+std::optional<CountedLoop> counted_loop_at(Vcpu& vcpu, const GuestMemory& memory, const Registers& regs);
 
 // How a replay at a wrong hit inside a counted loop gets on: `now` and
 // `target` both at the loop's instruction at their pc (`loop.head` or the

@@ -492,11 +492,7 @@ void Machine::rep_search_landed() {
 // as the passes would leave them. Only without any instruction count (kvm):
 // a count would lose the passes skipped.
 void Machine::counted_loop_jump(const Registers& now) {
-  std::array<uint8_t, 24> code{};
-  const uint64_t pc = now.pc_linear();
-  const uint64_t from = pc >= 8 ? pc - 8 : 0;
-  const size_t n = read_linear(*vcpu_, *memory_, from, code);
-  const std::optional<CountedLoop> loop = find_counted_loop(std::span(code.data(), n), from, pc, code_bits(now));
+  const std::optional<CountedLoop> loop = counted_loop_at(*vcpu_, *memory_, now);
   if (!loop) return;
   if (std::optional<LoopSkip> skip = counted_loop_skip(*loop, now, *bp_target_->regs)) {
     vcpu_->set_registers(skip->regs);
