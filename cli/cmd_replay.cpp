@@ -1,9 +1,7 @@
 // `rrvm replay`: re-execute a trace deterministically and check it.
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -11,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/frame_export.h"
 #include "cli/frame_files.h"
+#include "cli/machine_options.h"
 #include "cli/option_checks.h"
 #include "cli/progress.h"
 #include "system/replay_session.h"
@@ -45,28 +44,23 @@ int replay(const ReplayCommandOptions& o) {
   }
   // What this replay reads, so that no output it writes destroys one.
   std::vector<InputFile> inputs;
-  if (!o.bios_log.empty() || !o.frames.empty()) inputs = replay_input_files(*open_replay_trace(o.trace), s);
-  std::unique_ptr<FILE, int (*)(FILE*)> bios_log(nullptr, &std::fclose);
+  if (!o.bios_log.empty() || !o.frames.empty() || !o.search_log.empty())
+    inputs = replay_input_files(*open_replay_trace(o.trace), s);
+  // An output file; SystemError (one line, status 8) when it is an input or
+  // cannot be written.
+  using OutputFile = std::unique_ptr<FILE, int (*)(FILE*)>;
+  auto open_log = [&](const std::string& path, const char* option) {
+    refuse_output_over_input(inputs, path, option);
+    return OutputFile(open_output(path, option), &std::fclose);
+  };
+  OutputFile bios_log(nullptr, &std::fclose), search_log(nullptr, &std::fclose);
   if (!o.bios_log.empty()) {
-    refuse_output_over_input(inputs, o.bios_log, "--bios-log");
-    bios_log.reset(std::fopen(o.bios_log.c_str(), "wb"));
-    if (!bios_log) {
-      std::fprintf(stderr, "rrvm: error: --bios-log: cannot write '%s': %s\n", o.bios_log.c_str(), std::strerror(errno));
-      return kExitBadInput;
-    }
+    bios_log = open_log(o.bios_log, "--bios-log");
     FILE* f = bios_log.get();
     s.bios_log = [f](uint8_t b) { std::fputc(b, f); };
   }
-  std::unique_ptr<FILE, int (*)(FILE*)> search_log(nullptr, &std::fclose);
   if (!o.search_log.empty()) {
-    if (inputs.empty()) inputs = replay_input_files(*open_replay_trace(o.trace), s);
-    refuse_output_over_input(inputs, o.search_log, "--search-log");
-    search_log.reset(std::fopen(o.search_log.c_str(), "wb"));
-    if (!search_log) {
-      std::fprintf(stderr, "rrvm: error: --search-log: cannot write '%s': %s\n", o.search_log.c_str(),
-                   std::strerror(errno));
-      return kExitIoError;
-    }
+    search_log = open_log(o.search_log, "--search-log");
     FILE* f = search_log.get();
     std::setvbuf(f, nullptr, _IOLBF, 0);  // a line per point, readable while a long replay runs
     std::fprintf(f, "# event pc stops: each point inside guest execution found by a breakpoint search\n");

@@ -63,7 +63,7 @@ static uint64_t parse_address(const std::string& text, const char* option) {
                     kExitBadInput);
 }
 
-static FILE* open_output(const std::string& path, const char* option) {
+FILE* open_output(const std::string& path, const char* option) {
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f)
     throw SystemError(std::string(option) + ": cannot write '" + path + "': " + std::strerror(errno),

@@ -1,6 +1,7 @@
 // Options shared by the subcommands that build a machine (run, record).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <string>
 
 #include "system/input_files.h"
@@ -47,6 +48,9 @@ void add_machine_options(CLI::App& cmd, MachineOptions& o);
 // Whether two paths name the same file (device and inode; the same string
 // when either does not exist).
 bool same_file(const std::string& a, const std::string& b);
+// `path` opened for writing; SystemError (kExitBadInput) naming `option` when it
+// cannot be.
+FILE* open_output(const std::string& path, const char* option);
 
 struct GuestOutputs {
   GuestOutputs() = default;

@@ -416,6 +416,26 @@ s=$(status_of "$RRVM" frames -o "$T/anim-dir" --animation "$T/anim-dir/frame-000
 check "frames --animation named as a frame file: status 8" [ "$s" = 8 ]
 check "frames --animation named as a frame file: one line" one_line_err "is one of the frame files"
 
+# replay --search-log: a line per point found by a breakpoint search. emu
+# counts instructions, so RRVM_SEARCH_LIKE_KVM=1 makes it search as kvm
+# must; the timer guest's ticks land inside its compute loop.
+"$RRVM" record --backend emu -o "$T/timer.rrt" "$GUESTS/timer.bin" >/dev/null 2>&1
+s=$(RRVM_SEARCH_LIKE_KVM=1 status_of "$RRVM" replay --backend emu -q --search-log "$T/search.log" "$T/timer.rrt")
+check "replay --search-log: status 0" [ "$s" = 0 ]
+points=$(grep -o '[0-9]* point(s) inside guest execution found by breakpoint' "$T/err" | cut -d' ' -f1)
+check "replay --search-log: a line per point the summary counts ($points)" \
+  bash -c "[ -n '$points' ] && [ '$points' -gt 0 ] && [ \$(grep -vc '^#' '$T/search.log') = '$points' ]"
+check "replay --search-log: each line is event, pc, stops" \
+  bash -c "! grep -v '^#' '$T/search.log' | grep -Evq '^[0-9]+ 0x[0-9a-f]+ [0-9]+\$'"
+cp "$T/timer.rrt" "$T/timer-copy.rrt"
+s=$(status_of "$RRVM" replay --backend emu -q --search-log "$T/timer.rrt" "$T/timer.rrt")
+check "replay --search-log the trace itself: status 8" [ "$s" = 8 ]
+check "replay --search-log the trace itself: one line" one_line_err "is the trace being replayed"
+check "replay --search-log the trace itself: the trace is intact" cmp -s "$T/timer.rrt" "$T/timer-copy.rrt"
+s=$(status_of "$RRVM" replay --backend emu -q --search-log "$T/no-such-dir/search.log" "$T/timer.rrt")
+check "replay --search-log unwritable: status 8" [ "$s" = 8 ]
+check "replay --search-log unwritable: one line naming the option" one_line_err "\--search-log: cannot write"
+
 # Images and traces that are no regular file: refused before reading.
 s=$(status_of timeout 20 "$RRVM" run --backend emu /dev/zero)
 check "run /dev/zero: status 8 at once" [ "$s" = 8 ]
